@@ -1,0 +1,15 @@
+import ArgumentParser
+
+extension KernelCommand {
+    /// `kernel plugins …` (alias `plugin`).
+    public struct Plugins: AsyncParsableCommand {
+        public static let configuration = CommandConfiguration(
+            commandName: "plugins",
+            abstract: "Validate, install and manage plugins.",
+            subcommands: [],
+            aliases: ["plugin"]
+        )
+
+        public init() {}
+    }
+}

@@ -1,0 +1,371 @@
+/// A strict JSON reader (RFC 8259) that keeps the line and column of every value and key, so that a
+/// diagnostic about `hooks.json` or `plugin.json` can point at the exact place. Foundation's
+/// JSONSerialization gives no positions; this reader gives them and is faster on the small files it reads.
+///
+/// Duplicate keys are not an error (JSON.parse keeps the last one, and so does `Node`'s subscript); they are
+/// reported through `duplicateKeys` so validators can warn.
+public struct JSONReader {
+    /// A syntax error, with the position of the offending byte.
+    public struct SyntaxError: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        public var line: Int
+        public var column: Int
+        public var description: String { "\(line):\(column): \(message)" }
+    }
+
+    /// A key seen twice in one object: the later occurrence's position and the earlier one's line.
+    public struct DuplicateKey: Sendable {
+        public var key: String
+        public var line: Int
+        public var column: Int
+        public var firstLine: Int
+    }
+
+    /// The most deeply nested arrays/objects accepted; deeper input is an error, not a stack overflow.
+    public static let maxDepth = 256
+
+    private let bytes: [UInt8]
+    private var index = 0
+    private var line = 1
+    private var lineStart = 0  // byte index where the current line starts
+    private var depth = 0
+    public private(set) var duplicateKeys: [DuplicateKey] = []
+
+    private init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// Parses a whole JSON document.
+    /// - Returns: the root value and the duplicate keys met.
+    /// - Throws: `SyntaxError` for anything that is not JSON (a UTF-8 BOM is skipped, as JSON.parse after
+    ///   reading a file with Node's `utf8` decoding does not, but every editor writes one on request).
+    public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> (root: Node, duplicateKeys: [DuplicateKey]) {
+        var reader = JSONReader(bytes: bytes)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            reader.index = 3
+            reader.lineStart = 3
+        }
+        reader.skipWhitespace()
+        let root = try reader.parseValue()
+        reader.skipWhitespace()
+        if reader.index < bytes.count {
+            throw reader.error("unexpected \(reader.describeCurrent()) after the end of the JSON value")
+        }
+        return (root, reader.duplicateKeys)
+    }
+
+    public static func parse(_ text: String) throws(SyntaxError) -> (root: Node, duplicateKeys: [DuplicateKey]) {
+        try parse(Array(text.utf8))
+    }
+
+    // MARK: - Positions
+
+    /// Column of byte `i` on the current line, counting Unicode scalars (UTF-8 lead bytes), 1-based.
+    private func column(at i: Int) -> Int {
+        var col = 1
+        var j = lineStart
+        while j < i {
+            if bytes[j] & 0xC0 != 0x80 { col += 1 }
+            j += 1
+        }
+        return col
+    }
+
+    private func error(_ message: String, at i: Int? = nil) -> SyntaxError {
+        let at = i ?? index
+        return SyntaxError(message: message, line: line, column: column(at: at))
+    }
+
+    private func describeCurrent() -> String {
+        guard index < bytes.count else { return "end of file" }
+        let b = bytes[index]
+        if b >= 0x20 && b < 0x7F { return "character '\(Character(Unicode.Scalar(b)))'" }
+        return "byte 0x\(String(b, radix: 16, uppercase: true))"
+    }
+
+    // MARK: - Grammar
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0D:
+                index += 1
+            case 0x0A:
+                index += 1
+                line += 1
+                lineStart = index
+            default:
+                return
+            }
+        }
+    }
+
+    private mutating func parseValue() throws(SyntaxError) -> Node {
+        guard index < bytes.count else { throw error("unexpected end of file, expected a value") }
+        let startLine = line
+        let startColumn = column(at: index)
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            return try parseObject(line: startLine, column: startColumn)
+        case UInt8(ascii: "["):
+            return try parseArray(line: startLine, column: startColumn)
+        case UInt8(ascii: "\""):
+            let s = try parseString()
+            return Node(.string(s), line: startLine, column: startColumn)
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return Node(.bool(true), line: startLine, column: startColumn, text: "true")
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return Node(.bool(false), line: startLine, column: startColumn, text: "false")
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return Node(.null, line: startLine, column: startColumn, text: "null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let n = try parseNumber()
+            return Node(.number(n), line: startLine, column: startColumn, text: n)
+        default:
+            throw error("unexpected \(describeCurrent()), expected a value")
+        }
+    }
+
+    private mutating func expectLiteral(_ word: String) throws(SyntaxError) {
+        let start = index
+        for b in word.utf8 {
+            guard index < bytes.count, bytes[index] == b else {
+                throw error("invalid literal, expected '\(word)'", at: start)
+            }
+            index += 1
+        }
+    }
+
+    private mutating func parseNumber() throws(SyntaxError) -> String {
+        let start = index
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        func digits(_ r: inout JSONReader) -> Int {
+            let s = r.index
+            while r.index < r.bytes.count, r.bytes[r.index] >= 0x30, r.bytes[r.index] <= 0x39 { r.index += 1 }
+            return r.index - s
+        }
+        guard index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 else {
+            throw error("invalid number: expected a digit")
+        }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+            if index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                throw error("invalid number: leading zeros are not allowed", at: start)
+            }
+        } else {
+            _ = digits(&self)
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            if digits(&self) == 0 { throw error("invalid number: expected a digit after '.'") }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
+            if digits(&self) == 0 { throw error("invalid number: expected a digit in the exponent") }
+        }
+        return String(decoding: bytes[start..<index], as: UTF8.self)
+    }
+
+    private mutating func parseString() throws(SyntaxError) -> String {
+        let open = index
+        index += 1  // opening quote
+        var out: [UInt8] = []
+        var runStart = index
+        while true {
+            guard index < bytes.count else { throw error("unterminated string", at: open) }
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") {
+                out.append(contentsOf: bytes[runStart..<index])
+                index += 1
+                break
+            }
+            if b == UInt8(ascii: "\\") {
+                out.append(contentsOf: bytes[runStart..<index])
+                try parseEscape(into: &out)
+                runStart = index
+                continue
+            }
+            if b < 0x20 {
+                throw error(b == 0x0A ? "unterminated string (a newline must be written \\n)"
+                                      : "control character in string must be escaped")
+            }
+            if b >= 0x80 {
+                try skipUTF8Sequence()
+                continue
+            }
+            index += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Checks one multi-byte UTF-8 sequence at `index` and steps over it.
+    private mutating func skipUTF8Sequence() throws(SyntaxError) {
+        let b = bytes[index]
+        let length: Int
+        let minScalar: UInt32
+        switch b {
+        case 0xC2...0xDF: length = 2; minScalar = 0x80
+        case 0xE0...0xEF: length = 3; minScalar = 0x800
+        case 0xF0...0xF4: length = 4; minScalar = 0x10000
+        default: throw error("invalid UTF-8 byte 0x\(String(b, radix: 16, uppercase: true))")
+        }
+        guard index + length <= bytes.count else { throw error("truncated UTF-8 sequence") }
+        var scalar = UInt32(b) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+        for k in 1..<length {
+            let c = bytes[index + k]
+            guard c & 0xC0 == 0x80 else { throw error("invalid UTF-8 sequence") }
+            scalar = scalar << 6 | UInt32(c & 0x3F)
+        }
+        if scalar < minScalar || scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) {
+            throw error("invalid UTF-8 sequence")
+        }
+        index += length
+    }
+
+    private mutating func parseEscape(into out: inout [UInt8]) throws(SyntaxError) {
+        let start = index
+        index += 1
+        guard index < bytes.count else { throw error("unterminated escape sequence", at: start) }
+        let c = bytes[index]
+        index += 1
+        switch c {
+        case UInt8(ascii: "\""): out.append(0x22)
+        case UInt8(ascii: "\\"): out.append(0x5C)
+        case UInt8(ascii: "/"): out.append(0x2F)
+        case UInt8(ascii: "b"): out.append(0x08)
+        case UInt8(ascii: "f"): out.append(0x0C)
+        case UInt8(ascii: "n"): out.append(0x0A)
+        case UInt8(ascii: "r"): out.append(0x0D)
+        case UInt8(ascii: "t"): out.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try parseHex4(escapeStart: start)
+            if (0xD800...0xDBFF).contains(scalar) {
+                // A high surrogate must be followed by an escaped low surrogate.
+                if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                    let lowStart = index
+                    index += 2
+                    let low = try parseHex4(escapeStart: lowStart)
+                    guard (0xDC00...0xDFFF).contains(low) else {
+                        throw error("invalid surrogate pair in \\u escape", at: start)
+                    }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    scalar = 0xFFFD  // lone surrogate: JSON.parse keeps it; we substitute U+FFFD
+                }
+            } else if (0xDC00...0xDFFF).contains(scalar) {
+                scalar = 0xFFFD
+            }
+            out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
+        default:
+            throw error("invalid escape sequence '\\\(Character(Unicode.Scalar(c)))'", at: start)
+        }
+    }
+
+    private mutating func parseHex4(escapeStart: Int) throws(SyntaxError) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw error("truncated \\u escape", at: escapeStart) }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[index]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            default: throw error("invalid \\u escape: expected 4 hex digits", at: escapeStart)
+            }
+            v = v << 4 | d
+            index += 1
+        }
+        return v
+    }
+
+    private mutating func enter() throws(SyntaxError) {
+        depth += 1
+        if depth > Self.maxDepth { throw error("nesting deeper than \(Self.maxDepth) levels") }
+    }
+
+    private mutating func parseArray(line: Int, column: Int) throws(SyntaxError) -> Node {
+        try enter()
+        defer { depth -= 1 }
+        index += 1
+        var items: [Node] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return Node(.array(items), line: line, column: column)
+        }
+        while true {
+            skipWhitespace()
+            items.append(try parseValue())
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of file, expected ',' or ']'") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                    throw error("trailing comma in array")
+                }
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return Node(.array(items), line: line, column: column)
+            }
+            throw error("unexpected \(describeCurrent()), expected ',' or ']' in array")
+        }
+    }
+
+    private mutating func parseObject(line: Int, column: Int) throws(SyntaxError) -> Node {
+        try enter()
+        defer { depth -= 1 }
+        index += 1
+        var members: [Node.Member] = []
+        var seen: [String: Int] = [:]
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return Node(.object(members), line: line, column: column)
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of file, expected a key") }
+            guard bytes[index] == UInt8(ascii: "\"") else {
+                if bytes[index] == UInt8(ascii: "}") { throw error("trailing comma in object") }
+                throw error("unexpected \(describeCurrent()), expected a key in double quotes")
+            }
+            let keyLine = self.line
+            let keyColumn = self.column(at: index)
+            let key = try parseString()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw error("unexpected \(describeCurrent()), expected ':' after key \"\(key)\"")
+            }
+            index += 1
+            skipWhitespace()
+            let value = try parseValue()
+            if let first = seen[key] {
+                duplicateKeys.append(DuplicateKey(key: key, line: keyLine, column: keyColumn, firstLine: first))
+            } else {
+                seen[key] = keyLine
+            }
+            members.append(Node.Member(key: key, keyLine: keyLine, keyColumn: keyColumn, value: value))
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of file, expected ',' or '}'") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return Node(.object(members), line: line, column: column)
+            }
+            throw error("unexpected \(describeCurrent()), expected ',' or '}' in object")
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import KernelCLI
+
+await KernelCommand.main()

@@ -1,0 +1,73 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Kernel",
+    products: [
+        .executable(name: "kernel", targets: ["kernel"]),
+        .library(name: "Kernel", targets: ["KernelCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries from the system, with apt providers and typed shims.
+        .systemLibrary(
+            name: "CYAML",
+            path: "Kernel/CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            path: "Kernel/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+
+        // The core: diagnostics, JSON and YAML readers, the bundle model and its parsers, validation.
+        .target(
+            name: "KernelCore",
+            dependencies: ["CYAML"],
+            path: "Kernel/Core",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
+        // The CLI commands, as a library so tests can run them in-process.
+        .target(
+            name: "KernelCLI",
+            dependencies: [
+                "KernelCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Kernel/CLI",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "kernel",
+            dependencies: ["KernelCLI"],
+            path: "Kernel/Executable",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "KernelCoreTests",
+            dependencies: ["KernelCore"],
+            path: "Tests/KernelCoreTests",
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelCLITests",
+            dependencies: ["KernelCLI", "KernelCore"],
+            path: "Tests/KernelCLITests",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

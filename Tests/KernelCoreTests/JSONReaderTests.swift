@@ -1,0 +1,81 @@
+import Testing
+@testable import KernelCore
+
+@Suite struct JSONReaderTests {
+    @Test func positionsOfValuesAndKeys() throws {
+        let text = "{\n  \"name\": \"x\",\n  \"list\": [1, true, null]\n}"
+        let (root, dups) = try JSONReader.parse(text)
+        #expect(dups.isEmpty)
+        #expect(root.line == 1 && root.column == 1)
+        let name = try #require(root.member("name"))
+        #expect(name.keyLine == 2 && name.keyColumn == 3)
+        #expect(name.value.string == "x" && name.value.column == 11)
+        let list = try #require(root["list"]?.array)
+        #expect(list.count == 3)
+        #expect(list[1].bool == true && list[1].line == 3 && list[1].column == 15)
+        #expect(list[2].isNull)
+    }
+
+    @Test func numbersKeepTheirText() throws {
+        let (root, _) = try JSONReader.parse("[1.10, -0, 2e5, 10]")
+        let items = try #require(root.array)
+        #expect(items.map { $0.text } == ["1.10", "-0", "2e5", "10"])
+        #expect(items[3].int == 10)
+    }
+
+    @Test func escapesAndUnicode() throws {
+        let (root, _) = try JSONReader.parse(#"["a\"b\\\n\u00e9\ud83d\ude00", "é😀"]"#)
+        let items = try #require(root.array)
+        #expect(items[0].string == "a\"b\\\né😀")
+        #expect(items[1].string == "é😀")
+    }
+
+    @Test func duplicateKeysAreReportedAndTheLastWins() throws {
+        let (root, dups) = try JSONReader.parse("{\"a\": 1,\n \"a\": 2}")
+        #expect(root["a"]?.int == 2)
+        #expect(dups.count == 1)
+        #expect(dups[0].key == "a" && dups[0].line == 2 && dups[0].column == 2 && dups[0].firstLine == 1)
+    }
+
+    @Test(arguments: [
+        ("{\"a\": 1,}", "trailing comma in object", 1, 9),
+        ("[1,]", "trailing comma in array", 1, 4),
+        ("{\"a\" 1}", "unexpected character '1', expected ':' after key \"a\"", 1, 6),
+        ("{\n  \"a\": tru\n}", "invalid literal, expected 'true'", 2, 8),
+        ("{\"a\": \"x\n\"}", "unterminated string (a newline must be written \\n)", 1, 9),
+        ("", "unexpected end of file, expected a value", 1, 1),
+        ("{} x", "unexpected character 'x' after the end of the JSON value", 1, 4),
+        ("[01]", "invalid number: leading zeros are not allowed", 1, 2),
+        ("{'a': 1}", "unexpected character ''', expected a key in double quotes", 1, 2),
+        ("\"\\q\"", "invalid escape sequence '\\q'", 1, 2),
+    ])
+    func syntaxErrors(input: String, message: String, line: Int, column: Int) {
+        #expect {
+            _ = try JSONReader.parse(input)
+        } throws: { error in
+            guard let e = error as? JSONReader.SyntaxError else { return false }
+            return e.message == message && e.line == line && e.column == column
+        }
+    }
+
+    @Test func invalidUTF8IsAnErrorWithItsPosition() {
+        let bytes: [UInt8] = Array("{\n \"a\": \"".utf8) + [0xC3, 0x28] + Array("\"}".utf8)
+        #expect {
+            _ = try JSONReader.parse(bytes)
+        } throws: { error in
+            guard let e = error as? JSONReader.SyntaxError else { return false }
+            return e.message == "invalid UTF-8 sequence" && e.line == 2 && e.column == 8
+        }
+    }
+
+    @Test func deepNestingIsAnErrorNotACrash() {
+        let deep = String(repeating: "[", count: 100_000)
+        #expect(throws: JSONReader.SyntaxError.self) { _ = try JSONReader.parse(deep) }
+    }
+
+    @Test func byteOrderMarkIsSkipped() throws {
+        let (root, _) = try JSONReader.parse([0xEF, 0xBB, 0xBF] + Array("{\"a\":1}".utf8))
+        #expect(root["a"]?.int == 1)
+        #expect(root.column == 1)
+    }
+}
