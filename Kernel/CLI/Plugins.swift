@@ -6,7 +6,7 @@ extension KernelCommand {
         public static let configuration = CommandConfiguration(
             commandName: "plugins",
             abstract: "Validate, install and manage plugins.",
-            subcommands: [],
+            subcommands: [Validate.self],
             aliases: ["plugin"]
         )
 

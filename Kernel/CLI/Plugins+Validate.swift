@@ -1,0 +1,87 @@
+import ArgumentParser
+import KernelCore
+
+extension KernelCommand.Plugins {
+    /// `kernel plugins validate <path> [--strict] [--json]`
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a plugin folder or a marketplace folder and report every problem.",
+            discussion: """
+                A folder holding .qoder-plugin/marketplace.json, .claude-plugin/marketplace.json or \
+                marketplace.json is validated as a marketplace (with every plugin its relative entries point at); \
+                any other folder as a plugin. Diagnostics are printed as path:line:col: severity: message.
+                Exit status: 0 valid (warnings allowed unless --strict), 1 invalid, 64 usage error.
+                """
+        )
+
+        enum Kind: String, ExpressibleByArgument, CaseIterable { case auto, plugin, marketplace }
+
+        @Argument(help: "The plugin or marketplace folder.")
+        var path: String
+
+        @Flag(help: "Treat warnings as errors.")
+        var strict = false
+
+        @Flag(help: "Print one JSON object.")
+        var json = false
+
+        @Option(name: .customLong("as"), help: "Validate the folder as a plugin or as a marketplace (default: auto).")
+        var kind: Kind = .auto
+
+        func run() throws {
+            guard FileSystem.isDirectory(path) else {
+                throw ValidationError("'\(path)' is not a folder")
+            }
+            let asMarketplace = kind == .marketplace || (kind == .auto && MarketplaceLoader.manifestFile(in: path) != nil)
+            let valid: Bool
+            if asMarketplace {
+                let marketplace = MarketplaceLoader.load(at: path)
+                valid = strict ? !marketplace.allDiagnostics.contains { $0.severity >= .warning } : marketplace.isValid
+                if json {
+                    Output.out(ValidationReport.json(marketplace, strict: strict).serialized())
+                } else {
+                    printText(marketplace, valid: valid)
+                }
+            } else {
+                let bundle = BundleLoader.load(at: path)
+                valid = strict ? bundle.isStrictlyValid : bundle.isValid
+                if json {
+                    Output.out(ValidationReport.json(bundle, strict: strict).serialized())
+                } else {
+                    Output.out(ValidationReport.text(bundle))
+                    printDiagnostics(bundle.diagnostics)
+                    Output.out(verdict(valid, bundle.diagnostics))
+                }
+            }
+            if !valid { throw ExitCode(1) }
+        }
+
+        func printText(_ marketplace: MarketplaceBundle, valid: Bool) {
+            let count = marketplace.plugins.count
+            Output.out("Marketplace \(marketplace.name) (\(marketplace.root)): \(count) plugin\(count == 1 ? "" : "s")")
+            printDiagnostics(marketplace.diagnostics)
+            for plugin in marketplace.plugins {
+                if let bundle = plugin.bundle {
+                    Output.out(ValidationReport.text(bundle, indent: "  "))
+                } else {
+                    Output.out("  Plugin \(plugin.entry.name) (\(plugin.entry.source.summary); not fetched, entry checked)")
+                }
+                printDiagnostics(plugin.diagnostics + (plugin.bundle?.diagnostics ?? []))
+            }
+            Output.out(verdict(valid, marketplace.allDiagnostics))
+        }
+
+        func printDiagnostics(_ diagnostics: [Diagnostic]) {
+            for d in diagnostics { Output.out(d.description) }
+        }
+
+        func verdict(_ valid: Bool, _ diagnostics: [Diagnostic]) -> String {
+            let counts = ValidationReport.counts(diagnostics)
+            if valid { return "Validation passed (\(counts))." }
+            if strict && !diagnostics.contains(where: { $0.severity == .error }) {
+                return "Validation failed with --strict (\(counts))."
+            }
+            return "Validation failed (\(counts))."
+        }
+    }
+}

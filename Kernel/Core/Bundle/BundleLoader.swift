@@ -1,0 +1,359 @@
+/// Reads a plugin folder into a `PluginBundle`: manifest, convention folders, manifest path fields,
+/// component files. Never throws; every problem becomes a diagnostic and the rest is still read.
+public enum BundleLoader {
+    /// The manifest locations, in the order they are looked for.
+    public static let manifestPaths: [(path: String, format: ManifestFormat)] = [
+        (".qoder-plugin/plugin.json", .qoder),
+        (".claude-plugin/plugin.json", .claude),
+    ]
+
+    /// Reads the bundle at `root`.
+    /// - Parameters:
+    ///   - root: the plugin folder, as the user gave it (paths in diagnostics start with it).
+    ///   - entryManifest: for a marketplace entry with `strict: false`, the entry, which supplies the
+    ///     manifest fields (over a plugin.json when there is one).
+    public static func load(at root: String, entryManifest: Node? = nil, entryFile: String? = nil) -> PluginBundle {
+        var loader = Loader(root: root)
+        return loader.run(entryManifest: entryManifest, entryFile: entryFile)
+    }
+}
+
+private struct Loader {
+    let root: String
+    var diagnostics = Diagnostics()
+    /// Canonical root, for the "path escapes the plugin root" check.
+    let canonicalRoot: String?
+
+    init(root: String) {
+        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+        self.canonicalRoot = FileSystem.realPath(root)
+    }
+
+    func path(_ relative: String) -> String { FileSystem.join(root, relative) }
+
+    mutating func run(entryManifest: Node?, entryFile: String?) -> PluginBundle {
+        guard FileSystem.isDirectory(root) else {
+            diagnostics.error(FileSystem.exists(root) ? "not a directory" : "no such directory",
+                              at: SourceLocation(file: root))
+            var bundle = PluginBundle(root: root, name: FileSystem.baseName(root), manifestFormat: .none)
+            bundle.diagnostics = diagnostics.items
+            return bundle
+        }
+
+        // 1. The manifest.
+        var manifest: PluginManifest?
+        var format = ManifestFormat.none
+        for candidate in BundleLoader.manifestPaths {
+            let file = path(candidate.path)
+            guard FileSystem.exists(file) else { continue }
+            format = candidate.format
+            if let bytes = readFile(file) {
+                manifest = ManifestParser.parse(bytes, file: file, diagnostics: &diagnostics)
+            }
+            break
+        }
+        if let entryManifest, let entryFile {
+            var entryDiagnostics = Diagnostics()
+            if let fromEntry = ManifestParser.parse(entryManifest, file: entryFile, diagnostics: &entryDiagnostics) {
+                manifest = manifest.map { $0.overlaid(by: fromEntry) } ?? fromEntry
+                format = .marketplaceEntry
+            }
+            diagnostics.append(contentsOf: entryDiagnostics.items)
+        }
+
+        let folderName = FileSystem.baseName(canonicalRoot ?? root)
+        var bundle = PluginBundle(root: root, name: manifest?.name ?? folderName, manifestFormat: format)
+        bundle.manifest = manifest
+        bundle.version = manifest?.version
+        bundle.description = manifest?.description
+
+        // 2. Components. `commands`, `agents` and `outputStyles` replace their folder; `skills`, `hooks` and
+        //    `mcpServers` add to theirs.
+        bundle.commands = loadCommands(manifest?.commands)
+        bundle.skills = loadSkills(manifest?.skills)
+        bundle.agents = loadAgents(manifest?.agents)
+        bundle.hooks = loadHooks(manifest?.hooks, manifestFile: manifest?.file)
+        bundle.mcpServers = loadMCP(manifest?.mcpServers, manifestFile: manifest?.file)
+        bundle.outputStyles = loadOutputStyles(manifest?.outputStyles)
+        bundle.binaries = listFiles(in: "bin").map { path("bin/" + $0) }
+        bundle.modules = loadModules(manifest?.modules)
+
+        if !bundle.hasComponents {
+            diagnostics.note("no components found: none of commands/, agents/, skills/, hooks/hooks.json, "
+                             + "output-styles/, bin/, .mcp.json or modules/ is present", at: SourceLocation(file: root))
+        }
+        bundle.diagnostics = diagnostics.items
+        return bundle
+    }
+
+    // MARK: - Files and paths
+
+    mutating func readFile(_ file: String, limit: Int = 16 << 20) -> [UInt8]? {
+        do {
+            return try FileSystem.read(file, limit: limit)
+        } catch {
+            diagnostics.error("cannot read file: \(error)", at: SourceLocation(file: file))
+            return nil
+        }
+    }
+
+    /// Resolves a manifest path field value to a path under the root, reporting paths that do not exist or that
+    /// escape the root once symlinks are resolved. Nil when unusable.
+    mutating func resolve(_ field: ManifestPath, manifestFile: String?, key: String) -> String? {
+        let relative = FileSystem.normalizeRelative(field.path)
+        let full = relative.isEmpty ? root : path(relative)
+        let location = SourceLocation(file: manifestFile ?? root, line: field.line, column: field.column)
+        guard let real = FileSystem.realPath(full) else {
+            diagnostics.error("'\(key)' path '\(field.path)' does not exist", at: location)
+            return nil
+        }
+        if let canonicalRoot, !FileSystem.isInside(real, root: canonicalRoot) {
+            diagnostics.error("'\(key)' path '\(field.path)' resolves to '\(real)', outside the plugin root", at: location)
+            return nil
+        }
+        return full
+    }
+
+    /// Names of regular files directly in a folder of the bundle (none when it is absent).
+    func listFiles(in relative: String) -> [String] {
+        (FileSystem.list(path(relative)) ?? []).filter { $0.type == .file }.map(\.name)
+    }
+
+    // MARK: - Commands
+
+    mutating func loadCommands(_ fields: [ManifestPath]?) -> [CommandDefinition] {
+        var found: [(name: String, file: String, isSkillFolder: Bool)] = []
+        if let fields {
+            for field in fields {
+                guard let full = resolve(field, manifestFile: nil, key: "commands") else { continue }
+                if FileSystem.isDirectory(full) {
+                    collectCommands(in: full, prefix: [], into: &found)
+                } else if full.hasSuffix(".md") {
+                    found.append((String(FileSystem.baseName(full).dropLast(3)), full, false))
+                } else {
+                    diagnostics.warning("'commands' path '\(field.path)' is neither a folder nor a .md file; ignored",
+                                        at: SourceLocation(file: full))
+                }
+            }
+        } else if FileSystem.isDirectory(path("commands")) {
+            collectCommands(in: path("commands"), prefix: [], into: &found)
+        }
+
+        var byName: [String: String] = [:]
+        var commands: [CommandDefinition] = []
+        for item in found {
+            if let first = byName[item.name] {
+                diagnostics.error("command '\(item.name)' is defined twice: by '\(first)' and by '\(item.file)'",
+                                  at: SourceLocation(file: item.file, line: 1, column: 1))
+                continue
+            }
+            byName[item.name] = item.file
+            guard let bytes = readFile(item.file) else { continue }
+            if let command = CommandParser.parse(bytes, file: item.file, name: item.name,
+                                                 isSkillFolder: item.isSkillFolder, diagnostics: &diagnostics) {
+                commands.append(command)
+            }
+        }
+        return commands
+    }
+
+    /// A folder holding SKILL.md is one command and nothing under it is read; otherwise every `.md` file is a
+    /// command and every subfolder adds a `dir:` segment.
+    mutating func collectCommands(in dir: String, prefix: [String],
+                                  into found: inout [(name: String, file: String, isSkillFolder: Bool)]) {
+        guard let entries = FileSystem.list(dir) else { return }
+        if !prefix.isEmpty, entries.contains(where: { $0.name == "SKILL.md" && $0.type == .file }) {
+            found.append((prefix.joined(separator: ":"), FileSystem.join(dir, "SKILL.md"), true))
+            return
+        }
+        for entry in entries {
+            if entry.type == .file, entry.name.hasSuffix(".md"), entry.name.count > 3 {
+                found.append(((prefix + [String(entry.name.dropLast(3))]).joined(separator: ":"),
+                              FileSystem.join(dir, entry.name), false))
+            } else if entry.type == .directory, !entry.name.hasPrefix(".") {
+                collectCommands(in: FileSystem.join(dir, entry.name), prefix: prefix + [entry.name], into: &found)
+            }
+        }
+    }
+
+    // MARK: - Skills
+
+    mutating func loadSkills(_ fields: [ManifestPath]?) -> [SkillDefinition] {
+        var folders: [String] = []  // skill folders (each holding SKILL.md)
+        var seen = Set<String>()
+        func add(_ folder: String) {
+            let key = FileSystem.realPath(folder) ?? folder
+            if seen.insert(key).inserted { folders.append(folder) }
+        }
+        var containers: [(path: String, explicit: Bool)] = []
+        if FileSystem.isDirectory(path("skills")) { containers.append((path("skills"), false)) }
+        for field in fields ?? [] {
+            if let full = resolve(field, manifestFile: nil, key: "skills") { containers.append((full, true)) }
+        }
+        for container in containers {
+            // A path that is itself a skill folder, or a folder of skill folders.
+            if FileSystem.isFile(FileSystem.join(container.path, "SKILL.md")) {
+                add(container.path)
+                continue
+            }
+            guard let entries = FileSystem.list(container.path) else {
+                if container.explicit {
+                    diagnostics.error("'skills' path is not a folder", at: SourceLocation(file: container.path))
+                }
+                continue
+            }
+            for entry in entries where entry.type == .directory && !entry.name.hasPrefix(".") {
+                let folder = FileSystem.join(container.path, entry.name)
+                if FileSystem.isFile(FileSystem.join(folder, "SKILL.md")) {
+                    add(folder)
+                } else if FileSystem.isFile(FileSystem.join(folder, "skill.md")) {
+                    diagnostics.warning("skill file must be named SKILL.md (upper case); 'skill.md' is not loaded",
+                                        at: SourceLocation(file: FileSystem.join(folder, "skill.md")))
+                }
+            }
+        }
+
+        var skills: [SkillDefinition] = []
+        var byName: [String: String] = [:]
+        for folder in folders {
+            let file = FileSystem.join(folder, "SKILL.md")
+            guard let bytes = readFile(file) else { continue }
+            guard let skill = SkillParser.parse(bytes, file: file, folderName: FileSystem.baseName(folder),
+                                                diagnostics: &diagnostics) else { continue }
+            if let first = byName[skill.name] {
+                diagnostics.warning("skill '\(skill.name)' is defined twice: '\(first)' is used and this one is ignored",
+                                    at: SourceLocation(file: file, line: 1, column: 1))
+                continue
+            }
+            byName[skill.name] = file
+            skills.append(skill)
+        }
+        return skills
+    }
+
+    // MARK: - Agents
+
+    mutating func loadAgents(_ fields: [ManifestPath]?) -> [AgentDefinition] {
+        var files: [String] = []
+        if let fields {
+            for field in fields {
+                guard let full = resolve(field, manifestFile: nil, key: "agents") else { continue }
+                if FileSystem.isDirectory(full) {
+                    files += mdFiles(in: full)
+                } else {
+                    files.append(full)
+                }
+            }
+        } else {
+            files = mdFiles(in: path("agents"))
+        }
+        var agents: [AgentDefinition] = []
+        var byName: [String: String] = [:]
+        for file in files {
+            guard let bytes = readFile(file) else { continue }
+            guard let agent = AgentParser.parse(bytes, file: file, fromPlugin: true, diagnostics: &diagnostics) else {
+                continue
+            }
+            if let first = byName[agent.name] {
+                diagnostics.warning("agent '\(agent.name)' is defined twice: '\(first)' is used and this one is ignored",
+                                    at: SourceLocation(file: file, line: 1, column: 1))
+                continue
+            }
+            byName[agent.name] = file
+            agents.append(agent)
+        }
+        return agents
+    }
+
+    /// `.md` files directly in a folder (none when absent).
+    func mdFiles(in dir: String) -> [String] {
+        (FileSystem.list(dir) ?? [])
+            .filter { $0.type == .file && $0.name.hasSuffix(".md") && $0.name.count > 3 }
+            .map { FileSystem.join(dir, $0.name) }
+    }
+
+    // MARK: - Hooks and MCP
+
+    mutating func loadHooks(_ ref: ManifestComponentRef?, manifestFile: String?) -> [HookMatcherGroup] {
+        var groups: [HookMatcherGroup] = []
+        var files: [String] = []
+        if FileSystem.isFile(path("hooks/hooks.json")) { files.append(path("hooks/hooks.json")) }
+        switch ref {
+        case .paths(let fields):
+            for field in fields {
+                guard let full = resolve(field, manifestFile: manifestFile, key: "hooks") else { continue }
+                if !files.contains(where: { FileSystem.realPath($0) == FileSystem.realPath(full) }) { files.append(full) }
+            }
+        case .inline(let node):
+            groups += HooksParser.parseEventMap(node, file: manifestFile ?? root, diagnostics: &diagnostics)
+        case nil:
+            break
+        }
+        for file in files {
+            guard let bytes = readFile(file) else { continue }
+            groups += HooksParser.parseHooksFile(bytes, file: file, diagnostics: &diagnostics)
+        }
+        return groups
+    }
+
+    mutating func loadMCP(_ ref: ManifestComponentRef?, manifestFile: String?) -> [MCPServerDefinition] {
+        var servers: [MCPServerDefinition] = []
+        var files: [String] = []
+        if FileSystem.isFile(path(".mcp.json")) { files.append(path(".mcp.json")) }
+        switch ref {
+        case .paths(let fields):
+            for field in fields {
+                guard let full = resolve(field, manifestFile: manifestFile, key: "mcpServers") else { continue }
+                if !files.contains(where: { FileSystem.realPath($0) == FileSystem.realPath(full) }) { files.append(full) }
+            }
+        case .inline(let node):
+            servers += MCPParser.parseServers(node, file: manifestFile ?? root, diagnostics: &diagnostics)
+        case nil:
+            break
+        }
+        for file in files {
+            guard let bytes = readFile(file) else { continue }
+            servers += MCPParser.parseFile(bytes, file: file, diagnostics: &diagnostics)
+        }
+        var seen: [String: MCPServerDefinition] = [:]
+        var unique: [MCPServerDefinition] = []
+        for server in servers {
+            if let first = seen[server.name] {
+                diagnostics.warning("MCP server '\(server.name)' is defined twice (first in \(first.file)); the first is used",
+                                    at: SourceLocation(file: server.file, line: server.line, column: server.column))
+                continue
+            }
+            seen[server.name] = server
+            unique.append(server)
+        }
+        return unique
+    }
+
+    // MARK: - Output styles and modules
+
+    mutating func loadOutputStyles(_ fields: [ManifestPath]?) -> [OutputStyleDefinition] {
+        var files: [String] = []
+        if let fields {
+            for field in fields {
+                guard let full = resolve(field, manifestFile: nil, key: "outputStyles") else { continue }
+                files += FileSystem.isDirectory(full) ? mdFiles(in: full) : [full]
+            }
+        } else {
+            files = mdFiles(in: path("output-styles"))
+        }
+        return files.compactMap { file in
+            guard let bytes = readFile(file) else { return nil }
+            let name = String(FileSystem.baseName(file).dropLast(3))
+            return OutputStyleParser.parse(bytes, file: file, defaultName: name, diagnostics: &diagnostics)
+        }
+    }
+
+    mutating func loadModules(_ fields: [ManifestPath]?) -> [String] {
+        var modules = listFiles(in: "modules").filter { $0.hasSuffix(".so") }.map { path("modules/" + $0) }
+        for field in fields ?? [] {
+            guard let full = resolve(field, manifestFile: nil, key: "modules") else { continue }
+            if !modules.contains(full) { modules.append(full) }
+        }
+        return modules
+    }
+}
