@@ -65,7 +65,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelCLITests",
-            dependencies: ["KernelCLI", "KernelCore"],
+            dependencies: ["KernelCLI", "KernelCore", "kernel"],
             path: "Tests/KernelCLITests",
             swiftSettings: swiftSettings
         ),
