@@ -184,7 +184,7 @@ public enum HooksParser {
         }
     }
 
-    /// `*`, empty, or `Name|Other` made of letters, digits, `_`, `-`, `:` and `.`-free names.
+    /// `*`, empty, or plain names (ASCII letters, digits, `_`, `-`) separated by `|`: matched literally.
     static func isPlainMatcher(_ s: String) -> Bool {
         if s.isEmpty || s == "*" { return true }
         return s.unicodeScalars.allSatisfy {
