@@ -84,6 +84,17 @@ public struct HookMatcherGroup: Sendable {
     public var line: Int
     public var column: Int
 
+    public init(event: String, matcher: String? = nil, handlers: [HookHandler], async: Bool? = nil,
+                file: String, line: Int, column: Int) {
+        self.event = event
+        self.matcher = matcher
+        self.handlers = handlers
+        self.async = async
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
     /// The event, when it is one the kernel fires.
     public var hookEvent: HookEvent? { HookEvent(rawValue: event) }
 }
