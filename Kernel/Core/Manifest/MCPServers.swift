@@ -1,0 +1,136 @@
+/// MCP server declarations: `.mcp.json` (wrapped or flat), settings' `mcpServers`, a manifest's inline servers.
+
+public enum MCPTransport: String, Sendable, CaseIterable, Codable {
+    case stdio, http, sse, ws
+
+    /// Reads a `type` value: the four names, plus the spellings real bundles use for streamable HTTP
+    /// (`streamable-http`, `streamableHttp`) and `websocket`.
+    public init?(typeName: String) {
+        switch typeName {
+        case "stdio": self = .stdio
+        case "http", "streamable-http", "streamableHttp", "streamable_http": self = .http
+        case "sse": self = .sse
+        case "ws", "websocket": self = .ws
+        default: return nil
+        }
+    }
+}
+
+public struct MCPServerDefinition: Sendable {
+    public var name: String
+    public var transport: MCPTransport
+    public var command: String?
+    public var args: [String] = []
+    public var env: [String: String] = [:]
+    public var cwd: String?
+    public var url: String?
+    public var headers: [String: String] = [:]
+    /// The server object as written.
+    public var node: Node
+    public var file: String
+    /// Position of the server's name (its key).
+    public var line: Int
+    public var column: Int
+
+    public init(name: String, transport: MCPTransport, node: Node, file: String, line: Int, column: Int) {
+        self.name = name
+        self.transport = transport
+        self.node = node
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+}
+
+public enum MCPParser {
+    /// `.mcp.json` in both shapes: `{"mcpServers": {...}}` and the flat `{"name": {...}}`. A root holding an
+    /// `mcpServers` key is the wrapped shape; otherwise every member is a server.
+    public static func parseFile(_ bytes: [UInt8], file: String, diagnostics d: inout Diagnostics) -> [MCPServerDefinition] {
+        guard let root = JSONFile.read(bytes: bytes, file: file, diagnostics: &d) else { return [] }
+        let r = FieldReader(file: file)
+        guard r.members(root, what: "MCP configuration", &d) != nil else { return [] }
+        if let wrapped = root["mcpServers"] {
+            return parseServers(wrapped, file: file, diagnostics: &d)
+        }
+        return parseServers(root, file: file, diagnostics: &d)
+    }
+
+    /// An object mapping server names to server definitions. Invalid servers are reported and left out.
+    public static func parseServers(_ node: Node, file: String, diagnostics d: inout Diagnostics) -> [MCPServerDefinition] {
+        let r = FieldReader(file: file)
+        guard let members = node.members else {
+            r.typeError("mcpServers", expected: "an object mapping server names to servers", got: node, &d)
+            return []
+        }
+        var out: [MCPServerDefinition] = []
+        for m in members {
+            if let s = parseServer(m, reader: r, &d) { out.append(s) }
+        }
+        return out
+    }
+
+    static let typeNames = MCPTransport.allCases.map(\.rawValue)
+
+    static func parseServer(_ m: Node.Member, reader r: FieldReader, _ d: inout Diagnostics) -> MCPServerDefinition? {
+        let name = m.key
+        let node = m.value
+        if name.isEmpty {
+            d.error("an MCP server name must not be empty", at: r.at(m))
+            return nil
+        }
+        guard node.members != nil else {
+            d.error("MCP server '\(name)' must be an object, got \(node.kindDescription)", at: r.at(node))
+            return nil
+        }
+        let command = r.string(node, "command", &d)
+        let url = r.string(node, "url", &d)
+        var transport: MCPTransport
+        if let typeNode = node["type"], !typeNode.isNull {
+            guard let typeName = r.string(typeNode, label: "type", &d) else { return nil }
+            guard let t = MCPTransport(typeName: typeName) else {
+                d.error("unknown MCP server type '\(typeName)' for '\(name)'\(didYouMean(typeName, in: typeNames)); expected one of \(typeNames.joined(separator: ", "))",
+                        at: r.at(typeNode))
+                return nil
+            }
+            transport = t
+        } else if command != nil || node["command"] != nil {
+            transport = .stdio
+        } else if url != nil {
+            d.warning("MCP server '\(name)' has 'url' but no 'type'; it is treated as \"type\": \"http\"", at: r.at(node))
+            transport = .http
+        } else {
+            d.error("MCP server '\(name)' needs 'command' (a local stdio server) or 'type' and 'url' (a remote server)",
+                    at: r.at(node))
+            return nil
+        }
+        var s = MCPServerDefinition(name: name, transport: transport, node: node, file: r.file,
+                                    line: m.keyLine, column: m.keyColumn)
+        s.command = command
+        s.url = url
+        s.args = r.stringArray(node, "args", &d) ?? []
+        s.env = r.stringMap(node, "env", &d) ?? [:]
+        s.cwd = r.string(node, "cwd", &d)
+        s.headers = r.stringMap(node, "headers", &d) ?? [:]
+        switch transport {
+        case .stdio:
+            guard let command, !command.isEmpty else {
+                if node["command"] == nil || node["command"]?.isNull == true {
+                    d.error("MCP server '\(name)' (stdio) is missing required key 'command'", at: r.at(node))
+                } else if command?.isEmpty == true {
+                    d.error("MCP server '\(name)': 'command' must not be empty", at: r.at(node["command"]!))
+                }
+                return nil
+            }
+        case .http, .sse, .ws:
+            guard let url, !url.isEmpty else {
+                if node["url"] == nil || node["url"]?.isNull == true {
+                    d.error("MCP server '\(name)' (\(transport.rawValue)) is missing required key 'url'", at: r.at(node))
+                } else if url?.isEmpty == true {
+                    d.error("MCP server '\(name)': 'url' must not be empty", at: r.at(node["url"]!))
+                }
+                return nil
+            }
+        }
+        return s
+    }
+}
