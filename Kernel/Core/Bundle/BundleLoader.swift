@@ -10,11 +10,11 @@ public enum BundleLoader {
     /// Reads the bundle at `root`.
     /// - Parameters:
     ///   - root: the plugin folder, as the user gave it (paths in diagnostics start with it).
-    ///   - entryManifest: for a marketplace entry with `strict: false`, the entry, which supplies the
-    ///     manifest fields (over a plugin.json when there is one).
-    public static func load(at root: String, entryManifest: Node? = nil, entryFile: String? = nil) -> PluginBundle {
+    ///   - entryManifest: for a marketplace entry with `strict: false`, the entry read as a manifest, which
+    ///     supplies the manifest fields (over a plugin.json when there is one).
+    public static func load(at root: String, entryManifest: PluginManifest? = nil) -> PluginBundle {
         var loader = Loader(root: root)
-        return loader.run(entryManifest: entryManifest, entryFile: entryFile)
+        return loader.run(entryManifest: entryManifest)
     }
 }
 
@@ -23,6 +23,8 @@ private struct Loader {
     var diagnostics = Diagnostics()
     /// Canonical root, for the "path escapes the plugin root" check.
     let canonicalRoot: String?
+    /// The manifest (or marketplace entry) file, where path-field diagnostics point.
+    var manifestFile: String?
 
     init(root: String) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
@@ -31,7 +33,7 @@ private struct Loader {
 
     func path(_ relative: String) -> String { FileSystem.join(root, relative) }
 
-    mutating func run(entryManifest: Node?, entryFile: String?) -> PluginBundle {
+    mutating func run(entryManifest: PluginManifest?) -> PluginBundle {
         guard FileSystem.isDirectory(root) else {
             diagnostics.error(FileSystem.exists(root) ? "not a directory" : "no such directory",
                               at: SourceLocation(file: root))
@@ -52,14 +54,11 @@ private struct Loader {
             }
             break
         }
-        if let entryManifest, let entryFile {
-            var entryDiagnostics = Diagnostics()
-            if let fromEntry = ManifestParser.parse(entryManifest, file: entryFile, diagnostics: &entryDiagnostics) {
-                manifest = manifest.map { $0.overlaid(by: fromEntry) } ?? fromEntry
-                format = .marketplaceEntry
-            }
-            diagnostics.append(contentsOf: entryDiagnostics.items)
+        if let entryManifest {
+            manifest = manifest.map { $0.overlaid(by: entryManifest) } ?? entryManifest
+            format = .marketplaceEntry
         }
+        manifestFile = manifest?.file
 
         let folderName = FileSystem.baseName(canonicalRoot ?? root)
         var bundle = PluginBundle(root: root, name: manifest?.name ?? folderName, manifestFormat: format)
@@ -72,8 +71,8 @@ private struct Loader {
         bundle.commands = loadCommands(manifest?.commands)
         bundle.skills = loadSkills(manifest?.skills)
         bundle.agents = loadAgents(manifest?.agents)
-        bundle.hooks = loadHooks(manifest?.hooks, manifestFile: manifest?.file)
-        bundle.mcpServers = loadMCP(manifest?.mcpServers, manifestFile: manifest?.file)
+        bundle.hooks = loadHooks(manifest)
+        bundle.mcpServers = loadMCP(manifest)
         bundle.outputStyles = loadOutputStyles(manifest?.outputStyles)
         bundle.binaries = listFiles(in: "bin").map { path("bin/" + $0) }
         bundle.modules = loadModules(manifest?.modules)
@@ -99,7 +98,7 @@ private struct Loader {
 
     /// Resolves a manifest path field value to a path under the root, reporting paths that do not exist or that
     /// escape the root once symlinks are resolved. Nil when unusable.
-    mutating func resolve(_ field: ManifestPath, manifestFile: String?, key: String) -> String? {
+    mutating func resolve(_ field: ManifestPath, key: String) -> String? {
         let relative = FileSystem.normalizeRelative(field.path)
         let full = relative.isEmpty ? root : path(relative)
         let location = SourceLocation(file: manifestFile ?? root, line: field.line, column: field.column)
@@ -125,7 +124,7 @@ private struct Loader {
         var found: [(name: String, file: String, isSkillFolder: Bool)] = []
         if let fields {
             for field in fields {
-                guard let full = resolve(field, manifestFile: nil, key: "commands") else { continue }
+                guard let full = resolve(field, key: "commands") else { continue }
                 if FileSystem.isDirectory(full) {
                     collectCommands(in: full, prefix: [], into: &found)
                 } else if full.hasSuffix(".md") {
@@ -188,7 +187,7 @@ private struct Loader {
         var containers: [(path: String, explicit: Bool)] = []
         if FileSystem.isDirectory(path("skills")) { containers.append((path("skills"), false)) }
         for field in fields ?? [] {
-            if let full = resolve(field, manifestFile: nil, key: "skills") { containers.append((full, true)) }
+            if let full = resolve(field, key: "skills") { containers.append((full, true)) }
         }
         for container in containers {
             // A path that is itself a skill folder, or a folder of skill folders.
@@ -237,7 +236,7 @@ private struct Loader {
         var files: [String] = []
         if let fields {
             for field in fields {
-                guard let full = resolve(field, manifestFile: nil, key: "agents") else { continue }
+                guard let full = resolve(field, key: "agents") else { continue }
                 if FileSystem.isDirectory(full) {
                     files += mdFiles(in: full)
                 } else {
@@ -274,21 +273,23 @@ private struct Loader {
 
     // MARK: - Hooks and MCP
 
-    mutating func loadHooks(_ ref: ManifestComponentRef?, manifestFile: String?) -> [HookMatcherGroup] {
-        var groups: [HookMatcherGroup] = []
+    /// The convention file plus the manifest's paths (each file once, even when named twice).
+    mutating func files(convention: String, _ ref: ManifestComponentRef?, key: String) -> [String] {
         var files: [String] = []
-        if FileSystem.isFile(path("hooks/hooks.json")) { files.append(path("hooks/hooks.json")) }
-        switch ref {
-        case .paths(let fields):
+        if FileSystem.isFile(path(convention)) { files.append(path(convention)) }
+        if case .paths(let fields) = ref {
             for field in fields {
-                guard let full = resolve(field, manifestFile: manifestFile, key: "hooks") else { continue }
-                if !files.contains(where: { FileSystem.realPath($0) == FileSystem.realPath(full) }) { files.append(full) }
+                guard let full = resolve(field, key: key) else { continue }
+                let real = FileSystem.realPath(full)
+                if !files.contains(where: { FileSystem.realPath($0) == real }) { files.append(full) }
             }
-        case .inline(let node):
-            groups += HooksParser.parseEventMap(node, file: manifestFile ?? root, diagnostics: &diagnostics)
-        case nil:
-            break
         }
+        return files
+    }
+
+    mutating func loadHooks(_ manifest: PluginManifest?) -> [HookMatcherGroup] {
+        var groups = manifest?.inlineHooks(diagnostics: &diagnostics) ?? []
+        let files = files(convention: "hooks/hooks.json", manifest?.hooks, key: "hooks")
         for file in files {
             guard let bytes = readFile(file) else { continue }
             groups += HooksParser.parseHooksFile(bytes, file: file, diagnostics: &diagnostics)
@@ -296,21 +297,9 @@ private struct Loader {
         return groups
     }
 
-    mutating func loadMCP(_ ref: ManifestComponentRef?, manifestFile: String?) -> [MCPServerDefinition] {
-        var servers: [MCPServerDefinition] = []
-        var files: [String] = []
-        if FileSystem.isFile(path(".mcp.json")) { files.append(path(".mcp.json")) }
-        switch ref {
-        case .paths(let fields):
-            for field in fields {
-                guard let full = resolve(field, manifestFile: manifestFile, key: "mcpServers") else { continue }
-                if !files.contains(where: { FileSystem.realPath($0) == FileSystem.realPath(full) }) { files.append(full) }
-            }
-        case .inline(let node):
-            servers += MCPParser.parseServers(node, file: manifestFile ?? root, diagnostics: &diagnostics)
-        case nil:
-            break
-        }
+    mutating func loadMCP(_ manifest: PluginManifest?) -> [MCPServerDefinition] {
+        var servers = manifest?.inlineMCPServers(diagnostics: &diagnostics) ?? []
+        let files = files(convention: ".mcp.json", manifest?.mcpServers, key: "mcpServers")
         for file in files {
             guard let bytes = readFile(file) else { continue }
             servers += MCPParser.parseFile(bytes, file: file, diagnostics: &diagnostics)
@@ -335,7 +324,7 @@ private struct Loader {
         var files: [String] = []
         if let fields {
             for field in fields {
-                guard let full = resolve(field, manifestFile: nil, key: "outputStyles") else { continue }
+                guard let full = resolve(field, key: "outputStyles") else { continue }
                 files += FileSystem.isDirectory(full) ? mdFiles(in: full) : [full]
             }
         } else {
@@ -351,7 +340,7 @@ private struct Loader {
     mutating func loadModules(_ fields: [ManifestPath]?) -> [String] {
         var modules = listFiles(in: "modules").filter { $0.hasSuffix(".so") }.map { path("modules/" + $0) }
         for field in fields ?? [] {
-            guard let full = resolve(field, manifestFile: nil, key: "modules") else { continue }
+            guard let full = resolve(field, key: "modules") else { continue }
             if !modules.contains(full) { modules.append(full) }
         }
         return modules

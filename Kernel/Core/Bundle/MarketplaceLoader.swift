@@ -79,10 +79,10 @@ public enum MarketplaceLoader {
                 let normalized = FileSystem.normalizeRelative(relative)
                 let base = pluginRoot.isEmpty ? root : FileSystem.join(root, pluginRoot)
                 let dir = normalized.isEmpty ? base : FileSystem.join(base, normalized)
-                let location = SourceLocation(file: file, line: entry.sourceLine, column: entry.sourceColumn)
+                let sourceNode = entry.node["source"] ?? entry.node
+                let location = SourceLocation(file: file, line: sourceNode.line, column: sourceNode.column)
                 if FileSystem.isDirectory(dir) {
-                    var loaded = BundleLoader.load(at: dir, entryManifest: entry.strict ? nil : entry.node,
-                                                   entryFile: entry.strict ? nil : file)
+                    var loaded = BundleLoader.load(at: dir, entryManifest: entry.strict ? nil : entry.manifest)
                     if entry.strict, loaded.manifest == nil {
                         // No plugin.json: the entry's name is the plugin's name, as hosts install it.
                         loaded.name = entry.name

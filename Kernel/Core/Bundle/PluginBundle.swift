@@ -58,3 +58,45 @@ public struct PluginBundle: Sendable {
           && outputStyles.isEmpty && binaries.isEmpty && modules.isEmpty)
     }
 }
+
+extension PluginManifest {
+    /// This manifest with every field the other one sets taken from it: how a `strict: false` marketplace
+    /// entry supplies a plugin's metadata and components over its plugin.json.
+    public func overlaid(by other: PluginManifest) -> PluginManifest {
+        var m = self
+        m.name = other.name
+        m.version = other.version ?? version
+        m.description = other.description ?? description
+        m.displayName = other.displayName ?? displayName
+        m.homepage = other.homepage ?? homepage
+        m.repository = other.repository ?? repository
+        m.license = other.license ?? license
+        m.author = other.author ?? author
+        if !other.keywords.isEmpty { m.keywords = other.keywords }
+        if !other.dependencies.isEmpty { m.dependencies = other.dependencies }
+        m.commands = other.commands ?? commands
+        m.agents = other.agents ?? agents
+        m.skills = other.skills ?? skills
+        m.outputStyles = other.outputStyles ?? outputStyles
+        m.hooks = other.hooks ?? hooks
+        m.mcpServers = other.mcpServers ?? mcpServers
+        m.lspServers = other.lspServers ?? lspServers
+        m.modules = other.modules ?? modules
+        m.file = other.file
+        return m
+    }
+}
+
+extension PluginSource {
+    /// One line for listings: `./plugins/x`, `github:owner/repo@ref`, `git:https://…#path`, `npm:pkg@1.0`…
+    public var summary: String {
+        switch self {
+        case .relative(let path): return path
+        case .github(let repo, let ref, _): return "github:\(repo)" + (ref.map { "@\($0)" } ?? "")
+        case .url(let url, let ref, _): return "git:\(url)" + (ref.map { "@\($0)" } ?? "")
+        case .gitSubdir(let url, let path, let ref, _): return "git:\(url)#\(path)" + (ref.map { "@\($0)" } ?? "")
+        case .npm(let package, let version, _): return "npm:\(package)" + (version.map { "@\($0)" } ?? "")
+        case .archive(let url, _): return "archive:\(url)"
+        }
+    }
+}
