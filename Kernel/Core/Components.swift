@@ -10,7 +10,11 @@ public struct CommandDefinition: Sendable {
     public var name: String
     /// `name` from frontmatter: a display label only.
     public var label: String?
+    /// Frontmatter `description`; when that is missing, the first non-empty body line (heading marks removed,
+    /// cut to 100 characters), as Claude Code shows it, and `descriptionFromBody` is true.
     public var description: String?
+    /// True when `description` was taken from the body because the frontmatter has none.
+    public var descriptionFromBody: Bool = false
     public var argumentHint: String?
     public var allowedTools: [String]
     public var model: String?
@@ -52,6 +56,11 @@ public struct SkillDefinition: Sendable {
     public var compatibility: String?
     public var metadata: [String: String]
     public var allowedTools: [String]
+    /// Claude Code / Qoder extensions to the spec.
+    public var argumentHint: String?
+    public var model: String?
+    public var disableModelInvocation: Bool?
+    public var userInvocable: Bool?
     /// The folder holding SKILL.md (its last path component).
     public var folderName: String
     public var body: String
@@ -121,11 +130,22 @@ public struct AgentDefinition: Sendable {
 public struct OutputStyleDefinition: Sendable {
     public var name: String
     public var description: String?
+    /// Frontmatter `keep-coding-instructions`.
+    public var keepCodingInstructions: Bool?
+    /// The style's instructions: the Markdown after the frontmatter.
+    public var body: String
+    public var bodyLine: Int
     public var file: String
+    public var frontmatter: Node?
 
-    public init(name: String, description: String? = nil, file: String) {
+    public init(name: String, description: String? = nil, keepCodingInstructions: Bool? = nil, body: String = "",
+                bodyLine: Int = 1, file: String, frontmatter: Node? = nil) {
         self.name = name
         self.description = description
+        self.keepCodingInstructions = keepCodingInstructions
+        self.body = body
+        self.bodyLine = bodyLine
         self.file = file
+        self.frontmatter = frontmatter
     }
 }

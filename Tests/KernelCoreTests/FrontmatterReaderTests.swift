@@ -1,0 +1,249 @@
+import Testing
+@testable import KernelCore
+
+/// Reads `text` as file "f.md" and returns the frontmatter and the diagnostics as `line:col: severity: message`.
+func readFrontmatter(_ text: String) -> (Frontmatter?, [String]) {
+    readFrontmatter(Array(text.utf8))
+}
+
+func readFrontmatter(_ bytes: [UInt8]) -> (Frontmatter?, [String]) {
+    var diagnostics = Diagnostics()
+    let fm = FrontmatterReader.read(bytes, file: "f.md", diagnostics: &diagnostics)
+    return (fm, diagnostics.items.map(\.description))
+}
+
+@Suite struct FrontmatterReaderTests {
+    @Test func fieldsBodyAndPositions() throws {
+        let (fm, diags) = readFrontmatter("---\nname: demo\ndescription: \"Does things\"\ncount: 3\n---\n# Title\nbody\n")
+        #expect(diags.isEmpty)
+        let f = try #require(fm)
+        #expect(f.hasFence)
+        #expect(f.body == "# Title\nbody\n")
+        #expect(f.bodyLine == 6)
+        let fields = try #require(f.fields)
+        let name = try #require(fields.member("name"))
+        #expect(name.keyLine == 2 && name.keyColumn == 1)
+        #expect(name.value.string == "demo" && name.value.line == 2 && name.value.column == 7)
+        let description = try #require(fields["description"])
+        #expect(description.string == "Does things" && description.line == 3 && description.column == 14)
+        #expect(fields["count"]?.int == 3)
+    }
+
+    @Test func noFenceIsNotAnError() throws {
+        let (fm, diags) = readFrontmatter("# Just Markdown\n---\n")
+        #expect(diags.isEmpty)
+        let f = try #require(fm)
+        #expect(!f.hasFence && f.fields == nil)
+        #expect(f.body == "# Just Markdown\n---\n" && f.bodyLine == 1)
+    }
+
+    @Test func unclosedFence() {
+        let (fm, diags) = readFrontmatter("---\nname: x\ndescription: y\n")
+        #expect(fm == nil)
+        #expect(diags == ["f.md:1:1: error: frontmatter opened on line 1 is never closed: add a line holding only '---'"])
+    }
+
+    @Test func emptyFrontmatterIsAnEmptyObject() throws {
+        let (fm, diags) = readFrontmatter("---\n---\nbody")
+        #expect(diags.isEmpty)
+        let f = try #require(fm)
+        #expect(f.fields?.members?.isEmpty == true)
+        #expect(f.body == "body" && f.bodyLine == 3)
+    }
+
+    @Test func closingFenceAtEndOfFileAndTrailingBlanks() throws {
+        let (fm, diags) = readFrontmatter("---  \nname: x\n---  ")
+        #expect(diags.isEmpty)
+        let f = try #require(fm)
+        #expect(f.fields?["name"]?.string == "x")
+        #expect(f.body == "" && f.bodyLine == 4)
+    }
+
+    @Test func tabIndentation() {
+        let (fm, diags) = readFrontmatter("---\nname: x\nmetadata:\n\tauthor: me\n---\n")
+        #expect(fm == nil)
+        #expect(diags == ["f.md:4:1: error: tab character used for indentation (YAML allows spaces only)"])
+    }
+
+    @Test func tabAfterSpacesInIndentation() {
+        let (_, diags) = readFrontmatter("---\nmetadata:\n  a: 1\n  \tb: 2\n---\n")
+        #expect(diags == ["f.md:4:3: error: tab character used for indentation (YAML allows spaces only)"])
+    }
+
+    @Test func duplicateKey() throws {
+        let (fm, diags) = readFrontmatter("---\nname: a\ndescription: d\nname: b\n---\n")
+        #expect(diags == ["f.md:4:1: error: duplicate key 'name' (first defined on line 2)"])
+        // The document still reads; the last value wins, as with JSON.
+        #expect(fm?.fields?["name"]?.string == "b")
+    }
+
+    @Test func billionLaughsFailsFast() {
+        var yaml = "---\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        var previous = "a"
+        for name in ["b", "c", "d", "e", "f", "g", "h", "i"] {
+            let refs = Array(repeating: "*\(previous)", count: 9).joined(separator: ",")
+            yaml += "\(name): &\(name) [\(refs)]\n"
+            previous = name
+        }
+        yaml += "---\n"
+        let clock = ContinuousClock()
+        var result: (Frontmatter?, [String]) = (nil, [])
+        let elapsed = clock.measure { result = readFrontmatter(yaml) }
+        #expect(result.0 == nil)
+        #expect(result.1.count == 1)
+        #expect(result.1.first?.hasPrefix("f.md:6:") == true)
+        #expect(result.1.first?.hasSuffix(
+            "error: too many alias expansions (limit 10000 nodes): possible billion-laughs document") == true)
+        #expect(elapsed < .milliseconds(200))
+    }
+
+    @Test func aliasesAreCopies() throws {
+        let (fm, diags) = readFrontmatter("---\nbase: &b\n  x: 1\ncopy: *b\n---\n")
+        #expect(diags.isEmpty)
+        let copy = try #require(fm?.fields?["copy"])
+        #expect(copy["x"]?.int == 1)
+        #expect(copy.line == 4 && copy.column == 7)
+    }
+
+    @Test func deepNestingIsAnError() {
+        let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        let (fm, diags) = readFrontmatter("---\nx: \(deep)\n---\n")
+        #expect(fm == nil)
+        #expect(diags.count == 1 && diags[0].contains("error: YAML nested deeper than 64 levels"))
+    }
+
+    @Test func hugeScalarIsRejectedBySize() {
+        var bytes = Array("---\ndescription: ".utf8)
+        bytes += [UInt8](repeating: UInt8(ascii: "a"), count: 10 * 1024 * 1024)
+        bytes += Array("\n---\nbody\n".utf8)
+        let clock = ContinuousClock()
+        var result: (Frontmatter?, [String]) = (nil, [])
+        let elapsed = clock.measure { result = readFrontmatter(bytes) }
+        #expect(result.0 == nil)
+        #expect(result.1 == ["f.md:2:1: error: frontmatter is 10485774 bytes; the limit is 65536"])
+        #expect(elapsed < .milliseconds(500))
+    }
+
+    @Test func invalidUTF8() {
+        var bytes = Array("---\nname: x\ndescription: caf".utf8)
+        bytes += [0xC3, 0x28]  // bad continuation byte
+        bytes += Array("\n---\n".utf8)
+        let (fm, diags) = readFrontmatter(bytes)
+        #expect(fm == nil)
+        #expect(diags == ["f.md:3:17: error: frontmatter is not valid UTF-8 (byte 0xC3)"])
+    }
+
+    @Test func crlfLineEnds() throws {
+        let (fm, diags) = readFrontmatter("---\r\nname: x\r\ndescription: >\r\n  folded\r\n  text\r\nbad: [\r\n---\r\nbody\r\n")
+        #expect(fm == nil)
+        #expect(diags.count == 1 && diags[0].hasPrefix("f.md:7:1: error: "))
+
+        let (good, goodDiags) = readFrontmatter("---\r\nname: x\r\ndescription: >\r\n  folded\r\n  text\r\n---\r\nbody\r\n")
+        #expect(goodDiags.isEmpty)
+        let f = try #require(good)
+        #expect(f.fields?["name"]?.string == "x")
+        #expect(f.fields?["description"]?.string == "folded text\n")
+        #expect(f.fields?["description"]?.line == 3)
+        #expect(f.body == "body\r\n" && f.bodyLine == 7)
+    }
+
+    @Test func byteOrderMarkWarns() throws {
+        let (fm, diags) = readFrontmatter([0xEF, 0xBB, 0xBF] + Array("---\nname: x\n---\n".utf8))
+        #expect(diags == ["f.md:1:1: warning: file starts with a UTF-8 byte order mark; remove it"])
+        #expect(fm?.fields?["name"]?.string == "x")
+    }
+
+    @Test func lenientRetryQuotesColonValues() throws {
+        let text = "---\nname: helper\ndescription: Use when: the user asks for \"help\" \\ now\nmodel: sonnet\n---\n"
+        let (fm, diags) = readFrontmatter(text)
+        #expect(diags == [
+            "f.md:3:14: warning: value of 'description' contains ': ' and is not valid YAML; it was read as a "
+                + "quoted string — quote it: description: \"...\"",
+        ])
+        let f = try #require(fm)
+        #expect(f.fields?["description"]?.string == "Use when: the user asks for \"help\" \\ now")
+        #expect(f.fields?["description"]?.line == 3)
+        #expect(f.fields?["model"]?.string == "sonnet")
+    }
+
+    @Test func lenientRetryFoldsContinuationLines() throws {
+        let text = "---\ndescription: Use when: one\n  two\n\n  three\nname: x\n---\n"
+        let (fm, diags) = readFrontmatter(text)
+        #expect(diags.count == 1 && diags[0].hasPrefix("f.md:2:14: warning: value of 'description' contains ': '"))
+        #expect(fm?.fields?["description"]?.string == "Use when: one two\nthree")
+        #expect(fm?.fields?["name"]?.line == 6)
+    }
+
+    @Test func lenientRetryThatFailsReportsTheStrictError() {
+        let text = "---\ndescription: a: b\nlist: [1, 2\n---\n"
+        let (fm, diags) = readFrontmatter(text)
+        #expect(fm == nil)
+        #expect(diags == ["f.md:2:15: error: mapping values are not allowed in this context"])
+    }
+
+    @Test func core12Scalars() throws {
+        let text = """
+            ---
+            a: yes
+            b: on
+            c: true
+            d: FALSE
+            e: ~
+            f:
+            g: 0x1F
+            h: 1.10
+            i: .inf
+            j: "true"
+            k: !!str 12
+            l: 1.0.0
+            m: 0o17
+            n: -.5e3
+            o: Null
+            ---
+
+            """
+        let (fm, diags) = readFrontmatter(text)
+        #expect(diags.isEmpty)
+        let f = try #require(fm?.fields)
+        #expect(f["a"]?.string == "yes")
+        #expect(f["b"]?.string == "on")
+        #expect(f["c"]?.bool == true)
+        #expect(f["d"]?.bool == false)
+        #expect(f["e"]?.isNull == true)
+        #expect(f["f"]?.isNull == true)
+        #expect(f["g"]?.kindDescription == "a number" && f["g"]?.text == "0x1F")
+        #expect(f["h"]?.scalarText == "1.10")
+        #expect(f["i"]?.kindDescription == "a number")
+        #expect(f["j"]?.string == "true")
+        #expect(f["k"]?.string == "12")
+        #expect(f["l"]?.string == "1.0.0")
+        #expect(f["m"]?.kindDescription == "a number")
+        #expect(f["n"]?.kindDescription == "a number")
+        #expect(f["o"]?.isNull == true)
+    }
+
+    @Test func rootMustBeAMapping() {
+        let (fm, diags) = readFrontmatter("---\n- a\n- b\n---\n")
+        #expect(fm == nil)
+        #expect(diags == ["f.md:2:1: error: frontmatter must be a YAML mapping of 'key: value' lines, not an array"])
+        let (_, scalar) = readFrontmatter("---\njust text\n---\n")
+        #expect(scalar == ["f.md:2:1: error: frontmatter must be a YAML mapping of 'key: value' lines, not a string"])
+    }
+
+    @Test func columnsCountUnicodeScalars() throws {
+        let (fm, _) = readFrontmatter("---\nmeta: {é😀: 1, b: ü}\n---\n")
+        let member = try #require(fm?.fields?["meta"]?.members?.last)
+        #expect(member.key == "b" && member.keyColumn == 15 && member.value.column == 18)
+    }
+
+    @Test func nonScalarKey() {
+        let (_, diags) = readFrontmatter("---\n? [a, b]\n: c\nname: x\n---\n")
+        #expect(diags == ["f.md:2:3: error: a mapping key must be a scalar, not an array"])
+    }
+
+    @Test func badExplicitTag() throws {
+        let (fm, diags) = readFrontmatter("---\nn: !!int abc\n---\n")
+        #expect(diags == ["f.md:2:4: error: 'abc' is not a valid !!int"])
+        #expect(fm?.fields?["n"]?.string == "abc")
+    }
+}
