@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The `kernel` command: a plugin host for agent CLIs.
-public struct KernelCommand: AsyncParsableCommand {
+public struct KernelCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "kernel",
         abstract: "A plugin host for agent CLIs: validate, install and compose plugins.",

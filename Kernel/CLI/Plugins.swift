@@ -2,7 +2,7 @@ import ArgumentParser
 
 extension KernelCommand {
     /// `kernel plugins …` (alias `plugin`).
-    public struct Plugins: AsyncParsableCommand {
+    public struct Plugins: ParsableCommand {
         public static let configuration = CommandConfiguration(
             commandName: "plugins",
             abstract: "Validate, install and manage plugins.",

@@ -1,4 +1,4 @@
-import Glibc
+internal import Glibc
 
 /// Thin POSIX file helpers: the loader reads many small files, and these avoid Foundation's overhead.
 public enum FileSystem {

@@ -1,3 +1,3 @@
 import KernelCLI
 
-await KernelCommand.main()
+KernelCommand.main()

@@ -172,24 +172,6 @@ extension String {
     }
 }
 
-/// Levenshtein distance, for "did you mean" suggestions on short keys.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.utf8)
-    let b = Array(b.utf8)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
-}
-
 /// The first non-empty line of a Markdown body, without heading marks, cut to 100 characters: the description
 /// Claude Code shows for a command without one.
 func firstLineDescription(_ body: String) -> String? {
