@@ -180,3 +180,91 @@ import Testing
         #expect(split(#"\"#) == [#"\"#])
     }
 }
+
+@Suite struct VariableExpanderTests {
+    func expand(_ s: String, _ env: [String: String]) -> (result: String, missing: [String]) {
+        VariableExpander.expand(s, environment: env)
+    }
+
+    @Test func bracedVariable() {
+        let r = expand("Bearer ${TOKEN}", ["TOKEN": "abc"])
+        #expect(r.result == "Bearer abc")
+        #expect(r.missing.isEmpty)
+    }
+
+    @Test func severalAndAdjacent() {
+        let r = expand("${A}${B}/${A}", ["A": "x", "B": "y"])
+        #expect(r.result == "xy/x")
+        #expect(r.missing.isEmpty)
+    }
+
+    @Test func emptyValueIsAValue() {
+        let r = expand("[${E}]", ["E": ""])
+        #expect(r.result == "[]")
+        #expect(r.missing.isEmpty)
+    }
+
+    @Test func bareDollarIsNotExpanded() {
+        let r = expand("$HOME and $A", ["HOME": "/h", "A": "a"])
+        #expect(r.result == "$HOME and $A")
+        #expect(r.missing.isEmpty)
+    }
+
+    @Test func defaultUsedWhenUnsetOrEmpty() {
+        #expect(expand("${PORT:-8080}", [:]) == ("8080", []))
+        #expect(expand("${PORT:-8080}", ["PORT": ""]) == ("8080", []))
+        #expect(expand("${PORT:-8080}", ["PORT": "9"]) == ("9", []))
+    }
+
+    @Test func defaultWithSpacesAndDollar() {
+        #expect(expand("${GREETING:-hello big world} !", [:]) == ("hello big world !", []))
+        #expect(expand("${P:-$HOME/x}", ["HOME": "/h"]) == ("$HOME/x", []))
+    }
+
+    @Test func emptyDefault() {
+        #expect(expand("[${X:-}]", [:]) == ("[]", []))
+    }
+
+    @Test func defaultEndsAtFirstBraceAndIsNotExpanded() {
+        #expect(expand("${A:-${B}}", ["B": "b"]) == ("${B}", []))
+        #expect(expand("${A:-x}y}", [:]) == ("xy}", []))
+    }
+
+    @Test func missingIsLeftAsWrittenAndListedOnceInOrder() {
+        let r = expand("${B} ${A} ${B} ${C:-c} ${D}", ["D": "d"])
+        #expect(r.result == "${B} ${A} ${B} c d")
+        #expect(r.missing == ["B", "A"])
+    }
+
+    @Test func invalidNamesStayLiteralAndAreNotMissing() {
+        let r = expand("${} ${1X} ${A-b} ${A:=b} ${A B} ${A.B} ${-x}", [:])
+        #expect(r.result == "${} ${1X} ${A-b} ${A:=b} ${A B} ${A.B} ${-x}")
+        #expect(r.missing.isEmpty)
+    }
+
+    @Test func validNameCharacters() {
+        #expect(expand("${_a1_B}", ["_a1_B": "ok"]) == ("ok", []))
+    }
+
+    @Test func unterminated() {
+        let r = expand("x ${HOME", ["HOME": "/h"])
+        #expect(r.result == "x ${HOME")
+        #expect(r.missing.isEmpty)
+        #expect(expand("$", [:]) == ("$", []))
+        #expect(expand("${", [:]) == ("${", []))
+    }
+
+    @Test func invalidOuterDoesNotHideInnerReference() {
+        let r = expand("${X ${HOME}} ${Y ${NOPE}", ["HOME": "/h"])
+        #expect(r.result == "${X /h} ${Y ${NOPE}")
+        #expect(r.missing == ["NOPE"])
+    }
+
+    @Test func valueIsNotExpandedAgain() {
+        #expect(expand("${A}", ["A": "${B}", "B": "b"]) == ("${B}", []))
+    }
+
+    @Test func unicodeAroundReferences() {
+        #expect(expand("é${A}😀", ["A": "ü"]) == ("éü😀", []))
+    }
+}
