@@ -102,6 +102,7 @@ import Testing
                 }
             }
         }
+        print("CorpusFrontmatterTests: \(inputs.count * 10) skills read in \(elapsed)")
         #expect(elapsed < .seconds(2), "\(inputs.count * 10) skills took \(elapsed)")
     }
 }
