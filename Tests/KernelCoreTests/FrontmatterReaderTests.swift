@@ -181,6 +181,40 @@ func readFrontmatter(_ bytes: [UInt8]) -> (Frontmatter?, [String]) {
         #expect(diags == ["f.md:2:15: error: mapping values are not allowed in this context"])
     }
 
+    @Test func lenientRetryCommentsAndIndicators() throws {
+        let text = "---\nname: x # note\nargument-hint: @file\ndescription: a: b\nok: 'quoted: fine'\n---\n"
+        let (fm, diags) = readFrontmatter(text)
+        #expect(diags == [
+            "f.md:2:7: warning: value of 'name' contains ' #', which YAML reads as the start of a comment; as the "
+                + "frontmatter is not valid YAML, the whole value was read as a quoted string — quote it: name: \"...\"",
+            "f.md:3:16: warning: value of 'argument-hint' starts with '@' and is not valid YAML; it was read as a "
+                + "quoted string — quote it: argument-hint: \"...\"",
+            "f.md:4:14: warning: value of 'description' contains ': ' and is not valid YAML; it was read as a "
+                + "quoted string — quote it: description: \"...\"",
+        ])
+        let f = try #require(fm?.fields)
+        #expect(f["name"]?.string == "x # note")
+        #expect(f["argument-hint"]?.string == "@file")
+        #expect(f["ok"]?.string == "quoted: fine")
+    }
+
+    @Test func validCommentsAreLeftAloneWhenStrictParsingWorks() throws {
+        let (fm, diags) = readFrontmatter("---\nname: x # note\n---\n")
+        #expect(diags.isEmpty)
+        #expect(fm?.fields?["name"]?.string == "x")
+    }
+
+    @Test func unicodeLineSeparatorsDoNotShiftLines() throws {
+        // libyaml breaks lines at U+2028 and NEL; the file does not.
+        let (fm, diags) = readFrontmatter("---\na: x\u{2028} y \u{85} z\nb: [1, 2]\nc: 1\n---\n")
+        #expect(diags.isEmpty)
+        let b = try #require(fm?.fields?.member("b"))
+        #expect(b.keyLine == 3 && b.keyColumn == 1 && b.value.column == 4)
+        #expect(fm?.fields?.member("c")?.keyLine == 4)
+        let (_, bad) = readFrontmatter("---\na: x\u{2028} y\nb: [\n---\n")
+        #expect(bad.count == 1 && bad[0].hasPrefix("f.md:4:1: error: "))
+    }
+
     @Test func core12Scalars() throws {
         let text = """
             ---

@@ -16,7 +16,8 @@ public enum AgentParser {
     /// entry. `permissionMode` tolerates case and separators (`accept-edits`), and `yolo` is `bypassPermissions`.
     /// - Parameter fromPlugin: true for agents shipped by a plugin: `hooks`, `mcpServers` and `permissionMode` are
     ///   removed with a warning, and `isolation` is kept only when it is `worktree`.
-    /// - Returns: nil when the frontmatter is missing or unusable, or `name` or `description` is missing.
+    /// - Returns: nil when the frontmatter is missing or unusable, or `name` or `description` is missing (the
+    ///   other fields are still checked, so every problem is reported at once).
     public static func parse(_ bytes: [UInt8], file: String, fromPlugin: Bool,
                              diagnostics: inout Diagnostics) -> AgentDefinition? {
         guard let fm = FrontmatterReader.read(bytes, file: file, diagnostics: &diagnostics) else { return nil }
@@ -28,10 +29,8 @@ public enum AgentParser {
         let f = FrontmatterFields(fields, file: file)
         let name = required("name", f, &diagnostics)
         let description = required("description", f, &diagnostics)
-        guard let name, let description else { return nil }
-
-        var agent = AgentDefinition(name: name, description: description, body: fm.body, bodyLine: fm.bodyLine,
-                                    file: file)
+        var agent = AgentDefinition(name: name ?? "", description: description ?? "", body: fm.body,
+                                    bodyLine: fm.bodyLine, file: file)
         agent.frontmatter = fields
         agent.tools = f.list("tools", &diagnostics)
         agent.disallowedTools = f.list("disallowedTools", &diagnostics)
@@ -98,7 +97,7 @@ public enum AgentParser {
                 agent.isolation = value
             }
         }
-        return agent
+        return name == nil || description == nil ? nil : agent
     }
 
     /// The canonical permission mode for a spelling tolerant of case and separators (`accept_edits`,

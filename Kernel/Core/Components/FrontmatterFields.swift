@@ -155,8 +155,10 @@ struct FrontmatterFields {
                normalize: (String) -> String = { $0 }, _ diagnostics: inout Diagnostics) -> String? {
         guard let n = node(key) else { return nil }
         if let s = n.scalarText, let hit = allowed.first(where: { normalize($0) == normalize(s) }) { return hit }
+        let ignored = severity == .error ? "" : "; it is ignored"
         diagnostics.append(Diagnostic(
-            severity, "'\(key)' must be one of \(allowed.joined(separator: ", ")), got \(n.quotedForDiagnostic)",
+            severity,
+            "'\(key)' must be one of \(allowed.joined(separator: ", ")), got \(n.quotedForDiagnostic)\(ignored)",
             at: location(n)))
         return nil
     }

@@ -24,7 +24,8 @@ public enum SkillParser {
     /// Warnings (hosts still load the skill): no `name` (the folder name is used), a `name` other than the folder
     /// name, a metadata value that is a number or boolean, a key neither in the spec nor a known extension.
     /// - Parameter folderName: the name of the folder holding SKILL.md.
-    /// - Returns: nil when the frontmatter is missing or unusable, or `description` is missing.
+    /// - Returns: nil when the frontmatter is missing or unusable, or `description` is missing or empty (the other
+    ///   fields are still checked, so every problem is reported at once).
     public static func parse(_ bytes: [UInt8], file: String, folderName: String,
                              diagnostics: inout Diagnostics) -> SkillDefinition? {
         guard let fm = FrontmatterReader.read(bytes, file: file, diagnostics: &diagnostics) else { return nil }
@@ -61,31 +62,31 @@ public enum SkillParser {
         }
 
         // description
-        let description: String
+        var description: String?
         if let n = f.node("description") {
-            guard let d = n.scalarText else {
+            if let d = n.scalarText {
+                if d.trimmingBlanks.isEmpty {
+                    diagnostics.error("'description' must not be empty", at: f.location(n))
+                } else {
+                    let length = d.unicodeScalars.count
+                    if length > maxDescriptionLength {
+                        diagnostics.error(
+                            "'description' is \(length) characters; the limit is \(maxDescriptionLength)",
+                            at: f.location(n))
+                    }
+                    description = d
+                }
+            } else {
                 diagnostics.error("'description' must be a string, got \(n.kindDescription)", at: f.location(n))
-                return nil
             }
-            if d.trimmingBlanks.isEmpty {
-                diagnostics.error("'description' must not be empty", at: f.location(n))
-                return nil
-            }
-            let length = d.unicodeScalars.count
-            if length > maxDescriptionLength {
-                diagnostics.error("'description' is \(length) characters; the limit is \(maxDescriptionLength)",
-                                  at: f.location(n))
-            }
-            description = d
+        } else if f.has("description") {
+            diagnostics.error("'description' must not be empty", at: f.keyLocation("description"))
         } else {
-            diagnostics.error(f.has("description") ? "'description' must not be empty"
-                                                   : "'description' is required",
-                              at: f.has("description") ? f.keyLocation("description") : f.start)
-            return nil
+            diagnostics.error("'description' is required", at: f.start)
         }
 
-        var skill = SkillDefinition(name: name, description: description, folderName: folderName, body: fm.body,
-                                    bodyLine: fm.bodyLine, file: file, frontmatter: fields)
+        var skill = SkillDefinition(name: name, description: description ?? "", folderName: folderName,
+                                    body: fm.body, bodyLine: fm.bodyLine, file: file, frontmatter: fields)
         skill.license = f.text("license", &diagnostics)
         if let c = f.text("compatibility", &diagnostics) {
             let length = c.unicodeScalars.count
@@ -103,7 +104,7 @@ public enum SkillParser {
         skill.model = f.text("model", &diagnostics)
         skill.disableModelInvocation = f.bool("disable-model-invocation", &diagnostics)
         skill.userInvocable = f.bool("user-invocable", &diagnostics)
-        return skill
+        return description == nil ? nil : skill
     }
 
     /// Checks the naming rules; reports each rule broken. True when the name is valid.

@@ -118,10 +118,12 @@ public enum FrontmatterReader {
         if let rewrite = LenientFrontmatter.rewrite(yaml),
            let (root, issues) = try? YAMLReader.parse(rewrite.yaml, firstLine: 2) {
             for change in rewrite.changes {
-                diagnostics.warning(
-                    "value of '\(change.key)' \(change.reason) and is not valid YAML; it was read as a quoted "
-                        + "string — quote it: \(change.key): \"...\"",
-                    at: SourceLocation(file: file, line: change.line + 2, column: change.column))
+                let why = change.reason == LenientFrontmatter.commentReason
+                    ? "contains ' #', which YAML reads as the start of a comment; as the frontmatter is not valid "
+                        + "YAML, the whole value was read as a quoted string"
+                    : "\(change.reason) and is not valid YAML; it was read as a quoted string"
+                diagnostics.warning("value of '\(change.key)' \(why) — quote it: \(change.key): \"...\"",
+                                    at: SourceLocation(file: file, line: change.line + 2, column: change.column))
             }
             report(issues, file: file, into: &diagnostics)
             return .some(root)

@@ -11,6 +11,8 @@
 /// - the value is wrapped in double quotes (`\` and `"` escaped); indented continuation lines of the same plain
 ///   value are folded into it as YAML folds them, and left blank so later line numbers do not move.
 enum LenientFrontmatter {
+    static let commentReason = "contains ' #'"
+
     struct Change: Equatable {
         var key: String
         /// Why the value needed quoting: "contains ': '", "starts with '@'"…
@@ -148,7 +150,7 @@ enum LenientFrontmatter {
             if b == UInt8(ascii: "#") && (y[k - 1] == 0x20 || y[k - 1] == 0x09) { hash = true }
             k += 1
         }
-        return hash ? (keyEnd, valueStart, valueEnd, "contains ' #'") : nil
+        return hash ? (keyEnd, valueStart, valueEnd, commentReason) : nil
     }
 
     private static func isKeyByte(_ b: UInt8) -> Bool {

@@ -63,6 +63,8 @@ private struct Builder {
     let parser: UnsafeMutablePointer<yaml_parser_t>
     let input: UnsafeBufferPointer<UInt8>
     let firstLine: Int
+    /// Set when the text holds line breaks libyaml counts but files do not (lone CR, NEL, LS, PS).
+    let lineMap: LineMap?
     var issues: [YAMLReader.Issue] = []
     /// Anchored nodes, with their node count and nesting height.
     var anchors: [String: (node: Node, size: Int, height: Int)] = [:]
@@ -72,6 +74,17 @@ private struct Builder {
         self.parser = parser
         self.input = input
         self.firstLine = firstLine
+        self.lineMap = LineMap(input)
+    }
+
+    /// The 1-based file line and column of a libyaml mark.
+    func position(_ mark: yaml_mark_t) -> (line: Int, column: Int) {
+        let line = Int(mark.line)
+        let column = Int(mark.column)
+        if let lineMap, line < lineMap.fileLine.count {
+            return (lineMap.fileLine[line] + firstLine, lineMap.columnOffset[line] + column + 1)
+        }
+        return (line + firstLine, column + 1)
     }
 
     /// A parsed event, copied out of libyaml's struct (which is freed at once).
@@ -93,8 +106,7 @@ private struct Builder {
         var event = yaml_event_t()
         guard yaml_parser_parse(parser, &event) == 1 else { throw syntaxError() }
         defer { yaml_event_delete(&event) }
-        let line = Int(event.start_mark.line) + firstLine
-        let column = Int(event.start_mark.column) + 1
+        let (line, column) = position(event.start_mark)
         func string(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
             guard let p else { return nil }
             return String(cString: p)
@@ -276,9 +288,8 @@ private struct Builder {
             return YAMLReader.Failure(message: problem, line: pos.line, column: pos.column)
         }
         let mark = p.problem_mark
-        let line = Int(mark.line) + firstLine
-        let column = Int(mark.column) + 1
-        if let tab = tabInIndentation(line: Int(mark.line)) {
+        let (line, column) = position(mark)
+        if lineMap == nil, let tab = tabInIndentation(line: Int(mark.line)) {
             return YAMLReader.Failure(message: "tab character used for indentation (YAML allows spaces only)",
                                       line: line, column: tab)
         }
@@ -286,7 +297,7 @@ private struct Builder {
         if let context = p.context.map({ String(cString: $0) }) {
             message += " (\(context)"
             if p.context_mark.line != mark.line {
-                message += " started on line \(Int(p.context_mark.line) + firstLine)"
+                message += " started on line \(position(p.context_mark).line)"
             }
             message += ")"
         }
@@ -315,5 +326,55 @@ private struct Builder {
             col += 1
         }
         return nil
+    }
+}
+
+/// libyaml counts CR, NEL (U+0085), LINE SEPARATOR and PARAGRAPH SEPARATOR as line breaks (YAML 1.1); files, and
+/// YAML 1.2, break lines at LF only. When the text holds any of those, this maps each libyaml line to its file line
+/// (0-based, relative to the text) and the number of characters before it on that file line.
+struct LineMap {
+    var fileLine: [Int] = [0]
+    var columnOffset: [Int] = [0]
+
+    init?(_ b: UnsafeBufferPointer<UInt8>) {
+        var extra = false
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c = b[i]
+            if (c == 0x0D && (i + 1 == n || b[i + 1] != 0x0A))
+                || (c == 0xC2 && i + 1 < n && b[i + 1] == 0x85)
+                || (c == 0xE2 && i + 2 < n && b[i + 1] == 0x80 && (b[i + 2] == 0xA8 || b[i + 2] == 0xA9)) {
+                extra = true
+                break
+            }
+            i += 1
+        }
+        guard extra else { return nil }
+        var line = 0
+        var column = 0  // characters since the file line start
+        i = 0
+        while i < n {
+            let c = b[i]
+            if c == 0x0A || (c == 0x0D && i + 1 < n && b[i + 1] == 0x0A) {
+                i += c == 0x0D ? 2 : 1
+                line += 1
+                column = 0
+                fileLine.append(line)
+                columnOffset.append(0)
+                continue
+            }
+            var width = 1
+            if c >= 0xF0 { width = 4 } else if c >= 0xE0 { width = 3 } else if c >= 0xC0 { width = 2 }
+            let isBreak = c == 0x0D
+                || (c == 0xC2 && i + 1 < n && b[i + 1] == 0x85)
+                || (c == 0xE2 && i + 2 < n && b[i + 1] == 0x80 && (b[i + 2] == 0xA8 || b[i + 2] == 0xA9))
+            i += width
+            column += 1
+            if isBreak {
+                fileLine.append(line)
+                columnOffset.append(column)
+            }
+        }
     }
 }
