@@ -1,4 +1,3 @@
-internal import Foundation
 
 /// Reads a skill's SKILL.md, following the Agent Skills specification (https://agentskills.io/specification) and
 /// the rules of its reference validator (`skills-ref`), with the Claude Code / Qoder extension keys accepted.
@@ -46,10 +45,10 @@ public enum SkillParser {
         var name = folderName
         if let n = f.node("name") {
             if let raw = n.scalarText {
-                let normalized = nfkc(raw.trimmingBlanks)
+                let normalized = raw.trimmingBlanks
                 if checkName(normalized, at: f.location(n), &diagnostics) {
                     name = normalized
-                    if nfkc(folderName) != normalized {
+                    if folderName != normalized {
                         diagnostics.warning("skill name '\(normalized)' does not match its folder '\(folderName)'",
                                             at: f.location(n))
                     }
@@ -132,11 +131,12 @@ public enum SkillParser {
             diagnostics.error("skill name '\(name)' must not contain '--'", at: location)
             ok = false
         }
-        // Letters of any script (lowercase), digits and hyphens, as skills-ref allows.
+        // The Agent Skills rule: a-z, 0-9 and '-' (skills-ref also admits letters of other scripts after NFKC
+        // normalisation; hosts key skills by name, so Kernel keeps names to what every host accepts).
         if let bad = name.unicodeScalars.first(where: {
-            !($0 == "-" || $0.properties.isAlphabetic || $0.properties.numericType != nil)
-        }) {
-            diagnostics.error("skill name '\(name)' contains '\(bad)'; only lowercase letters, digits and '-' "
+            !($0 == "-" || ("a"..."z").contains($0) || ("0"..."9").contains($0))
+        }), !("A"..."Z").contains(bad) {  // upper case is reported above
+            diagnostics.error("skill name '\(name)' contains '\(bad)'; only lowercase letters a-z, digits and '-' "
                                   + "are allowed", at: location)
             ok = false
         }
@@ -178,11 +178,5 @@ public enum SkillParser {
             if d <= 2 && d < (best?.1 ?? Int.max) { best = (known, d) }
         }
         return best?.0
-    }
-
-    /// NFKC normalisation (as `skills-ref` does before checking names); ASCII is returned as is.
-    static func nfkc(_ s: String) -> String {
-        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
-        return s.precomposedStringWithCompatibilityMapping
     }
 }
