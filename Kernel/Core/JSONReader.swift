@@ -101,6 +101,13 @@ public struct JSONReader {
     }
 
     private mutating func parseValue() throws(SyntaxError) -> Node {
+        let start = index
+        var node = try parseBareValue()
+        node.byteRange = start..<index
+        return node
+    }
+
+    private mutating func parseBareValue() throws(SyntaxError) -> Node {
         guard index < bytes.count else { throw error("unexpected end of file, expected a value") }
         let startLine = line
         let startColumn = column(at: index)
@@ -341,6 +348,7 @@ public struct JSONReader {
             }
             let keyLine = self.line
             let keyColumn = self.column(at: index)
+            let keyOffset = index
             let key = try parseString()
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
@@ -354,7 +362,9 @@ public struct JSONReader {
             } else {
                 seen[key] = keyLine
             }
-            members.append(Node.Member(key: key, keyLine: keyLine, keyColumn: keyColumn, value: value))
+            var member = Node.Member(key: key, keyLine: keyLine, keyColumn: keyColumn, value: value)
+            member.keyByteOffset = keyOffset
+            members.append(member)
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of file, expected ',' or '}'") }
             if bytes[index] == UInt8(ascii: ",") {

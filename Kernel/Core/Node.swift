@@ -21,6 +21,9 @@ public struct Node: Sendable {
         public var keyLine: Int
         public var keyColumn: Int
         public var value: Node
+        /// Byte offset of the key's opening quote in the source the value was read from, when the reader
+        /// records offsets (the JSON reader does; the YAML reader does not). Used for surgical text edits.
+        public var keyByteOffset: Int? = nil
 
         public init(key: String, keyLine: Int, keyColumn: Int, value: Node) {
             self.key = key
@@ -36,6 +39,11 @@ public struct Node: Sendable {
     /// For YAML scalars, the scalar as written (so `version: 1.0` reads back as "1.0" and `on` as "on");
     /// for JSON scalars, the literal text. Nil for arrays and objects.
     public var text: String?
+    /// The value's bytes in the source it was read from (from its first byte to just past its last: a
+    /// string's quotes and an object's braces included), when the reader records offsets (the JSON reader
+    /// does, counting from the start of the input, BOM included; the YAML reader does not). Used for
+    /// surgical text edits.
+    public var byteRange: Range<Int>? = nil
 
     public init(_ value: Value, line: Int, column: Int, text: String? = nil) {
         self.value = value
