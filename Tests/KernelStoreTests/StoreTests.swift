@@ -1,0 +1,9 @@
+import Testing
+@testable import KernelStore
+
+@Suite struct StoreSmokeTests {
+    @Test func opensInMemory() throws {
+        let store = try KernelStore.inMemory()
+        #expect(try store.receipts().isEmpty)
+    }
+}
