@@ -73,8 +73,10 @@ extension KernelStore {
     /// The cached parses whose stored key matches the given key exactly (path, device, inode, size, mtime) and
     /// whose parser version is `parserVersion`.
     ///
-    /// One query for the whole list. A path that is not cached, or whose file changed, or that was parsed by
-    /// another parser version, is simply absent from the result (a miss, not an error).
+    /// One read transaction with one prepared statement: a scan of the cache when the keys cover a good part of
+    /// it (the warm start of a whole session), else one primary-key probe per key. A path that is not cached,
+    /// or whose file changed, or that was parsed by another parser version, is simply absent from the result
+    /// (a miss, not an error).
     ///
     /// - Parameters:
     ///   - keys: Fresh stat results (see ``FileKey/stat(_:followSymlinks:)``).
@@ -87,25 +89,36 @@ extension KernelStore {
         var wanted: [String: FileKey] = [:]
         wanted.reserveCapacity(keys.count)
         for key in keys { wanted[key.path] = key }
-        let paths = try jsonArray(wanted.keys)
         return try storeErrors {
             try writer.read { db in
-                let statement = try db.cachedStatement(sql: """
-                    SELECT path, device, inode, size, mtime_ns, kind, payload FROM component_cache
-                    WHERE path IN (SELECT value FROM json_each(?)) AND parser_version = ?
-                    """)
                 var hits: [String: CachedComponent] = [:]
                 hits.reserveCapacity(wanted.count)
-                let rows = try Row.fetchCursor(statement, arguments: [paths, parserVersion])
-                while let row = try rows.next() {
-                    let path: String = row[0]
-                    guard let key = wanted[path],
-                          key.device == UInt64(bitPattern: row[1]),
-                          key.inode == UInt64(bitPattern: row[2]),
-                          key.size == row[3] as Int64,
-                          key.mtimeNanoseconds == row[4] as Int64
-                    else { continue }
-                    hits[path] = CachedComponent(key: key, kind: row[5], parserVersion: parserVersion, payload: row[6])
+                func collect(_ rows: RowCursor) throws {
+                    while let row = try rows.next() {
+                        // Compare the integer columns before building strings and payloads.
+                        let path: String = row[0]
+                        guard let key = wanted[path],
+                              key.inode == UInt64(bitPattern: row[2]),
+                              key.mtimeNanoseconds == row[4] as Int64,
+                              key.size == row[3] as Int64,
+                              key.device == UInt64(bitPattern: row[1])
+                        else { continue }
+                        hits[path] = CachedComponent(
+                            key: key, kind: row[5], parserVersion: parserVersion, payload: row[6])
+                    }
+                }
+                let columns = "path, device, inode, size, mtime_ns, kind, payload"
+                let cached = try Int.fetchOne(db, sql: "SELECT count(*) FROM component_cache") ?? 0
+                if wanted.count * 4 >= cached {
+                    let scan = try db.cachedStatement(
+                        sql: "SELECT \(columns) FROM component_cache WHERE parser_version = ?")
+                    try collect(Row.fetchCursor(scan, arguments: [parserVersion]))
+                } else {
+                    let probe = try db.cachedStatement(
+                        sql: "SELECT \(columns) FROM component_cache WHERE path = ? AND parser_version = ?")
+                    for path in wanted.keys {
+                        try collect(Row.fetchCursor(probe, arguments: [path, parserVersion]))
+                    }
                 }
                 return hits
             }

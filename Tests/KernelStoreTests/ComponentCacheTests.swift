@@ -31,6 +31,16 @@ private func component(_ key: FileKey, version: Int = 1) -> CachedComponent {
         #expect(try store.cachedComponents(for: [], parserVersion: 1).isEmpty)
     }
 
+    @Test func aFewKeysAmongManyEntries() throws {
+        // Few keys against a large cache take the per-key probe path rather than the scan.
+        let store = try KernelStore.inMemory()
+        try store.storeComponents((0..<100).map { component(key("/c/\($0)")) })
+        let hits = try store.cachedComponents(
+            for: [key("/c/1"), key("/c/2", size: 99), key("/c/3"), key("/c/missing")], parserVersion: 1)
+        #expect(Set(hits.keys) == ["/c/1", "/c/3"])
+        #expect(hits["/c/3"] == component(key("/c/3")))
+    }
+
     @Test func storingAgainReplacesTheEntry() throws {
         let store = try KernelStore.inMemory()
         let old = key("/a")
