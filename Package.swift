@@ -9,10 +9,11 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries from the system, with apt providers and typed shims.
@@ -34,6 +35,18 @@ let package = Package(
             name: "KernelCore",
             dependencies: ["CYAML"],
             path: "Kernel/Core",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
+        // The kernel's SQLite database (through GRDB): install receipts, component cache, trust; and tree hashing.
+        .target(
+            name: "KernelStore",
+            dependencies: [
+                "KernelCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Kernel/Store",
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
@@ -61,6 +74,12 @@ let package = Package(
             dependencies: ["KernelCore"],
             path: "Tests/KernelCoreTests",
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelStoreTests",
+            dependencies: ["KernelStore"],
+            path: "Tests/KernelStoreTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

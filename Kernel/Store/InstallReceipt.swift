@@ -1,0 +1,191 @@
+import Foundation
+internal import GRDB
+
+/// Where a plugin is installed: for the user everywhere, for a project (shared, committed settings), or for a
+/// project on this machine only.
+public enum InstallScope: String, Sendable, Hashable, CaseIterable, Codable {
+    case user, project, local
+}
+
+/// The record of one installed plugin at one scope: what was installed, from where, and what its tree hashed to.
+///
+/// Dates are stored with millisecond precision.
+public struct InstallReceipt: Sendable, Equatable, Hashable {
+    /// The plugin id, `name@marketplace` (`name@local` for local installs).
+    public var id: String
+    public var name: String
+    public var marketplace: String
+    public var scope: InstallScope
+    /// The project folder for `.project` and `.local` installs; `nil` for `.user`.
+    public var projectPath: String?
+    public var version: String
+    /// The installed tree, e.g. `~/.qoder/plugins/cache/<marketplace>/<name>/<version>`.
+    public var installPath: String
+    /// A JSON object describing where the plugin came from, e.g. `{"type":"local","path":"/src/hello"}`.
+    public var source: String
+    /// ``TreeHash/sha256(ofDirectory:)`` of the installed tree: 64 lowercase hex digits.
+    public var sha256: String
+    public var installedAt: Date
+    public var updatedAt: Date
+
+    /// Creates a receipt; `id` is `name@marketplace`.
+    public init(
+        name: String, marketplace: String, scope: InstallScope, projectPath: String? = nil,
+        version: String, installPath: String, source: String, sha256: String,
+        installedAt: Date, updatedAt: Date? = nil
+    ) {
+        self.id = "\(name)@\(marketplace)"
+        self.name = name
+        self.marketplace = marketplace
+        self.scope = scope
+        self.projectPath = projectPath
+        self.version = version
+        self.installPath = installPath
+        self.source = source
+        self.sha256 = sha256
+        self.installedAt = installedAt
+        self.updatedAt = updatedAt ?? installedAt
+    }
+}
+
+/// The `install_receipt` row.
+struct InstallReceiptRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "install_receipt"
+
+    var id: String
+    var name: String
+    var marketplace: String
+    var scope: String
+    var projectPath: String?
+    var version: String
+    var installPath: String
+    var source: String
+    var sha256: String
+    var installedAt: Int64
+    var updatedAt: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, marketplace, scope, version, source, sha256
+        case projectPath = "project_path"
+        case installPath = "install_path"
+        case installedAt = "installed_at"
+        case updatedAt = "updated_at"
+    }
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let name = Column(CodingKeys.name)
+        static let scope = Column(CodingKeys.scope)
+        static let projectPath = Column(CodingKeys.projectPath)
+    }
+
+    init(_ r: InstallReceipt) {
+        id = r.id
+        name = r.name
+        marketplace = r.marketplace
+        scope = r.scope.rawValue
+        projectPath = r.projectPath
+        version = r.version
+        installPath = r.installPath
+        source = r.source
+        sha256 = r.sha256
+        installedAt = r.installedAt.unixMilliseconds
+        updatedAt = r.updatedAt.unixMilliseconds
+    }
+
+    func receipt() throws(StoreError) -> InstallReceipt {
+        guard let scope = InstallScope(rawValue: scope) else {
+            throw StoreError(.database, "install receipt '\(id)' has an unknown scope '\(self.scope)'")
+        }
+        var r = InstallReceipt(
+            name: name, marketplace: marketplace, scope: scope, projectPath: projectPath, version: version,
+            installPath: installPath, source: source, sha256: sha256,
+            installedAt: Date(unixMilliseconds: installedAt), updatedAt: Date(unixMilliseconds: updatedAt))
+        r.id = id
+        return r
+    }
+
+    /// Rows matching one (id, scope, project) key; `IS` so a nil project matches the user row's NULL.
+    static func matching(id: String, scope: InstallScope, projectPath: String?) -> QueryInterfaceRequest<Self> {
+        filter(Columns.id == id && Columns.scope == scope.rawValue)
+            .filter(sql: "project_path IS ?", arguments: [projectPath])
+    }
+}
+
+extension KernelStore {
+    /// Inserts a receipt, or replaces the one with the same (id, scope, project path).
+    ///
+    /// - Throws: ``StoreError`` with code `.constraintViolation` when the receipt breaks an invariant: an id that
+    ///   is not `name@marketplace`, a project path missing for a project/local install or present for a user
+    ///   install, a relative project path, a `source` that is not a JSON object, a `sha256` that is not 64
+    ///   lowercase hex digits, `updatedAt` before `installedAt`.
+    public func upsertReceipt(_ receipt: InstallReceipt) throws(StoreError) {
+        let record = InstallReceiptRecord(receipt)
+        try storeErrors {
+            try writer.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO install_receipt
+                            (id, name, marketplace, scope, project_path, version, install_path, source, sha256,
+                             installed_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (id, scope, ifnull(project_path, '')) DO UPDATE SET
+                            name = excluded.name, marketplace = excluded.marketplace, version = excluded.version,
+                            install_path = excluded.install_path, source = excluded.source,
+                            sha256 = excluded.sha256, installed_at = excluded.installed_at,
+                            updated_at = excluded.updated_at
+                        """,
+                    arguments: [
+                        record.id, record.name, record.marketplace, record.scope, record.projectPath,
+                        record.version, record.installPath, record.source, record.sha256,
+                        record.installedAt, record.updatedAt,
+                    ])
+            }
+        }
+    }
+
+    /// Every receipt, ordered by id, then scope (user, project, local), then project path.
+    public func receipts() throws(StoreError) -> [InstallReceipt] {
+        try fetchReceipts(InstallReceiptRecord.all())
+    }
+
+    /// The receipts of every plugin called `name`, from any marketplace, at any scope. Empty when none.
+    public func receipts(named name: String) throws(StoreError) -> [InstallReceipt] {
+        try fetchReceipts(InstallReceiptRecord.filter(InstallReceiptRecord.Columns.name == name))
+    }
+
+    /// The receipt of plugin `id` at `scope` (in `projectPath` for project and local scope), or `nil`.
+    public func receipt(id: String, scope: InstallScope, projectPath: String? = nil) throws(StoreError)
+        -> InstallReceipt?
+    {
+        try fetchReceipts(InstallReceiptRecord.matching(id: id, scope: scope, projectPath: projectPath)).first
+    }
+
+    /// Deletes the receipt of plugin `id` at `scope` (in `projectPath`).
+    ///
+    /// - Returns: Whether a receipt was deleted; deleting a missing receipt is not an error.
+    @discardableResult
+    public func deleteReceipt(id: String, scope: InstallScope, projectPath: String? = nil) throws(StoreError)
+        -> Bool
+    {
+        try storeErrors {
+            try writer.write { db in
+                try InstallReceiptRecord.matching(id: id, scope: scope, projectPath: projectPath).deleteAll(db) > 0
+            }
+        }
+    }
+
+    private func fetchReceipts(_ request: QueryInterfaceRequest<InstallReceiptRecord>) throws(StoreError)
+        -> [InstallReceipt]
+    {
+        let ordered = request.order(
+            InstallReceiptRecord.Columns.id,
+            SQL("CASE scope WHEN 'user' THEN 0 WHEN 'project' THEN 1 ELSE 2 END"),
+            InstallReceiptRecord.Columns.projectPath)
+        let records = try storeErrors { try writer.read { db in try ordered.fetchAll(db) } }
+        var result: [InstallReceipt] = []
+        result.reserveCapacity(records.count)
+        for record in records { result.append(try record.receipt()) }
+        return result
+    }
+}

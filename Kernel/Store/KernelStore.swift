@@ -1,0 +1,146 @@
+import Foundation
+internal import GRDB
+
+/// The kernel's SQLite database: install receipts, the component cache, trusted projects.
+///
+/// One instance per process is enough (it is `Sendable`; calls are serialized on one writer connection and
+/// reads run concurrently in WAL mode). Several processes may open the same file at once: writes take an
+/// immediate transaction and wait up to ``busyTimeout`` for another process's write to finish.
+public final class KernelStore: Sendable {
+    /// How long a write waits for another connection's write before failing with ``StoreError/Code-swift.struct/busy``.
+    public static let busyTimeout: TimeInterval = 15
+
+    /// The database file, or `nil` for an in-memory store.
+    public let path: String?
+
+    let writer: any DatabaseWriter
+
+    /// Opens the database at `path`, creating it and its parent folders when missing, and brings its schema up to
+    /// date with the named forward-only migrations.
+    ///
+    /// The database uses WAL journaling, enforces foreign keys, and waits ``busyTimeout`` for locks held by other
+    /// processes. Opening a database that is already migrated changes nothing.
+    ///
+    /// - Parameter path: The database file, e.g. `~/.qoder/plugins/kernel.sqlite` (no tilde expansion here).
+    /// - Throws: ``StoreError`` with code `.io` when the folder cannot be created, `.database` when the file
+    ///   cannot be opened (not a database, unreadable), `.busy` when another process holds the lock too long.
+    public init(path: String) throws(StoreError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError(.io, "cannot create the database folder: \(error.localizedDescription)", path: folder)
+            }
+        }
+        let pool = try storeErrors { try DatabasePool(path: path, configuration: Self.configuration()) }
+        try Self.migrate(pool)
+        self.path = path
+        self.writer = pool
+    }
+
+    private init(inMemoryWriter: any DatabaseWriter) {
+        self.path = nil
+        self.writer = inMemoryWriter
+    }
+
+    /// A fresh, empty, migrated in-memory database (for tests). Each call returns an independent database.
+    ///
+    /// - Throws: ``StoreError`` if SQLite cannot allocate or migrate it.
+    public static func inMemory() throws(StoreError) -> KernelStore {
+        let queue = try storeErrors { try DatabaseQueue(configuration: configuration()) }
+        try migrate(queue)
+        return KernelStore(inMemoryWriter: queue)
+    }
+
+    static func configuration() -> Configuration {
+        var config = Configuration()
+        config.label = "KernelStore"
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(busyTimeout)
+        return config
+    }
+
+    /// Runs the migrations. Two processes opening a new database at once may both see a migration as
+    /// pending; the loser's transaction then fails (table exists), so re-check before giving up.
+    static func migrate(_ writer: any DatabaseWriter) throws(StoreError) {
+        let migrator = migrator
+        var attempts = 0
+        while true {
+            do {
+                try migrator.migrate(writer)
+                return
+            } catch {
+                attempts += 1
+                let done = (try? writer.read { try migrator.hasCompletedMigrations($0) }) ?? false
+                if done { return }
+                if attempts >= 5 { throw StoreError.wrapping(error) }
+            }
+        }
+    }
+
+    /// The schema, as named forward-only migrations. Never edit a shipped migration: add one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+
+        // Which plugin is installed where. The same plugin may be installed at user scope and in several
+        // projects; project and local installs name their project, user installs do not.
+        migrator.registerMigration("v1-receipts") { db in
+            try db.execute(sql: """
+                CREATE TABLE install_receipt (
+                    id TEXT NOT NULL CHECK (id = name || '@' || marketplace),
+                    name TEXT NOT NULL CHECK (length(name) > 0 AND instr(name, '@') = 0),
+                    marketplace TEXT NOT NULL CHECK (length(marketplace) > 0 AND instr(marketplace, '@') = 0),
+                    scope TEXT NOT NULL CHECK (scope IN ('user', 'project', 'local')),
+                    project_path TEXT
+                        CHECK ((scope = 'user') = (project_path IS NULL))
+                        CHECK (project_path IS NULL OR substr(project_path, 1, 1) = '/'),
+                    version TEXT NOT NULL CHECK (length(version) > 0),
+                    install_path TEXT NOT NULL CHECK (length(install_path) > 0),
+                    source TEXT NOT NULL CHECK (json_valid(source) AND json_type(source) = 'object'),
+                    sha256 TEXT NOT NULL CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),
+                    installed_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL CHECK (updated_at >= installed_at)
+                );
+                -- NULLs are distinct in a plain UNIQUE constraint, so key user installs on '' instead.
+                CREATE UNIQUE INDEX install_receipt_key ON install_receipt (id, scope, ifnull(project_path, ''));
+                CREATE INDEX install_receipt_name ON install_receipt (name);
+                """)
+        }
+
+        // Parsed component files, valid while the file's identity and stat fields are unchanged.
+        migrator.registerMigration("v1-component-cache") { db in
+            try db.execute(sql: """
+                CREATE TABLE component_cache (
+                    path TEXT NOT NULL PRIMARY KEY CHECK (length(path) > 0),
+                    device INTEGER NOT NULL,
+                    inode INTEGER NOT NULL,
+                    size INTEGER NOT NULL CHECK (size >= 0),
+                    mtime_ns INTEGER NOT NULL,
+                    kind TEXT NOT NULL CHECK (length(kind) > 0),
+                    parser_version INTEGER NOT NULL CHECK (parser_version >= 0),
+                    payload BLOB NOT NULL
+                );
+                """)
+        }
+
+        // Project folders the user trusts to run project-scoped code (hooks, native modules, MCP servers).
+        migrator.registerMigration("v1-trust") { db in
+            try db.execute(sql: """
+                CREATE TABLE trusted_project (
+                    path TEXT NOT NULL PRIMARY KEY CHECK (substr(path, 1, 1) = '/'),
+                    trusted_at INTEGER NOT NULL
+                );
+                """)
+        }
+
+        return migrator
+    }
+}
+
+extension Date {
+    /// Milliseconds since 1970, as stored in the database.
+    var unixMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    init(unixMilliseconds ms: Int64) { self.init(timeIntervalSince1970: Double(ms) / 1000) }
+}
