@@ -35,14 +35,8 @@ public enum SettingsFile {
     ///   error, there is nothing to remove), `.invalidKeyPath`, `.tooLarge`, `.io`.
     ///
     /// See `update(_:_:)` for what is written and how.
-    public static func update(_ path: String, keyPath: [String], value: JSONValue?) throws(SettingsError) {
-        do {
-            try update(path) { _ in [(keyPath: keyPath, value: value)] }
-        } catch let error as SettingsError {
-            throw error
-        } catch {
-            fatalError("unreachable: the edit list does not throw")
-        }
+    public static func update(_ path: String, keyPath: [String], value: JSONValue?) throws {
+        try update(path) { _ in [(keyPath: keyPath, value: value)] }
     }
 
     /// Applies the edits a closure returns, under one lock and in one write.
