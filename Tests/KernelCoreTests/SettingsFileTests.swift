@@ -242,7 +242,9 @@ import Testing
             == "{\n  \"enabledPlugins\": {\n    \"a@local\": false,\n    \"b@m\": false,\n    \"c@m\": false\n  },\n  \"k\": 0\n}\n")
 
         struct Stop: Error {}
+        let before = try tmp.read("settings.json")
         #expect(throws: Stop.self) { try SettingsFile.update(path) { _ in throw Stop() } }
+        #expect(try tmp.read("settings.json") == before)
     }
 
     @Test func concurrentWritersLoseNothing() throws {

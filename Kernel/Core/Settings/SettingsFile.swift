@@ -36,13 +36,7 @@ public enum SettingsFile {
     ///
     /// See `update(_:_:)` for what is written and how.
     public static func update(_ path: String, keyPath: [String], value: JSONValue?) throws(SettingsError) {
-        do {
-            try update(path) { _ in [(keyPath: keyPath, value: value)] }
-        } catch let error as SettingsError {
-            throw error
-        } catch {
-            fatalError("unreachable: the edit list does not throw")
-        }
+        try perform(path) { _ throws(SettingsError) in [(keyPath: keyPath, value: value)] }
     }
 
     /// Applies the edits a closure returns, under one lock and in one write.
@@ -66,6 +60,19 @@ public enum SettingsFile {
     ///     edits, applied in order. It runs with the lock held: keep it quick, do not edit the same file in it.
     /// - Throws: what `update(_:keyPath:value:)` throws, and what `edits` throws (nothing is written then).
     public static func update(_ path: String, _ edits: (Node) throws -> [Edit]) throws {
+        var thrown: (any Error)?
+        try perform(path) { document throws(SettingsError) in
+            do {
+                return try edits(document)
+            } catch {
+                thrown = error  // nothing is written: no edits
+                return []
+            }
+        }
+        if let thrown { throw thrown }
+    }
+
+    private static func perform(_ path: String, _ edits: (Node) throws(SettingsError) -> [Edit]) throws(SettingsError) {
         let target = try resolveSymlinks(path)
         let dir = parentDirectory(target)
         try makeDirectories(dir, reportAs: path)
@@ -89,15 +96,18 @@ public enum SettingsFile {
                     text = next
                     changed = true
                 }
-            } catch let error as JSONReader.SyntaxError {
-                // Only reachable if an edit produced invalid JSON: a bug, reported rather than written.
-                throw SettingsError(.syntax, file: path, line: error.line, column: error.column,
-                                    message: "internal error: editing produced invalid JSON: \(error.message)")
-            } catch SettingsText.EditError.notAnObject(let keyPath, let node) {
-                let what = keyPath.isEmpty ? "the top level" : "'" + keyPath.joined(separator: ".") + "'"
-                throw SettingsError(.notAnObject, file: path, line: node.line, column: node.column,
-                                    message: "\(what) is \(node.kindDescription), expected an object; "
-                                        + "cannot set '\(edit.keyPath.joined(separator: "."))'")
+            } catch {
+                switch error {
+                case .syntax(let error):
+                    // Only reachable if an edit produced invalid JSON: a bug, reported rather than written.
+                    throw SettingsError(.syntax, file: path, line: error.line, column: error.column,
+                                        message: "internal error: editing produced invalid JSON: \(error.message)")
+                case .notAnObject(let keyPath, let node):
+                    let what = keyPath.isEmpty ? "the top level" : "'" + keyPath.joined(separator: ".") + "'"
+                    throw SettingsError(.notAnObject, file: path, line: node.line, column: node.column,
+                                        message: "\(what) is \(node.kindDescription), expected an object; "
+                                            + "cannot set '\(edit.keyPath.joined(separator: "."))'")
+                }
             }
         }
         if !changed || text == original { return }

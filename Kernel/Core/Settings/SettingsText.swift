@@ -10,17 +10,20 @@ enum SettingsText {
     enum EditError: Error {
         /// The value at this key path (a prefix of the edited one, or the root for `[]`) is not an object.
         case notAnObject(keyPath: [String], node: Node)
+        /// The text does not parse (for text from `SettingsFile`, only after a faulty edit).
+        case syntax(JSONReader.SyntaxError)
     }
 
     /// Applies one edit, re-parsing as needed (duplicate keys are all removed on removal; on set the last one,
     /// which is the one readers use, is replaced).
     /// - Returns: the new text, or nil when the document already has no such key (removal) — setting always
     ///   returns text, possibly identical to the input.
-    static func apply(_ bytes: [UInt8], keyPath: [String], value: JSONValue?) throws -> [UInt8]? {
+    static func apply(_ bytes: [UInt8], keyPath: [String], value: JSONValue?) throws(EditError) -> [UInt8]? {
         var current = bytes
         var changed = false
         while true {
-            let root = try JSONReader.parse(current).root
+            let root: Node
+            do { root = try JSONReader.parse(current).root } catch { throw .syntax(error) }
             guard let next = try editOnce(current, root: root, keyPath: keyPath, value: value) else { break }
             current = next
             changed = true
