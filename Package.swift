@@ -9,7 +9,7 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelHost"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,11 +51,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The embedding API: installed plugins, enablement, the composed registry.
+        .target(
+            name: "KernelHost",
+            dependencies: ["KernelCore", "KernelStore"],
+            path: "Kernel/Host",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
         // The CLI commands, as a library so tests can run them in-process.
         .target(
             name: "KernelCLI",
             dependencies: [
                 "KernelCore",
+                "KernelHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Kernel/CLI",

@@ -16,6 +16,21 @@ public enum BundleLoader {
         var loader = Loader(root: root)
         return loader.run(entryManifest: entryManifest)
     }
+
+    /// Reads the prompt components of a user or project folder (`~/.qoder`, `<project>/.qoder`): its
+    /// `commands/`, `skills/` and `agents/`, with no manifest, and agents keeping every field (the plugin safety
+    /// policy does not apply). A missing folder is an empty bundle without diagnostics.
+    public static func loadComponentFolders(at root: String) -> PluginBundle {
+        var loader = Loader(root: root)
+        loader.isPlugin = false
+        var bundle = PluginBundle(root: root, name: FileSystem.baseName(root), manifestFormat: .none)
+        guard FileSystem.isDirectory(root) else { return bundle }
+        bundle.commands = loader.loadCommands(nil)
+        bundle.skills = loader.loadSkills(nil)
+        bundle.agents = loader.loadAgents(nil)
+        bundle.diagnostics = loader.diagnostics.items
+        return bundle
+    }
 }
 
 private struct Loader {
@@ -25,6 +40,8 @@ private struct Loader {
     let canonicalRoot: String?
     /// The manifest (or marketplace entry) file, where path-field diagnostics point.
     var manifestFile: String?
+    /// False for user and project folders: their agents keep hooks, mcpServers and permissionMode.
+    var isPlugin = true
 
     init(root: String) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
@@ -250,7 +267,7 @@ private struct Loader {
         var byName: [String: String] = [:]
         for file in files {
             guard let bytes = readFile(file) else { continue }
-            guard let agent = AgentParser.parse(bytes, file: file, fromPlugin: true, diagnostics: &diagnostics) else {
+            guard let agent = AgentParser.parse(bytes, file: file, fromPlugin: isPlugin, diagnostics: &diagnostics) else {
                 continue
             }
             if let first = byName[agent.name] {

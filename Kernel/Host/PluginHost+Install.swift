@@ -1,0 +1,187 @@
+import Foundation
+public import KernelCore
+import KernelStore
+
+extension PluginHost {
+    /// What `install` did.
+    public struct InstallOutcome: Sendable {
+        public var id: String
+        public var version: String
+        public var installPath: String
+        public var scope: Scope
+        /// Warnings of the validation that passed.
+        public var bundle: PluginBundle
+        /// False when an existing install of the same id, scope and project was replaced.
+        public var isNew: Bool
+    }
+
+    /// Installs a plugin folder as `<name>@local` at `scope`.
+    ///
+    /// The folder is validated first (errors refuse the install, with the diagnostics); it must hold at least
+    /// one component. The copy is staged beside its destination (`cache/local/<name>/<version>`) and renamed
+    /// into place, replacing a previous copy atomically; then the receipt is written and `enabledPlugins` set
+    /// in that scope's settings unless the plugin is already enabled there or by a more specific scope. A
+    /// settings file that does not parse is reported before anything is copied; any failure after the copy
+    /// puts the previous copy and receipt back.
+    public func install(from directory: String, scope: Scope) throws(KernelError) -> InstallOutcome {
+        let bundle = BundleLoader.load(at: directory)
+        guard bundle.isValid else {
+            throw KernelError(.invalidBundle, "\(directory) is not a valid plugin", diagnostics: bundle.diagnostics)
+        }
+        guard bundle.hasComponents else {
+            throw KernelError(.noContent, "No plugin content found in \"\(directory)\". Expected at least one of: "
+                              + "commands/, agents/, skills/, hooks/hooks.json, output-styles/, bin/, .mcp.json, modules/, "
+                              + "or a component path in the manifest.", diagnostics: bundle.diagnostics)
+        }
+        // Refuse early, before copying, when a settings file we will read or write does not parse.
+        let states = try enabledStates()
+
+        let name = bundle.name
+        let marketplace = "local"
+        let id = "\(name)@\(marketplace)"
+        let version = bundle.version ?? "local"
+        let destination = paths.installDir(marketplace: marketplace, name: name, version: version)
+        let projectPath = scope == .user ? nil : paths.project
+        let installScope = InstallScope(rawValue: scope.rawValue)!
+        let previousReceipt = try? store.receipt(id: id, scope: installScope, projectPath: projectPath)
+
+        let swap = try stageCopy(of: directory, to: destination)
+        do {
+            let sha = try TreeHash.sha256(ofDirectory: destination)
+            let source = JSONValue.object([
+                ("type", "directory"),
+                ("path", .string(FileManager.default.fileExists(atPath: directory)
+                    ? URL(fileURLWithPath: directory).standardizedFileURL.path : directory)),
+            ]).serialized(pretty: false)
+            let now = Date()
+            let receipt = InstallReceipt(
+                name: name, marketplace: marketplace, scope: installScope, projectPath: projectPath, version: version,
+                installPath: destination, source: source, sha256: sha,
+                installedAt: previousReceipt?.installedAt ?? now, updatedAt: now)
+            try store.upsertReceipt(receipt)
+            do {
+                let enabledHere = states[id].map { $0.enabled && $0.scope.priority >= scope.priority } ?? false
+                if !enabledHere {
+                    try updateSettings(scope, keyPath: ["enabledPlugins", id], value: true)
+                }
+            } catch {
+                // Put the receipt back as it was.
+                if let previousReceipt { try? store.upsertReceipt(previousReceipt) } else {
+                    _ = try? store.deleteReceipt(id: id, scope: installScope, projectPath: projectPath)
+                }
+                throw error
+            }
+        } catch {
+            swap.rollBack()
+            if let error = error as? KernelError { throw error }
+            throw KernelError(.store, "\(error)")
+        }
+        swap.commit()
+        return InstallOutcome(id: id, version: version, installPath: destination, scope: scope, bundle: bundle,
+                              isNew: previousReceipt == nil)
+    }
+
+    /// A staged copy renamed into place, with the previous copy kept aside until `commit`.
+    struct StagedSwap {
+        let destination: String
+        let previous: String?
+
+        /// Drops the previous copy.
+        func commit() {
+            if let previous { try? FileManager.default.removeItem(atPath: previous) }
+        }
+
+        /// Removes the new copy and puts the previous one back.
+        func rollBack() {
+            try? FileManager.default.removeItem(atPath: destination)
+            if let previous { _ = rename(previous, destination) }
+        }
+    }
+
+    /// Copies `source` to a staging folder beside `destination` (same file system), then renames it into place,
+    /// moving an existing copy aside first.
+    func stageCopy(of source: String, to destination: String) throws(KernelError) -> StagedSwap {
+        let fm = FileManager.default
+        let parent = (destination as NSString).deletingLastPathComponent
+        let token = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let staging = parent + "/.staging-" + token
+        do {
+            try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            try fm.copyItem(atPath: source, toPath: staging)
+        } catch {
+            try? fm.removeItem(atPath: staging)
+            throw KernelError(.io, "cannot copy \(source) into \(parent): \(error.localizedDescription)")
+        }
+        var previous: String?
+        if fm.fileExists(atPath: destination) {
+            let aside = parent + "/.previous-" + token
+            guard rename(destination, aside) == 0 else {
+                try? fm.removeItem(atPath: staging)
+                throw KernelError(.io, "cannot move the previous copy \(destination) aside: \(String(cString: strerror(errno)))")
+            }
+            previous = aside
+        }
+        guard rename(staging, destination) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? fm.removeItem(atPath: staging)
+            if let previous { _ = rename(previous, destination) }
+            throw KernelError(.io, "cannot move the new copy into \(destination): \(reason)")
+        }
+        return StagedSwap(destination: destination, previous: previous)
+    }
+
+    /// What `uninstall` did.
+    public struct UninstallOutcome: Sendable {
+        public var id: String
+        public var scope: Scope
+        /// True when no install of the plugin is left anywhere.
+        public var fullyRemoved: Bool
+        public var removedData: Bool
+    }
+
+    /// Uninstalls a plugin from one scope (`scope`, else the most specific scope it is installed at): removes
+    /// its receipt and its `enabledPlugins` key in that scope's settings; when no other install uses the cached
+    /// copy, removes it; when no install of the plugin is left, removes its keys from every settings file and,
+    /// unless `keepData`, its data folder.
+    public func uninstall(_ name: String, scope: Scope?, keepData: Bool) throws(KernelError) -> UninstallOutcome {
+        let matches = try receipts(matching: name, scope: scope)
+        let receipt = matches.max { Scope(rawValue: $0.scope.rawValue)!.priority < Scope(rawValue: $1.scope.rawValue)!.priority }!
+        let target = Scope(rawValue: receipt.scope.rawValue)!
+        // Check every settings file we may touch before changing anything.
+        for s in Scope.allCases { _ = try settings(s) }
+
+        do {
+            _ = try store.deleteReceipt(id: receipt.id, scope: receipt.scope, projectPath: receipt.projectPath)
+        } catch {
+            throw KernelError(.store, "\(error)")
+        }
+        let remaining: [InstallReceipt]
+        do { remaining = try store.receipts().filter { $0.id == receipt.id } } catch { throw KernelError(.store, "\(error)") }
+        try updateSettings(target, keyPath: ["enabledPlugins", receipt.id], value: nil)
+        if !remaining.contains(where: { $0.installPath == receipt.installPath }) {
+            try? FileManager.default.removeItem(atPath: receipt.installPath)
+            // Drop empty parents (cache/<marketplace>/<name>) left behind.
+            var dir = (receipt.installPath as NSString).deletingLastPathComponent
+            while dir.hasPrefix(paths.cacheDir + "/"), (try? FileManager.default.contentsOfDirectory(atPath: dir))?.isEmpty == true {
+                try? FileManager.default.removeItem(atPath: dir)
+                dir = (dir as NSString).deletingLastPathComponent
+            }
+        }
+        var removedData = false
+        let fullyRemoved = remaining.isEmpty
+        if fullyRemoved {
+            for s in Scope.allCases where s != target {
+                let file = paths.settingsFile(s)
+                if FileManager.default.fileExists(atPath: file) {
+                    try updateSettings(s, keyPath: ["enabledPlugins", receipt.id], value: nil)
+                }
+            }
+            let data = paths.dataDir(pluginID: receipt.id)
+            if !keepData, FileManager.default.fileExists(atPath: data) {
+                try? FileManager.default.removeItem(atPath: data)
+                removedData = true
+            }
+        }
+        return UninstallOutcome(id: receipt.id, scope: target, fullyRemoved: fullyRemoved, removedData: removedData)
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+public import KernelCore
+import KernelStore
+
+extension PluginHost {
+    /// One plugin as `plugins list` shows it: an installed plugin (at a scope) or a `--plugin-dir` folder.
+    public struct PluginListing: Sendable {
+        public var id: String
+        public var name: String
+        /// `name@marketplace` for installs, `name@inline` for `--plugin-dir` folders (as the reference host).
+        public var source: String
+        public var version: String
+        /// `user`, `project`, `local` or `flag`.
+        public var scope: String
+        public var enabled: Bool
+        public var canDisable: Bool
+        public var projectPath: String?
+        public var installPath: String
+        public var installedAt: Date?
+        public var bundle: PluginBundle
+    }
+
+    /// Everything the registry is built from, and the plugin rows `list` prints.
+    public struct Composition: Sendable {
+        public var registry: Registry
+        public var plugins: [PluginListing]
+        public var projectTrusted: Bool
+    }
+
+    /// Reads every source and composes the registry: user and project folders, the settings files' hooks and
+    /// MCP servers, the project's `.mcp.json`, installed plugins (enabled or not: disabled ones are listed as
+    /// inactive), `--plugin-dir` folders and `--agents` definitions.
+    /// A broken component is reported in `registry.diagnostics` and skipped; it never hides the others.
+    public func compose(pluginDirs: [String] = [], flagAgents: [AgentDefinition] = []) throws(KernelError) -> Composition {
+        var input = RegistryInput()
+        var diagnostics: [Diagnostic] = []
+        input.projectTrusted = isProjectTrusted()
+
+        // User and project folders.
+        let user = BundleLoader.loadComponentFolders(at: paths.home)
+        let projectRoot = FileSystem.join(paths.project, ".qoder")
+        let project = projectRoot == paths.home ? PluginBundle(root: projectRoot, name: "", manifestFormat: .none)
+                                                : BundleLoader.loadComponentFolders(at: projectRoot)
+        diagnostics += user.diagnostics + project.diagnostics
+        input.userCommands = user.commands
+        input.userSkills = user.skills
+        input.userAgents = user.agents
+        input.projectCommands = project.commands
+        input.projectSkills = project.skills
+        input.projectAgents = project.agents
+        input.flagAgents = flagAgents
+
+        // Settings: hooks of all three, MCP servers of user and local; the project's are in .mcp.json.
+        var settingsDiagnostics = Diagnostics()
+        for scope in Scope.allCases {
+            let node = try settings(scope)
+            let file = paths.settingsFile(scope)
+            if let hooks = node["hooks"] {
+                input.settingsHooks.append((scope, HooksParser.parseEventMap(hooks, file: file, diagnostics: &settingsDiagnostics)))
+            }
+            if scope == .project {
+                if FileSystem.isFile(paths.projectMCPFile), let bytes = try? FileSystem.read(paths.projectMCPFile) {
+                    input.mcpServers.append((.project, MCPParser.parseFile(bytes, file: paths.projectMCPFile, diagnostics: &settingsDiagnostics)))
+                }
+            } else if let servers = node["mcpServers"] {
+                input.mcpServers.append((scope, MCPParser.parseServers(servers, file: file, diagnostics: &settingsDiagnostics)))
+            }
+        }
+        diagnostics += settingsDiagnostics.items
+
+        // Plugins: --plugin-dir first (as the reference host lists them), then installs.
+        var listings: [PluginListing] = []
+        for dir in pluginDirs {
+            let bundle = BundleLoader.load(at: dir)
+            diagnostics += bundle.diagnostics
+            let absolute = URL(fileURLWithPath: dir).standardizedFileURL.path
+            listings.append(PluginListing(
+                id: "\(bundle.name)@flag", name: bundle.name, source: "\(bundle.name)@inline",
+                version: bundle.version ?? "local", scope: "flag", enabled: true, canDisable: false, projectPath: nil,
+                installPath: absolute, installedAt: nil, bundle: bundle))
+            input.plugins.append(PluginInstance(id: "\(bundle.name)@flag", scope: nil, bundle: bundle, enabled: true))
+        }
+        let states = try enabledStates()
+        for receipt in try installed() {
+            let bundle = BundleLoader.load(at: receipt.installPath)
+            diagnostics += bundle.diagnostics.filter { $0.severity == .error }
+            let enabled = isEnabled(receipt.id, states: states)
+            let scope = Scope(rawValue: receipt.scope.rawValue)!
+            listings.append(PluginListing(
+                id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version, scope: scope.rawValue,
+                enabled: enabled, canDisable: true, projectPath: receipt.projectPath, installPath: receipt.installPath,
+                installedAt: receipt.installedAt, bundle: bundle))
+            input.plugins.append(PluginInstance(id: receipt.id, scope: scope, bundle: bundle, enabled: enabled))
+        }
+        input.diagnostics = diagnostics
+        return Composition(registry: Resolver.compose(input), plugins: listings, projectTrusted: input.projectTrusted)
+    }
+}

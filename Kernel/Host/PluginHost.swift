@@ -1,0 +1,151 @@
+import Foundation
+public import KernelCore
+public import KernelStore
+
+/// The kernel as an agent CLI embeds it: installed plugins (receipts in the store), their enablement
+/// (`enabledPlugins` in the settings files), and the registry composed from every source.
+///
+/// Every operation re-reads what it needs; several processes may work on the same home at once.
+public final class PluginHost: Sendable {
+    public let paths: KernelPaths
+    public let store: KernelStore
+
+    /// Opens the store under `paths.home` (creating it on first use).
+    public init(paths: KernelPaths) throws(KernelError) {
+        self.paths = paths
+        do {
+            store = try KernelStore(path: paths.databaseFile)
+        } catch {
+            throw KernelError(.store, "cannot open the kernel database \(paths.databaseFile): \(error)")
+        }
+    }
+
+    // MARK: - Installed plugins
+
+    /// The receipts that apply here: user-scope installs, and project/local installs of this project.
+    public func installed() throws(KernelError) -> [InstallReceipt] {
+        let all: [InstallReceipt]
+        do { all = try store.receipts() } catch { throw KernelError(.store, "\(error)") }
+        return all.filter { $0.scope == .user || $0.projectPath == paths.project }
+            .sorted { ($0.id, $0.scope.rawValue) < ($1.id, $1.scope.rawValue) }
+    }
+
+    /// The receipts for a name (`hello` or `hello@local`). A bare name matching plugins of several
+    /// marketplaces prefers a marketplace install over a local one (as the reference host does), and is
+    /// ambiguous between two marketplaces.
+    public func receipts(matching name: String, scope: Scope? = nil) throws(KernelError) -> [InstallReceipt] {
+        let all = try installed()
+        var matches = all.filter { $0.id == name }
+        if matches.isEmpty {
+            let byName = all.filter { $0.name == name }
+            let ids = Set(byName.map(\.id))
+            if ids.count > 1 {
+                let nonLocal = ids.filter { !$0.hasSuffix("@local") }
+                if nonLocal.count == 1 {
+                    matches = byName.filter { nonLocal.contains($0.id) }
+                } else {
+                    throw KernelError(.ambiguous, "\"\(name)\" is ambiguous: \(ids.sorted().joined(separator: ", ")); use name@marketplace")
+                }
+            } else {
+                matches = byName
+            }
+        }
+        if matches.isEmpty {
+            var message = "Plugin \"\(name)\" is not installed."
+            let candidates = Array(Set(all.map(\.name) + all.map(\.id)))
+            let near = closestMatch(name, in: candidates) ?? candidates.filter { $0.hasPrefix(name) }.min()
+            if let near { message += " Did you mean '\(near)'?" }
+            throw KernelError(.notInstalled, message)
+        }
+        if let scope {
+            let atScope = matches.filter { $0.scope.rawValue == scope.rawValue }
+            if atScope.isEmpty {
+                throw KernelError(.notInstalled, "Plugin \"\(matches[0].id)\" is not installed at scope \"\(scope.rawValue)\".")
+            }
+            return atScope
+        }
+        return matches
+    }
+
+    // MARK: - Enablement
+
+    /// `enabledPlugins` of the three settings files: for each id, the value of the most specific scope that
+    /// names it (local > project > user).
+    public func enabledStates() throws(KernelError) -> [String: (enabled: Bool, scope: Scope)] {
+        var states: [String: (enabled: Bool, scope: Scope)] = [:]
+        for scope in [Scope.user, .project, .local] {
+            let node = try settings(scope)
+            for member in node["enabledPlugins"]?.members ?? [] {
+                if let value = member.value.bool { states[member.key] = (value, scope) }
+            }
+        }
+        return states
+    }
+
+    /// A settings file's document; a file that does not parse is an error naming its line and column.
+    public func settings(_ scope: Scope) throws(KernelError) -> Node {
+        do {
+            return try SettingsFile.read(paths.settingsFile(scope))
+        } catch {
+            throw KernelError(.settings, "\(error)", diagnostics: [Diagnostic(.error, error.message, at: error.location)])
+        }
+    }
+
+    func updateSettings(_ scope: Scope, keyPath: [String], value: JSONValue?) throws(KernelError) {
+        do {
+            try SettingsFile.update(paths.settingsFile(scope), keyPath: keyPath, value: value)
+        } catch {
+            throw KernelError(.settings, "\(error)", diagnostics: [Diagnostic(.error, error.message, at: error.location)])
+        }
+    }
+
+    /// Enables or disables an installed plugin by writing `enabledPlugins[id]` in one settings file: `scope`,
+    /// else the most specific scope the plugin is installed at.
+    /// - Returns: the plugin id and the scope written.
+    @discardableResult
+    public func setEnabled(_ name: String, _ enabled: Bool, scope: Scope?) throws(KernelError) -> (id: String, scope: Scope) {
+        let matches = try receipts(matching: name)
+        let id = matches[0].id
+        let target = scope ?? matches.map { Scope(rawValue: $0.scope.rawValue)! }.max { $0.priority < $1.priority }!
+        try updateSettings(target, keyPath: ["enabledPlugins", id], value: .bool(enabled))
+        return (id, target)
+    }
+
+    /// Disables every plugin enabled in one scope's settings file (and every plugin installed at that scope).
+    /// - Returns: the ids disabled.
+    public func disableAll(scope: Scope) throws(KernelError) -> [String] {
+        let installedHere = try installed().filter { $0.scope.rawValue == scope.rawValue }.map(\.id)
+        var disabled: [String] = []
+        do {
+            try SettingsFile.update(paths.settingsFile(scope)) { node in
+                var ids: [String] = []
+                for member in node["enabledPlugins"]?.members ?? [] where member.value.bool == true {
+                    ids.append(member.key)
+                }
+                for id in installedHere where !ids.contains(id) && node["enabledPlugins"]?[id]?.bool != false {
+                    ids.append(id)
+                }
+                disabled = ids
+                return ids.map { (keyPath: ["enabledPlugins", $0], value: JSONValue.bool(false)) }
+            }
+        } catch let error as SettingsError {
+            throw KernelError(.settings, "\(error)", diagnostics: [Diagnostic(.error, error.message, at: error.location)])
+        } catch {
+            throw KernelError(.settings, "\(error)")
+        }
+        return disabled
+    }
+
+    /// Whether the plugin `id` is enabled here: the most specific settings file naming it decides; a plugin no
+    /// settings file names is disabled.
+    public func isEnabled(_ id: String, states: [String: (enabled: Bool, scope: Scope)]) -> Bool {
+        states[id]?.enabled ?? false
+    }
+
+    // MARK: - Trust
+
+    /// True when the project folder has been trusted with `kernel trust`.
+    public func isProjectTrusted() -> Bool {
+        (try? store.isTrusted(paths.project)) ?? false
+    }
+}
