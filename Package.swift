@@ -93,6 +93,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "KernelHostTests",
+            dependencies: ["KernelHost", "KernelCore", "KernelStore"],
+            path: "Tests/KernelHostTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "KernelCLITests",
             dependencies: ["KernelCLI", "KernelCore", "kernel"],
             path: "Tests/KernelCLITests",

@@ -9,6 +9,9 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
+    /// JSON text written verbatim: a fragment serialized earlier (with `serialized(indent:)` at the depth it
+    /// is spliced in), so cached output need not be parsed and rebuilt.
+    case raw(String)
 
     public init(stringLiteral value: String) { self = .string(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
@@ -25,6 +28,7 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
         case (.string(let a), .string(let b)): a == b
         case (.array(let a), .array(let b)): a == b
         case (.object(let a), .object(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case (.raw(let a), .raw(let b)): a == b
         default: false
         }
     }
@@ -40,9 +44,17 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
         return out
     }
 
+    /// Pretty text for a value that will stand `indent` spaces deep (its inner lines are indented from there).
+    public func serialized(indent: Int) -> String {
+        var out = ""
+        write(into: &out, indent: indent)
+        return out
+    }
+
     private func write(into out: inout String, indent: Int?) {
         switch self {
         case .null: out += "null"
+        case .raw(let text): out += text
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .double(let d):

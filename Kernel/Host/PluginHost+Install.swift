@@ -23,6 +23,7 @@ extension PluginHost {
     /// in that scope's settings unless the plugin is already enabled there or by a more specific scope. A
     /// settings file that does not parse is reported before anything is copied; any failure after the copy
     /// puts the previous copy and receipt back.
+    @discardableResult
     public func install(from directory: String, scope: Scope) throws(KernelError) -> InstallOutcome {
         let bundle = BundleLoader.load(at: directory)
         guard bundle.isValid else {

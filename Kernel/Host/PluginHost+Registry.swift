@@ -17,7 +17,10 @@ extension PluginHost {
         public var projectPath: String?
         public var installPath: String
         public var installedAt: Date?
-        public var bundle: PluginBundle
+        /// What listings show; from the cache when the plugin's files are unchanged.
+        public var summary: PluginSummary
+        /// The whole bundle, when it was read (always in `compose`; not on a cache hit in `listings`).
+        public var bundle: PluginBundle?
     }
 
     /// Everything the registry is built from, and the plugin rows `list` prints.
@@ -77,7 +80,7 @@ extension PluginHost {
             listings.append(PluginListing(
                 id: "\(bundle.name)@flag", name: bundle.name, source: "\(bundle.name)@inline",
                 version: bundle.version ?? "local", scope: "flag", enabled: true, canDisable: false, projectPath: nil,
-                installPath: absolute, installedAt: nil, bundle: bundle))
+                installPath: absolute, installedAt: nil, summary: PluginSummary(bundle), bundle: bundle))
             input.plugins.append(PluginInstance(id: "\(bundle.name)@flag", scope: nil, bundle: bundle, enabled: true))
         }
         let states = try enabledStates()
@@ -89,10 +92,70 @@ extension PluginHost {
             listings.append(PluginListing(
                 id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version, scope: scope.rawValue,
                 enabled: enabled, canDisable: true, projectPath: receipt.projectPath, installPath: receipt.installPath,
-                installedAt: receipt.installedAt, bundle: bundle))
+                installedAt: receipt.installedAt, summary: PluginSummary(bundle), bundle: bundle))
             input.plugins.append(PluginInstance(id: receipt.id, scope: scope, bundle: bundle, enabled: enabled))
         }
         input.diagnostics = diagnostics
         return Composition(registry: Resolver.compose(input), plugins: listings, projectTrusted: input.projectTrusted)
+    }
+}
+
+extension PluginHost {
+    /// The rows of `plugins list`: `--plugin-dir` folders, then installed plugins. A plugin whose files are
+    /// unchanged since the last run (every folder listed and file read has the same device, inode, size and
+    /// mtime) is not read again: its summary comes from the store; others are read and cached.
+    public func listings(pluginDirs: [String] = []) throws(KernelError) -> [PluginListing] {
+        var rows: [PluginListing] = []
+        for dir in pluginDirs {
+            let bundle = BundleLoader.load(at: dir)
+            let absolute = URL(fileURLWithPath: dir).standardizedFileURL.path
+            rows.append(PluginListing(
+                id: "\(bundle.name)@flag", name: bundle.name, source: "\(bundle.name)@inline",
+                version: bundle.version ?? "local", scope: "flag", enabled: true, canDisable: false, projectPath: nil,
+                installPath: absolute, installedAt: nil, summary: PluginSummary(bundle), bundle: bundle))
+        }
+        let states = try enabledStates()
+        let receipts = try installed()
+        let rootKeys = receipts.compactMap { FileKey.stat($0.installPath) }
+        let cached = (try? store.cachedComponents(for: rootKeys, parserVersion: SummaryCacheEntry.version)) ?? [:]
+        var fresh: [CachedComponent] = []
+        var summaries: [String: (PluginSummary, PluginBundle?)] = [:]  // by install path (shared across scopes)
+        for receipt in receipts {
+            let root = receipt.installPath
+            if summaries[root] != nil { continue }
+            if let hit = cached[root], hit.kind == SummaryCacheEntry.kind,
+               let entry = SummaryCacheEntry(decoding: [UInt8](hit.payload)), entry.isFresh() {
+                summaries[root] = (entry.summary, nil)
+                continue
+            }
+            let bundle = BundleLoader.load(at: root)
+            let summary = PluginSummary(bundle)
+            summaries[root] = (summary, bundle)
+            var inputs: [FileKey] = []
+            var seen = Set<String>()
+            for path in bundle.inputs where seen.insert(path).inserted {
+                if let key = FileKey.stat(path) { inputs.append(key) }
+            }
+            if let rootKey = inputs.first(where: { $0.path == root }) {
+                fresh.append(CachedComponent(key: rootKey, kind: SummaryCacheEntry.kind, parserVersion: SummaryCacheEntry.version,
+                                             payload: Data(SummaryCacheEntry(inputs: inputs, summary: summary).encoded())))
+            }
+        }
+        if !fresh.isEmpty { try? store.storeComponents(fresh) }
+        for receipt in receipts {
+            guard let (summary, bundle) = summaries[receipt.installPath] else { continue }
+            rows.append(PluginListing(
+                id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version,
+                scope: receipt.scope.rawValue, enabled: isEnabled(receipt.id, states: states), canDisable: true,
+                projectPath: receipt.projectPath, installPath: receipt.installPath, installedAt: receipt.installedAt,
+                summary: summary, bundle: bundle))
+        }
+        return rows
+    }
+
+    /// Empties the component cache. Returns how many entries were removed.
+    @discardableResult
+    public func clearCache() throws(KernelError) -> Int {
+        do { return try store.pruneComponents(keeping: []) } catch { throw KernelError(.store, "\(error)") }
     }
 }

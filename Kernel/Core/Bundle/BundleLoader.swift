@@ -29,6 +29,7 @@ public enum BundleLoader {
         bundle.skills = loader.loadSkills(nil)
         bundle.agents = loader.loadAgents(nil)
         bundle.diagnostics = loader.diagnostics.items
+        bundle.inputs = [root] + loader.inputs
         return bundle
     }
 }
@@ -42,6 +43,16 @@ private struct Loader {
     var manifestFile: String?
     /// False for user and project folders: their agents keep hooks, mcpServers and permissionMode.
     var isPlugin = true
+    /// Every folder listed or probed and every file read: what a cache must stat to know the result is
+    /// unchanged (a file appearing or disappearing changes its folder's mtime).
+    var inputs: [String] = []
+
+    /// Lists a folder, recording it as an input.
+    mutating func list(_ dir: String) -> [FileSystem.Entry]? {
+        let entries = FileSystem.list(dir)
+        if entries != nil { inputs.append(dir) }
+        return entries
+    }
 
     init(root: String) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
@@ -57,6 +68,11 @@ private struct Loader {
             var bundle = PluginBundle(root: root, name: FileSystem.baseName(root), manifestFormat: .none)
             bundle.diagnostics = diagnostics.items
             return bundle
+        }
+
+        inputs.append(root)
+        for dir in [".qoder-plugin", ".claude-plugin", "hooks"] where FileSystem.isDirectory(path(dir)) {
+            inputs.append(path(dir))
         }
 
         // 1. The manifest.
@@ -99,12 +115,14 @@ private struct Loader {
                              + "output-styles/, bin/, .mcp.json or modules/ is present", at: SourceLocation(file: root))
         }
         bundle.diagnostics = diagnostics.items
+        bundle.inputs = inputs
         return bundle
     }
 
     // MARK: - Files and paths
 
     mutating func readFile(_ file: String, limit: Int = 16 << 20) -> [UInt8]? {
+        inputs.append(file)
         do {
             return try FileSystem.read(file, limit: limit)
         } catch {
@@ -131,8 +149,8 @@ private struct Loader {
     }
 
     /// Names of regular files directly in a folder of the bundle (none when it is absent).
-    func listFiles(in relative: String) -> [String] {
-        (FileSystem.list(path(relative)) ?? []).filter { $0.type == .file }.map(\.name)
+    mutating func listFiles(in relative: String) -> [String] {
+        (list(path(relative)) ?? []).filter { $0.type == .file }.map(\.name)
     }
 
     // MARK: - Commands
@@ -177,7 +195,7 @@ private struct Loader {
     /// command and every subfolder adds a `dir:` segment.
     mutating func collectCommands(in dir: String, prefix: [String],
                                   into found: inout [(name: String, file: String, isSkillFolder: Bool)]) {
-        guard let entries = FileSystem.list(dir) else { return }
+        guard let entries = list(dir) else { return }
         if !prefix.isEmpty, entries.contains(where: { $0.name == "SKILL.md" && $0.type == .file }) {
             found.append((prefix.joined(separator: ":"), FileSystem.join(dir, "SKILL.md"), true))
             return
@@ -196,23 +214,24 @@ private struct Loader {
 
     mutating func loadSkills(_ fields: [ManifestPath]?) -> [SkillDefinition] {
         var folders: [String] = []  // skill folders (each holding SKILL.md)
-        var seen = Set<String>()
-        func add(_ folder: String) {
-            let key = FileSystem.realPath(folder) ?? folder
-            if seen.insert(key).inserted { folders.append(folder) }
-        }
         var containers: [(path: String, explicit: Bool)] = []
-        if FileSystem.isDirectory(path("skills")) { containers.append((path("skills"), false)) }
+        var seenContainers = Set<String>()  // canonical paths: `./skills/` in the manifest is the convention folder
+        if FileSystem.isDirectory(path("skills")) {
+            containers.append((path("skills"), false))
+            seenContainers.insert(FileSystem.realPath(path("skills")) ?? path("skills"))
+        }
         for field in fields ?? [] {
-            if let full = resolve(field, key: "skills") { containers.append((full, true)) }
+            if let full = resolve(field, key: "skills"), seenContainers.insert(FileSystem.realPath(full) ?? full).inserted {
+                containers.append((full, true))
+            }
         }
         for container in containers {
             // A path that is itself a skill folder, or a folder of skill folders.
             if FileSystem.isFile(FileSystem.join(container.path, "SKILL.md")) {
-                add(container.path)
+                folders.append(container.path)
                 continue
             }
-            guard let entries = FileSystem.list(container.path) else {
+            guard let entries = list(container.path) else {
                 if container.explicit {
                     diagnostics.error("'skills' path is not a folder", at: SourceLocation(file: container.path))
                 }
@@ -221,8 +240,11 @@ private struct Loader {
             for entry in entries where entry.type == .directory && !entry.name.hasPrefix(".") {
                 let folder = FileSystem.join(container.path, entry.name)
                 if FileSystem.isFile(FileSystem.join(folder, "SKILL.md")) {
-                    add(folder)
-                } else if FileSystem.isFile(FileSystem.join(folder, "skill.md")) {
+                    folders.append(folder)
+                } else {
+                    inputs.append(folder)  // a SKILL.md added later changes its mtime
+                }
+                if !folders.contains(folder), FileSystem.isFile(FileSystem.join(folder, "skill.md")) {
                     diagnostics.warning("skill file must be named SKILL.md (upper case); 'skill.md' is not loaded",
                                         at: SourceLocation(file: FileSystem.join(folder, "skill.md")))
                 }
@@ -282,8 +304,8 @@ private struct Loader {
     }
 
     /// `.md` files directly in a folder (none when absent).
-    func mdFiles(in dir: String) -> [String] {
-        (FileSystem.list(dir) ?? [])
+    mutating func mdFiles(in dir: String) -> [String] {
+        (list(dir) ?? [])
             .filter { $0.type == .file && $0.name.hasSuffix(".md") && $0.name.count > 3 }
             .map { FileSystem.join(dir, $0.name) }
     }

@@ -33,6 +33,9 @@ public struct PluginBundle: Sendable {
     /// Native modules (`modules/*.so` and the manifest's `modules`), as paths.
     public var modules: [String] = []
     public var diagnostics: [Diagnostic] = []
+    /// Every folder listed or probed and every file read while loading: if none of them changed (path, inode,
+    /// size, mtime), loading again gives the same bundle. What the component cache keys on.
+    public var inputs: [String] = []
 
     public init(root: String, name: String, manifestFormat: ManifestFormat) {
         self.root = root

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import KernelCore
+import KernelHost
+
+/// A temp home + project, a plugin folder to install, and a host on them.
+final class HostFixture {
+    let root: URL
+    let host: PluginHost
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("kernel-host-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("project/.git"), withIntermediateDirectories: true)
+        host = try PluginHost(paths: KernelPaths(home: root.appendingPathComponent("home").path,
+                                                 project: root.appendingPathComponent("project").path))
+    }
+
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    @discardableResult
+    func write(_ relative: String, _ text: String) throws -> String {
+        let url = root.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    /// A plugin folder `src/<name>` with two skills and one command.
+    func makePlugin(_ name: String) throws -> String {
+        try write("src/\(name)/.qoder-plugin/plugin.json", #"{"name": "\#(name)", "version": "1.0.0", "description": "d"}"#)
+        try write("src/\(name)/skills/one/SKILL.md", "---\nname: one\ndescription: First skill.\n---\nBody\n")
+        try write("src/\(name)/skills/two/SKILL.md", "---\nname: two\ndescription: Second skill.\n---\nBody\n")
+        try write("src/\(name)/commands/go.md", "---\ndescription: Go somewhere\n---\nGo $ARGUMENTS\n")
+        return root.appendingPathComponent("src/\(name)").path
+    }
+}
+
+@Suite struct ListingCacheTests {
+    @Test func warmListingReadsNoPluginFileAndSeesEveryChange() throws {
+        let f = try HostFixture()
+        let outcome = try f.host.install(from: try f.makePlugin("alpha"), scope: .user)
+        let installed = outcome.installPath
+
+        // Cold: the bundle is read. Warm: served from the cache (no bundle read), same summary.
+        let cold = try f.host.listings()
+        #expect(cold.count == 1 && cold[0].bundle != nil)
+        let warm = try f.host.listings()
+        #expect(warm[0].bundle == nil)
+        #expect(warm[0].summary.resourcesJSON == cold[0].summary.resourcesJSON)
+        #expect(warm[0].summary.textLines == ["  Commands (1): /alpha:go", "  Skills (2): alpha:one, alpha:two"])
+
+        // A changed file (new description) is read again.
+        try Data("---\nname: one\ndescription: Changed skill text.\n---\nBody\n".utf8)
+            .write(to: URL(fileURLWithPath: installed + "/skills/one/SKILL.md"))
+        let changed = try f.host.listings()
+        #expect(changed[0].bundle != nil)
+        #expect(changed[0].summary.resourcesJSON.contains("Changed skill text."))
+        #expect(try f.host.listings()[0].bundle == nil)
+
+        // A file appearing: a new skill folder.
+        try FileManager.default.createDirectory(atPath: installed + "/skills/three", withIntermediateDirectories: true)
+        try Data("---\nname: three\ndescription: Third.\n---\n".utf8).write(to: URL(fileURLWithPath: installed + "/skills/three/SKILL.md"))
+        let added = try f.host.listings()
+        #expect(added[0].summary.textLines.contains("  Skills (3): alpha:one, alpha:three, alpha:two"))
+
+        // A file disappearing: the command.
+        try FileManager.default.removeItem(atPath: installed + "/commands/go.md")
+        let removed = try f.host.listings()
+        #expect(!removed[0].summary.textLines.contains { $0.contains("Commands") })
+        #expect(try f.host.listings()[0].bundle == nil)
+
+        // A SKILL.md added to a folder that had none.
+        try FileManager.default.createDirectory(atPath: installed + "/skills/four", withIntermediateDirectories: true)
+        _ = try f.host.listings()
+        try Data("---\nname: four\ndescription: Fourth.\n---\n".utf8).write(to: URL(fileURLWithPath: installed + "/skills/four/SKILL.md"))
+        #expect(try f.host.listings()[0].summary.textLines.contains { $0.contains("alpha:four") })
+    }
+
+    @Test func clearingTheCacheMakesTheNextRunCold() throws {
+        let f = try HostFixture()
+        try f.host.install(from: try f.makePlugin("beta"), scope: .user)
+        _ = try f.host.listings()
+        #expect(try f.host.listings()[0].bundle == nil)
+        #expect(try f.host.clearCache() == 1)
+        #expect(try f.host.listings()[0].bundle != nil)
+    }
+
+    @Test func failedInstallLeavesThePreviousStateIntact() throws {
+        let f = try HostFixture()
+        let source = try f.makePlugin("gamma")
+        let first = try f.host.install(from: source, scope: .project)
+        let settingsPath = f.host.paths.settingsFile(.project)
+        let settingsBefore = try Data(contentsOf: URL(fileURLWithPath: settingsPath))
+
+        // Break the bundle: a skill without description is an error, so the reinstall is refused.
+        try f.write("src/gamma/skills/two/SKILL.md", "---\nname: two\n---\nBody\n")
+        #expect {
+            try f.host.install(from: source, scope: .project)
+        } throws: { error in
+            (error as? KernelError)?.code == .invalidBundle
+                && (error as? KernelError)?.diagnostics.contains { $0.message == "'description' is required" } == true
+        }
+        let copy = try String(contentsOfFile: first.installPath + "/skills/two/SKILL.md", encoding: .utf8)
+        #expect(copy.contains("Second skill."))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: settingsPath)) == settingsBefore)
+        #expect(try f.host.installed().count == 1)
+
+        // An unparseable settings file refuses the install before anything is copied.
+        try f.write("src/gamma/skills/two/SKILL.md", "---\nname: two\ndescription: Fixed.\n---\nBody\n")
+        try Data("{\n  \"enabledPlugins\": {},\n}\n".utf8).write(to: URL(fileURLWithPath: settingsPath))
+        #expect {
+            try f.host.install(from: source, scope: .project)
+        } throws: { error in
+            guard let e = error as? KernelError, e.code == .settings else { return false }
+            return e.diagnostics.first?.location.line == 3 && e.diagnostics.first?.location.column == 1
+        }
+        #expect(try String(contentsOfFile: first.installPath + "/skills/two/SKILL.md", encoding: .utf8).contains("Second skill."))
+        #expect(try String(contentsOfFile: settingsPath, encoding: .utf8) == "{\n  \"enabledPlugins\": {},\n}\n")
+    }
+}
