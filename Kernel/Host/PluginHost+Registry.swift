@@ -118,29 +118,30 @@ extension PluginHost {
         let receipts = try installed()
         let rootKeys = receipts.compactMap { FileKey.stat($0.installPath) }
         let cached = (try? store.cachedComponents(for: rootKeys, parserVersion: SummaryCacheEntry.version)) ?? [:]
-        var fresh: [CachedComponent] = []
-        var summaries: [String: (PluginSummary, PluginBundle?)] = [:]  // by install path (shared across scopes)
-        for receipt in receipts {
-            let root = receipt.installPath
-            if summaries[root] != nil { continue }
+        // Each install folder once (the same copy may be installed at several scopes), checked or read in
+        // parallel: freshness is one stat per input, a miss a whole bundle read; both are independent per plugin.
+        var roots: [String] = []
+        var seenRoots = Set<String>()
+        for receipt in receipts where seenRoots.insert(receipt.installPath).inserted { roots.append(receipt.installPath) }
+        let results = ParallelMap.map(roots) { root -> (PluginSummary, PluginBundle?, CachedComponent?) in
             if let hit = cached[root], hit.kind == SummaryCacheEntry.kind,
-               let entry = SummaryCacheEntry(decoding: [UInt8](hit.payload)), entry.isFresh() {
-                summaries[root] = (entry.summary, nil)
-                continue
+               let entry = SummaryCacheEntry(decoding: [UInt8](hit.payload)), entry.isFresh(root: root) {
+                return (entry.summary, nil, nil)
             }
             let bundle = BundleLoader.load(at: root)
             let summary = PluginSummary(bundle)
-            summaries[root] = (summary, bundle)
-            var inputs: [FileKey] = []
-            var seen = Set<String>()
-            for path in bundle.inputs where seen.insert(path).inserted {
-                if let key = FileKey.stat(path) { inputs.append(key) }
+            let inputs = SummaryCacheEntry.keys(of: bundle.inputs, root: root)
+            var entry: CachedComponent?
+            if var rootKey = inputs.first(where: { $0.path.isEmpty }) {
+                rootKey.path = root
+                entry = CachedComponent(key: rootKey, kind: SummaryCacheEntry.kind, parserVersion: SummaryCacheEntry.version,
+                                        payload: Data(SummaryCacheEntry(inputs: inputs, summary: summary).encoded()))
             }
-            if let rootKey = inputs.first(where: { $0.path == root }) {
-                fresh.append(CachedComponent(key: rootKey, kind: SummaryCacheEntry.kind, parserVersion: SummaryCacheEntry.version,
-                                             payload: Data(SummaryCacheEntry(inputs: inputs, summary: summary).encoded())))
-            }
+            return (summary, bundle, entry)
         }
+        var summaries: [String: (PluginSummary, PluginBundle?)] = [:]
+        for (root, result) in zip(roots, results) { summaries[root] = (result.0, result.1) }
+        let fresh = results.compactMap(\.2)
         if !fresh.isEmpty { try? store.storeComponents(fresh) }
         for receipt in receipts {
             guard let (summary, bundle) = summaries[receipt.installPath] else { continue }

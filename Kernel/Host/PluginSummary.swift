@@ -1,5 +1,6 @@
 public import KernelCore
 import KernelStore
+import Glibc
 
 /// What `plugins list` shows of a plugin, built from its bundle or read back from the cache: name, version,
 /// description, the `resources` JSON (pre-serialized at the depth `list --json` prints it) and the text lines.
@@ -70,12 +71,31 @@ struct SummaryCacheEntry {
     /// Bump when the summary or the parsers change what they produce.
     static let version = 1
 
+    /// Keys of the inputs, with paths relative to the plugin root ("" is the root itself).
     var inputs: [FileKey]
     var summary: PluginSummary
 
-    /// True when every input is unchanged on disk.
-    func isFresh() -> Bool {
-        inputs.allSatisfy { FileKey.stat($0.path) == $0 }
+    /// The keys of `paths` (absolute, under `root`), relative to `root`; paths that no longer exist are skipped.
+    static func keys(of paths: [String], root: String) -> [FileKey] {
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var seen = Set<String>()
+        var keys: [FileKey] = []
+        for path in paths {
+            let relative = path == root ? "" : path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path
+            guard seen.insert(relative).inserted, let key = FileKey.stat(relative, relativeTo: fd) else { continue }
+            keys.append(key)
+        }
+        return keys
+    }
+
+    /// True when every input under `root` is unchanged on disk.
+    func isFresh(root: String) -> Bool {
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return inputs.allSatisfy { FileKey.stat($0.path, relativeTo: fd) == $0 }
     }
 
     func encoded() -> [UInt8] {

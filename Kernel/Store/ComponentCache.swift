@@ -48,6 +48,26 @@ public struct FileKey: Hashable, Sendable {
     }
 }
 
+extension FileKey {
+    /// Stats `relativePath` inside an open directory (`fstatat`): no walk from `/` for every file, which is
+    /// most of a stat's cost on deep paths. The key's `path` is `relativePath` as given; an empty
+    /// `relativePath` stats the directory itself.
+    public static func stat(_ relativePath: String, relativeTo directory: Int32) -> FileKey? {
+        var st = SystemStat()
+        let rc = relativePath.isEmpty
+            ? fstat(directory, &st)
+            : relativePath.withCString { fstatat(directory, $0, &st, 0) }
+        guard rc == 0 else { return nil }
+        let mtime = st.st_mtim
+        return FileKey(
+            path: relativePath,
+            device: UInt64(truncatingIfNeeded: st.st_dev),
+            inode: UInt64(truncatingIfNeeded: st.st_ino),
+            size: Int64(st.st_size),
+            mtimeNanoseconds: Int64(mtime.tv_sec) * 1_000_000_000 + Int64(mtime.tv_nsec))
+    }
+}
+
 typealias SystemStat = stat
 private func systemStat(_ path: UnsafePointer<CChar>, _ st: inout SystemStat) -> Int32 { stat(path, &st) }
 private func systemLstat(_ path: UnsafePointer<CChar>, _ st: inout SystemStat) -> Int32 { lstat(path, &st) }
