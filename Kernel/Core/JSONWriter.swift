@@ -91,24 +91,33 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
 
     static func writeString(_ s: String, into out: inout String) {
         out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
+        // Append runs of bytes that need no escaping whole; most strings are one run.
+        let utf8 = s.utf8
+        var runStart = utf8.startIndex
+        var i = utf8.startIndex
+        while i != utf8.endIndex {
+            let b = utf8[i]
+            if b < 0x20 || b == 0x22 || b == 0x5C {
+                if runStart != i { out += Substring(utf8[runStart..<i]) }
+                switch b {
+                case 0x22: out += "\\\""
+                case 0x5C: out += "\\\\"
+                case 0x0A: out += "\\n"
+                case 0x0D: out += "\\r"
+                case 0x09: out += "\\t"
+                case 0x08: out += "\\b"
+                case 0x0C: out += "\\f"
+                default:
+                    let hex = String(b, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
                 }
+                utf8.formIndex(after: &i)
+                runStart = i
+            } else {
+                utf8.formIndex(after: &i)
             }
         }
+        if runStart != utf8.endIndex { out += Substring(utf8[runStart..<utf8.endIndex]) }
         out += "\""
     }
 }

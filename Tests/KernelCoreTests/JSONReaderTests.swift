@@ -79,3 +79,22 @@ import Testing
         #expect(root.column == 1)
     }
 }
+
+@Suite struct JSONWriterTests {
+    @Test func stringsRoundTripThroughTheReader() throws {
+        let samples = ["plain", "quote \" and backslash \\", "line\nbreak\ttab\r", "\u{01}\u{1F}", "é😀 ünï", ""]
+        for sample in samples {
+            let text = JSONValue.string(sample).serialized()
+            let (root, _) = try JSONReader.parse(text)
+            #expect(root.string == sample)
+        }
+        #expect(JSONValue.string("a\"b\u{01}").serialized() == #""a\"b\u0001""#)
+    }
+
+    @Test func prettyObjectsKeepKeyOrderAndRawFragmentsSplice() {
+        let inner = JSONValue.object([("z", 1), ("a", [true, nil])]).serialized(indent: 2)
+        let outer = JSONValue.object([("k", .raw(inner)), ("e", .array([])), ("o", .object([]))])
+        #expect(outer.serialized() == "{\n  \"k\": {\n    \"z\": 1,\n    \"a\": [\n      true,\n      null\n    ]\n  },\n  \"e\": [],\n  \"o\": {}\n}")
+        #expect(outer.serialized(pretty: false) == #"{"k":{\#n    "z": 1,\#n    "a": [\#n      true,\#n      null\#n    ]\#n  },"e":[],"o":{}}"#)
+    }
+}
