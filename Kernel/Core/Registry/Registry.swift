@@ -85,6 +85,8 @@ public struct Registry: Sendable {
     public var hooks: [RegistryEntry<HookMatcherGroup>] = []
     public var mcpServers: [RegistryEntry<MCPServerDefinition>] = []
     public var outputStyles: [RegistryEntry<OutputStyleDefinition>] = []
+    /// In-process hook handlers registered by native modules or the embedding host.
+    public var nativeHooks: [RegistryEntry<any NativeHookHandler>] = []
     /// Problems met while composing (a broken component is reported here and skipped).
     public var diagnostics: [Diagnostic] = []
 
