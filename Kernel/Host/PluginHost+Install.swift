@@ -102,6 +102,10 @@ extension PluginHost {
     /// moving an existing copy aside first.
     func stageCopy(of source: String, to destination: String) throws(KernelError) -> StagedSwap {
         let fm = FileManager.default
+        // Foundation's copyItem misplaces the contents of a source ending in "/" (`dir/` + `x` is copied to
+        // `<staging>x`, beside the staging folder), so copy from the path without trailing slashes.
+        var source = source
+        while source.count > 1, source.hasSuffix("/") { source.removeLast() }
         let parent = (destination as NSString).deletingLastPathComponent
         let token = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let staging = parent + "/.staging-" + token
