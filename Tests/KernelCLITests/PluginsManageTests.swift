@@ -90,6 +90,18 @@ private func makeDemo(_ box: Sandbox, version: String = "1.2.0") throws -> Strin
         #expect(try box.list().first?["version"] as? String == "local")
     }
 
+    /// Shell completion adds a trailing slash; the copy must still be complete and nothing left beside it.
+    @Test(arguments: ["/", "//", "/."])
+    func installFromAPathWithATrailingSlash(_ suffix: String) throws {
+        let box = try Sandbox()
+        let src = try makeDemo(box)
+        let out = try box.ok(["plugins", "install", src + suffix])
+        #expect(out.hasSuffix("Plugin \"demo@local\" installed successfully.\n"))
+        #expect(tree(box.cacheDir("demo", "1.2.0")) == tree(src))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: box.home + "/plugins/cache/local/demo") == ["1.2.0"])
+        #expect(resourceNames(try #require(try box.list().first), "commands") == ["demo:hi"])
+    }
+
     @Test func reinstallReplacesTheCopyAtomically() throws {
         let box = try Sandbox()
         let src = try makeDemo(box)
