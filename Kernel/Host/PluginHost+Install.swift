@@ -22,7 +22,8 @@ extension PluginHost {
     /// into place, replacing a previous copy atomically; then the receipt is written and `enabledPlugins` set
     /// in that scope's settings unless the plugin is already enabled there or by a more specific scope. A
     /// settings file that does not parse is reported before anything is copied; any failure after the copy
-    /// puts the previous copy and receipt back.
+    /// puts the previous copy and receipt back. A copy of another version this install replaced is removed
+    /// when no other install uses it.
     public func install(from directory: String, scope: Scope) throws(KernelError) -> InstallOutcome {
         let bundle = BundleLoader.load(at: directory)
         guard bundle.isValid else {
@@ -77,6 +78,11 @@ extension PluginHost {
             throw KernelError(.store, "\(error)")
         }
         swap.commit()
+        // An upgrade leaves the previous version's copy unused: remove it unless another install still uses it.
+        if let old = previousReceipt?.installPath, old != destination,
+           let all = try? store.receipts(), !all.contains(where: { $0.installPath == old }) {
+            try? FileManager.default.removeItem(atPath: old)
+        }
         return InstallOutcome(id: id, version: version, installPath: destination, scope: scope, bundle: bundle,
                               isNew: previousReceipt == nil)
     }
