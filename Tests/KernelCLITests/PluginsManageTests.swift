@@ -366,6 +366,29 @@ private func makeDemo(_ box: Sandbox, version: String = "1.2.0") throws -> Strin
         #expect(try box.enabledPlugins(.user) == [:])
     }
 
+    @Test func upgradeThenUninstallLeavesNoFileInTheCache() throws {
+        let box = try Sandbox()
+        let src = try makeDemo(box, version: "1.0.0")
+        try box.ok(["plugins", "install", src])
+        try box.ok(["plugins", "install", src, "-s", "project"])
+        try write(src + "/.qoder-plugin/plugin.json", "{\"name\": \"demo\", \"version\": \"1.1.0\"}\n")
+
+        // The project install moves to 1.1.0; the user install still uses 1.0.0.
+        try box.ok(["plugins", "install", src, "-s", "project"])
+        let parent = box.home + "/plugins/cache/local/demo"
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent).sorted() == ["1.0.0", "1.1.0"])
+        #expect(try box.list().map { "\($0["scope"] ?? "") \($0["version"] ?? "")" } == ["project 1.1.0", "user 1.0.0"])
+
+        // Upgrading the user install too leaves 1.0.0 unused: it goes.
+        try box.ok(["plugins", "install", src])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent) == ["1.1.0"])
+        #expect(try box.list().map { $0["installPath"] as? String } == [box.cacheDir("demo", "1.1.0"), box.cacheDir("demo", "1.1.0")])
+
+        try box.ok(["plugins", "uninstall", "demo", "-s", "project"])
+        try box.ok(["plugins", "uninstall", "demo"])
+        #expect(files(under: box.home + "/plugins/cache") == [])
+    }
+
     @Test func fullUninstallRemovesTheKeyFromEverySettingsFile() throws {
         let box = try Sandbox()
         try box.ok(["plugins", "install", try makeDemo(box)])
