@@ -55,6 +55,8 @@ private func makeDemo(_ box: Sandbox, version: String = "1.2.0") throws -> Strin
 
     @Test func textListingAfterInstall() throws {
         let box = try Sandbox()
+        #expect(try box.ok(["plugins", "list"]) == "No plugins installed. Use `kernel plugins install` to install a plugin.\n")
+        #expect(try box.ok(["plugins", "list", "--json"]) == "[]\n")
         try box.ok(["plugins", "install", try makeDemo(box), "-s", "project"])
         #expect(try box.ok(["plugins", "list"]) == """
             demo@local v1.2.0
