@@ -70,6 +70,22 @@ private func makeDemo(_ box: Sandbox, version: String = "1.2.0") throws -> Strin
             """)
     }
 
+    @Test func homeOptionAndSubfolderOfTheProject() throws {
+        let box = try Sandbox()
+        let src = try makeDemo(box)
+        let elsewhere = try TempDir()
+        let sub = box.projectDir.url.appendingPathComponent("deep/er")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        // --home beats QODER_HOME; the project is found above the working directory.
+        let r = try kernel(["plugins", "install", src, "-s", "local", "--home", box.home], cwd: sub,
+                           environment: ["QODER_HOME": elsewhere.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try box.enabledPlugins(.local) == ["demo@local": true])
+        #expect(!exists(box.project + "/deep/er/.qoder"))
+        #expect(files(under: elsewhere.path) == [])
+        #expect(try box.list().first?["projectPath"] as? String == box.project)
+    }
+
     @Test func installJSONShape() throws {
         let box = try Sandbox()
         let src = try makeDemo(box)
