@@ -22,7 +22,8 @@ extension PluginHost {
     /// into place, replacing a previous copy atomically; then the receipt is written and `enabledPlugins` set
     /// in that scope's settings unless the plugin is already enabled there or by a more specific scope. A
     /// settings file that does not parse is reported before anything is copied; any failure after the copy
-    /// puts the previous copy and receipt back.
+    /// puts the previous copy and receipt back. A copy of another version this install replaced is removed
+    /// when no other install uses it.
     @discardableResult
     public func install(from directory: String, scope: Scope) throws(KernelError) -> InstallOutcome {
         let bundle = BundleLoader.load(at: directory)
@@ -78,6 +79,11 @@ extension PluginHost {
             throw KernelError(.store, "\(error)")
         }
         swap.commit()
+        // An upgrade leaves the previous version's copy unused: remove it unless another install still uses it.
+        if let old = previousReceipt?.installPath, old != destination,
+           let all = try? store.receipts(), !all.contains(where: { $0.installPath == old }) {
+            try? FileManager.default.removeItem(atPath: old)
+        }
         return InstallOutcome(id: id, version: version, installPath: destination, scope: scope, bundle: bundle,
                               isNew: previousReceipt == nil)
     }
@@ -103,6 +109,10 @@ extension PluginHost {
     /// moving an existing copy aside first.
     func stageCopy(of source: String, to destination: String) throws(KernelError) -> StagedSwap {
         let fm = FileManager.default
+        // Foundation's copyItem misplaces the contents of a source ending in "/" (`dir/` + `x` is copied to
+        // `<staging>x`, beside the staging folder), so copy from the path without trailing slashes.
+        var source = source
+        while source.count > 1, source.hasSuffix("/") { source.removeLast() }
         let parent = (destination as NSString).deletingLastPathComponent
         let token = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let staging = parent + "/.staging-" + token

@@ -59,7 +59,7 @@ func kernel(_ arguments: [String], cwd: URL = TestPaths.repoRoot, environment: [
 }
 
 /// A temporary folder removed when the value is deinitialised.
-final class TempDir {
+final class TempDir: Sendable {
     let url: URL
 
     init() throws {
