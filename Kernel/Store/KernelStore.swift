@@ -33,10 +33,24 @@ public final class KernelStore: Sendable {
                 throw StoreError(.io, "cannot create the database folder: \(error.localizedDescription)", path: folder)
             }
         }
-        let pool = try storeErrors { try DatabasePool(path: path, configuration: Self.configuration()) }
-        try Self.migrate(pool)
+        // Several processes may open a new database at once (20 `kernel` commands started together): switching
+        // it to WAL and the first migration can then fail with "database is locked" despite the busy timeout.
+        // Retry the whole open with a short randomised pause; a real failure still surfaces.
+        var attempt = 0
+        var opened: DatabasePool?
+        while opened == nil {
+            do {
+                let pool = try storeErrors { try DatabasePool(path: path, configuration: Self.configuration()) }
+                try Self.migrate(pool)
+                opened = pool
+            } catch where error.code == .busy || error.message.contains("locked") {
+                attempt += 1
+                if attempt >= 40 { throw error }
+                usleep(UInt32.random(in: 5_000...40_000))
+            }
+        }
         self.path = path
-        self.writer = pool
+        self.writer = opened!
     }
 
     private init(inMemoryWriter: any DatabaseWriter) {
@@ -75,6 +89,7 @@ public final class KernelStore: Sendable {
                 let done = (try? writer.read { try migrator.hasCompletedMigrations($0) }) ?? false
                 if done { return }
                 if attempts >= 5 { throw StoreError.wrapping(error) }
+                usleep(UInt32.random(in: 5_000...40_000))
             }
         }
     }
