@@ -1,3 +1,5 @@
+internal import Glibc
+
 /// Reads a plugin folder into a `PluginBundle`: manifest, convention folders, manifest path fields,
 /// component files. Never throws; every problem becomes a diagnostic and the rest is still read.
 public enum BundleLoader {
@@ -213,7 +215,6 @@ private struct Loader {
     // MARK: - Skills
 
     mutating func loadSkills(_ fields: [ManifestPath]?) -> [SkillDefinition] {
-        var folders: [String] = []  // skill folders (each holding SKILL.md)
         var containers: [(path: String, explicit: Bool)] = []
         var seenContainers = Set<String>()  // canonical paths: `./skills/` in the manifest is the convention folder
         if FileSystem.isDirectory(path("skills")) {
@@ -225,10 +226,12 @@ private struct Loader {
                 containers.append((full, true))
             }
         }
+        // Skill folders with their SKILL.md, read as they are found (one open per folder, no stat first).
+        var found: [(folder: String, bytes: [UInt8])] = []
         for container in containers {
             // A path that is itself a skill folder, or a folder of skill folders.
-            if FileSystem.isFile(FileSystem.join(container.path, "SKILL.md")) {
-                folders.append(container.path)
+            if let bytes = readSkillFile(in: container.path) {
+                found.append((container.path, bytes))
                 continue
             }
             guard let entries = list(container.path) else {
@@ -239,12 +242,12 @@ private struct Loader {
             }
             for entry in entries where entry.type == .directory && !entry.name.hasPrefix(".") {
                 let folder = FileSystem.join(container.path, entry.name)
-                if FileSystem.isFile(FileSystem.join(folder, "SKILL.md")) {
-                    folders.append(folder)
-                } else {
-                    inputs.append(folder)  // a SKILL.md added later changes its mtime
+                if let bytes = readSkillFile(in: folder) {
+                    found.append((folder, bytes))
+                    continue
                 }
-                if !folders.contains(folder), FileSystem.isFile(FileSystem.join(folder, "skill.md")) {
+                inputs.append(folder)  // a SKILL.md added later changes its mtime
+                if FileSystem.isFile(FileSystem.join(folder, "skill.md")) {
                     diagnostics.warning("skill file must be named SKILL.md (upper case); 'skill.md' is not loaded",
                                         at: SourceLocation(file: FileSystem.join(folder, "skill.md")))
                 }
@@ -253,9 +256,8 @@ private struct Loader {
 
         var skills: [SkillDefinition] = []
         var byName: [String: String] = [:]
-        for folder in folders {
+        for (folder, bytes) in found {
             let file = FileSystem.join(folder, "SKILL.md")
-            guard let bytes = readFile(file) else { continue }
             guard let skill = SkillParser.parse(bytes, file: file, folderName: FileSystem.baseName(folder),
                                                 diagnostics: &diagnostics) else { continue }
             if let first = byName[skill.name] {
@@ -267,6 +269,25 @@ private struct Loader {
             skills.append(skill)
         }
         return skills
+    }
+
+    /// The bytes of `folder/SKILL.md`; nil when there is none (a missing file, or a folder by that name). Other
+    /// read failures are reported.
+    mutating func readSkillFile(in folder: String) -> [UInt8]? {
+        let file = FileSystem.join(folder, "SKILL.md")
+        do {
+            let bytes = try FileSystem.read(file)
+            inputs.append(file)
+            return bytes
+        } catch .cannotOpen(_, let code) where code == ENOENT || code == ENOTDIR {
+            return nil
+        } catch .notAFile {
+            return nil
+        } catch {
+            inputs.append(file)
+            diagnostics.error("cannot read file: \(error)", at: SourceLocation(file: file))
+            return nil
+        }
     }
 
     // MARK: - Agents
