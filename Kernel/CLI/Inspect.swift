@@ -43,6 +43,20 @@ enum Inspect {
         return [e.name, origin, state, Format.short(description, limit: 60)]
     }
 
+    /// Prints a listing: with `--json` one object per entry (its own fields, then provenance and state), else a
+    /// table of name, origin, state and description.
+    static func list<T>(_ entries: [RegistryEntry<T>], json: Bool, empty: String,
+                        description: (T) -> String?, fields: (T) -> [(String, JSONValue)] = { _ in [] }) {
+        if json {
+            Output.out(JSONValue.array(entries.map { e in
+                .object([("name", .string(e.name)), ("description", .optional(description(e.item)))]
+                        + fields(e.item) + provenance(e))
+            }).serialized())
+        } else {
+            printTable(entries.map { row($0, description($0.item)) }, empty: empty)
+        }
+    }
+
     static func printTable(_ rows: [[String]], empty: String) {
         if rows.isEmpty { Output.out(empty); return }
         Output.out(Format.table([["NAME", "SOURCE", "STATE", "DESCRIPTION"]] + rows))
@@ -83,13 +97,7 @@ extension KernelCommand {
 
             func run() throws {
                 let (_, c) = try options.compose()
-                if options.global.json {
-                    Output.out(JSONValue.array(c.registry.skills.map { e in
-                        .object([("name", .string(e.name)), ("description", .string(e.item.description))] + Inspect.provenance(e))
-                    }).serialized())
-                } else {
-                    Inspect.printTable(c.registry.skills.map { Inspect.row($0, $0.item.description) }, empty: "No skills.")
-                }
+                Inspect.list(c.registry.skills, json: options.global.json, empty: "No skills.", description: \.description)
             }
         }
 
@@ -135,14 +143,8 @@ extension KernelCommand {
 
             func run() throws {
                 let (_, c) = try options.compose()
-                if options.global.json {
-                    Output.out(JSONValue.array(c.registry.commands.map { e in
-                        .object([("name", .string(e.name)), ("description", .optional(e.item.description)),
-                                 ("argumentHint", .optional(e.item.argumentHint))] + Inspect.provenance(e))
-                    }).serialized())
-                } else {
-                    Inspect.printTable(c.registry.commands.map { Inspect.row($0, $0.item.description) }, empty: "No commands.")
-                }
+                Inspect.list(c.registry.commands, json: options.global.json, empty: "No commands.",
+                             description: \.description, fields: { [("argumentHint", .optional($0.argumentHint))] })
             }
         }
 
@@ -211,14 +213,8 @@ extension KernelCommand {
 
             func run() throws {
                 let (_, c) = try options.compose()
-                if options.global.json {
-                    Output.out(JSONValue.array(c.registry.agents.map { e in
-                        .object([("name", .string(e.name)), ("description", .string(e.item.description)),
-                                 ("model", .optional(e.item.model))] + Inspect.provenance(e))
-                    }).serialized())
-                } else {
-                    Inspect.printTable(c.registry.agents.map { Inspect.row($0, $0.item.description) }, empty: "No agents.")
-                }
+                Inspect.list(c.registry.agents, json: options.global.json, empty: "No agents.",
+                             description: \.description, fields: { [("model", .optional($0.model))] })
             }
         }
 
