@@ -6,7 +6,7 @@ public enum ComponentKind: String, Sendable, Codable, CaseIterable {
 /// A slash command read from `commands/**.md` (or a command folder holding SKILL.md).
 ///
 /// The name comes from the path, never from frontmatter: `commands/git/commit.md` is `git:commit`.
-public struct CommandDefinition: Sendable {
+public struct CommandDefinition: Sendable, Codable {
     public var name: String
     /// `name` from frontmatter: a display label only.
     public var label: String?
@@ -48,7 +48,7 @@ public struct CommandDefinition: Sendable {
 }
 
 /// A skill: `skills/<folder>/SKILL.md`, following the Agent Skills specification.
-public struct SkillDefinition: Sendable {
+public struct SkillDefinition: Sendable, Codable {
     /// The skill's name: frontmatter `name`, else the folder name.
     public var name: String
     public var description: String
@@ -87,7 +87,7 @@ public struct SkillDefinition: Sendable {
 }
 
 /// A subagent from `agents/*.md`: frontmatter fields of the seeds' subagent reference, body = system prompt.
-public struct AgentDefinition: Sendable {
+public struct AgentDefinition: Sendable, Codable {
     public var name: String
     public var description: String
     /// nil when omitted (inherit the session's tools); `["*"]` for all.
@@ -127,7 +127,7 @@ public struct AgentDefinition: Sendable {
 }
 
 /// An output style from `output-styles/*.md`.
-public struct OutputStyleDefinition: Sendable {
+public struct OutputStyleDefinition: Sendable, Codable {
     public var name: String
     public var description: String?
     /// Frontmatter `keep-coding-instructions`.

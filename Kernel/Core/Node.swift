@@ -4,8 +4,8 @@
 ///
 /// Positions are 1-based line and column in the file the value was read from (for frontmatter, the Markdown
 /// file, not the YAML fragment).
-public struct Node: Sendable {
-    public enum Value: Sendable {
+public struct Node: Sendable, Codable {
+    public enum Value: Sendable, Codable {
         case null
         case bool(Bool)
         /// A number, kept as written (`1.10` stays `1.10`).
@@ -16,7 +16,7 @@ public struct Node: Sendable {
     }
 
     /// A key of an object, in source order, with the key's own position.
-    public struct Member: Sendable {
+    public struct Member: Sendable, Codable {
         public var key: String
         public var keyLine: Int
         public var keyColumn: Int

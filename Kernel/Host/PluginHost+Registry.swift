@@ -28,6 +28,10 @@ extension PluginHost {
         public var registry: Registry
         public var plugins: [PluginListing]
         public var projectTrusted: Bool
+        /// How many folders (user, project, installed plugins) came from the cache without reading a file,
+        /// and how many were read.
+        public var cachedFolders: Int
+        public var readFolders: Int
     }
 
     /// Reads every source and composes the registry: user and project folders, the settings files' hooks and
@@ -39,11 +43,16 @@ extension PluginHost {
         var diagnostics: [Diagnostic] = []
         input.projectTrusted = isProjectTrusted()
 
-        // User and project folders.
-        let user = BundleLoader.loadComponentFolders(at: paths.home)
+        // User and project folders, and installed plugins: from the cache when nothing changed.
+        let cache = BundleCache(store: store)
         let projectRoot = FileSystem.join(paths.project, ".qoder")
-        let project = projectRoot == paths.home ? PluginBundle(root: projectRoot, name: "", manifestFormat: .none)
-                                                : BundleLoader.loadComponentFolders(at: projectRoot)
+        let folders = cache.bundles(at: projectRoot == paths.home ? [paths.home] : [paths.home, projectRoot]) {
+            BundleLoader.loadComponentFolders(at: $0)
+        }
+        var cachedCount = folders.count { $0.cached }
+        var readCount = folders.count - cachedCount
+        let user = folders[0].bundle
+        let project = folders.count > 1 ? folders[1].bundle : PluginBundle(root: projectRoot, name: "", manifestFormat: .none)
         diagnostics += user.diagnostics + project.diagnostics
         input.userCommands = user.commands
         input.userSkills = user.skills
@@ -84,8 +93,15 @@ extension PluginHost {
             input.plugins.append(PluginInstance(id: "\(bundle.name)@flag", scope: nil, bundle: bundle, enabled: true))
         }
         let states = try enabledStates()
-        for receipt in try installed() {
-            let bundle = BundleLoader.load(at: receipt.installPath)
+        let receipts = try installed()
+        var installedBundles: [String: PluginBundle] = [:]
+        let roots = Array(Set(receipts.map(\.installPath)))
+        for (root, loaded) in zip(roots, cache.bundles(at: roots, load: { BundleLoader.load(at: $0) })) {
+            installedBundles[root] = loaded.bundle
+            if loaded.cached { cachedCount += 1 } else { readCount += 1 }
+        }
+        for receipt in receipts {
+            guard let bundle = installedBundles[receipt.installPath] else { continue }
             diagnostics += bundle.diagnostics.filter { $0.severity == .error }
             let enabled = isEnabled(receipt.id, states: states)
             let scope = Scope(rawValue: receipt.scope.rawValue)!
@@ -96,7 +112,8 @@ extension PluginHost {
             input.plugins.append(PluginInstance(id: receipt.id, scope: scope, bundle: bundle, enabled: enabled))
         }
         input.diagnostics = diagnostics
-        return Composition(registry: Resolver.compose(input), plugins: listings, projectTrusted: input.projectTrusted)
+        return Composition(registry: Resolver.compose(input), plugins: listings, projectTrusted: input.projectTrusted,
+                           cachedFolders: cachedCount, readFolders: readCount)
     }
 }
 

@@ -118,3 +118,35 @@ final class HostFixture {
         #expect(try String(contentsOfFile: settingsPath, encoding: .utf8) == "{\n  \"enabledPlugins\": {},\n}\n")
     }
 }
+
+@Suite struct BundleCacheTests {
+    @Test func secondCompositionReadsNoFolderAndChangesAreSeen() throws {
+        let f = try HostFixture()
+        let outcome = try f.host.install(from: try f.makePlugin("delta"), scope: .user)
+        try f.write("home/commands/mine.md", "---\ndescription: Mine\n---\nMine.\n")
+        try f.write("project/.qoder/agents/helper.md", "---\nname: helper\ndescription: Helps.\n---\nHelp.\n")
+
+        let cold = try f.host.compose()
+        #expect(cold.readFolders == 3 && cold.cachedFolders == 0)
+        let warm = try f.host.compose()
+        #expect(warm.readFolders == 0 && warm.cachedFolders == 3)
+        #expect(warm.registry.commands.map(\.name).sorted() == cold.registry.commands.map(\.name).sorted())
+        #expect(warm.registry.skills.map(\.item.description) == cold.registry.skills.map(\.item.description))
+        #expect(warm.registry.agents.map(\.name) == ["helper"])
+
+        // A command file changes in the plugin: only that folder is read again, and the change is there.
+        try Data("---\ndescription: Go elsewhere\n---\nGo $ARGUMENTS now\n".utf8)
+            .write(to: URL(fileURLWithPath: outcome.installPath + "/commands/go.md"))
+        let changed = try f.host.compose()
+        #expect(changed.readFolders == 1 && changed.cachedFolders == 2)
+        #expect(changed.registry.commands.first { $0.name == "delta:go" }?.item.description == "Go elsewhere")
+
+        // A user command disappears; a project agent appears.
+        try FileManager.default.removeItem(atPath: f.root.appendingPathComponent("home/commands/mine.md").path)
+        try f.write("project/.qoder/agents/other.md", "---\nname: other\ndescription: Other.\n---\nO.\n")
+        let moved = try f.host.compose()
+        #expect(!moved.registry.commands.contains { $0.name == "mine" })
+        #expect(moved.registry.agents.map(\.name).sorted() == ["helper", "other"])
+        #expect(try f.host.compose().readFolders == 0)
+    }
+}

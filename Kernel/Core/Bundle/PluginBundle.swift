@@ -14,7 +14,7 @@ public enum ManifestFormat: String, Sendable, Codable {
 ///
 /// Reading never stops at the first problem: a broken component is reported and skipped, and the others are
 /// still read.
-public struct PluginBundle: Sendable {
+public struct PluginBundle: Sendable, Codable {
     /// The root folder, as given (diagnostics and component files use paths under it).
     public var root: String
     public var manifest: PluginManifest?

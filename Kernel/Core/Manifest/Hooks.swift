@@ -39,7 +39,7 @@ public enum HookHandlerType: String, Sendable, CaseIterable, Codable {
 }
 
 /// One hook entry of a matcher group.
-public struct HookHandler: Sendable {
+public struct HookHandler: Sendable, Codable {
     public var type: HookHandlerType
     /// `command`: the shell snippet, or with `args` the program (exec form).
     public var command: String?
@@ -74,7 +74,7 @@ public struct HookHandler: Sendable {
 }
 
 /// A matcher group of one event: `{"matcher": "Bash", "hooks": [...]}`.
-public struct HookMatcherGroup: Sendable {
+public struct HookMatcherGroup: Sendable, Codable {
     /// The event name as written: a `HookEvent` raw value, or one of `HookEvent.claudeCodeOnly`.
     public var event: String
     public var matcher: String?

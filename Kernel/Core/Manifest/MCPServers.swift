@@ -16,7 +16,7 @@ public enum MCPTransport: String, Sendable, CaseIterable, Codable {
     }
 }
 
-public struct MCPServerDefinition: Sendable {
+public struct MCPServerDefinition: Sendable, Codable {
     public var name: String
     public var transport: MCPTransport
     public var command: String?

@@ -1,7 +1,7 @@
 /// The plugin manifest: `.qoder-plugin/plugin.json`, else `.claude-plugin/plugin.json`.
 
 /// A relative path written in a manifest (`"./skills/"`), with the position of the string.
-public struct ManifestPath: Sendable, Hashable {
+public struct ManifestPath: Sendable, Hashable, Codable {
     public var path: String
     public var line: Int
     public var column: Int
@@ -14,7 +14,7 @@ public struct ManifestPath: Sendable, Hashable {
 }
 
 /// A manifest field that names files (`"./hooks.json"`, or several) or holds the content inline.
-public enum ManifestComponentRef: Sendable {
+public enum ManifestComponentRef: Sendable, Codable {
     case paths([ManifestPath])
     /// The inline content as written: for `hooks`, an event map (read it with `HooksParser.parseEventMap`);
     /// for `mcpServers`, a name → server object (read it with `MCPParser.parseServers`).
@@ -22,7 +22,7 @@ public enum ManifestComponentRef: Sendable {
 }
 
 /// A plugin's (or marketplace's) author or owner.
-public struct Author: Sendable, Hashable {
+public struct Author: Sendable, Hashable, Codable {
     public var name: String
     public var email: String?
     public var url: String?
@@ -34,7 +34,7 @@ public struct Author: Sendable, Hashable {
     }
 }
 
-public struct PluginManifest: Sendable {
+public struct PluginManifest: Sendable, Codable {
     public var name: String
     public var version: String?
     public var description: String?
