@@ -159,8 +159,9 @@ final class CurlTransfer {
             exceededLimit = true
             return 0
         }
-        var line = String(decoding: UnsafeRawBufferPointer(start: data, count: count), as: UTF8.self)
-        while let last = line.last, last == "\r" || last == "\n" { line.removeLast() }
+        var bytes = UnsafeRawBufferPointer(start: data, count: count)[...]
+        while let last = bytes.last, last == 0x0D || last == 0x0A { bytes.removeLast() }
+        let line = String(decoding: bytes, as: UTF8.self)
         if line.hasPrefix("HTTP/") {
             // A new response starts (after a redirect or a 1xx): only the last one's headers are reported.
             headers.removeAll()
