@@ -11,8 +11,9 @@ final class CurlTransfer {
     var body: [UInt8] = []
     var headers: [HTTPHeader] = []
     var headerBytes = 0
-    /// Set when a callback aborted the transfer because a limit was exceeded (curl then reports a write error).
-    var exceededLimit = false
+    /// Set when a callback aborted the transfer because a limit was exceeded (curl then reports a write error):
+    /// what was too large.
+    var exceededLimit: String?
     /// curl writes its explanation of a failure here (CURLOPT_ERRORBUFFER).
     let errorBuffer: UnsafeMutablePointer<CChar>
 
@@ -143,7 +144,7 @@ final class CurlTransfer {
 
     func receiveBody(_ data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
         guard count <= maxBodyBytes - body.count else {
-            exceededLimit = true
+            exceededLimit = "the response body is larger than the limit of \(maxBodyBytes) bytes"
             return 0  // Any other count than the one given aborts the transfer with CURLE_WRITE_ERROR.
         }
         if let data, count > 0 {
@@ -156,7 +157,7 @@ final class CurlTransfer {
         guard let data, count > 0 else { return count }
         headerBytes += count
         guard headerBytes <= Self.maxHeaderBytes else {
-            exceededLimit = true
+            exceededLimit = "the response headers are larger than the limit of \(Self.maxHeaderBytes) bytes"
             return 0
         }
         var bytes = UnsafeRawBufferPointer(start: data, count: count)[...]
@@ -183,8 +184,10 @@ final class CurlTransfer {
         let explanation = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : Self.describe(code)
         let message = "\(asked): \(explanation)"
         switch code {
-        case CURLE_WRITE_ERROR where exceededLimit, CURLE_FILESIZE_EXCEEDED:
-            return HTTPError(.tooLarge, "\(asked): the response is larger than the limit of "
+        case CURLE_WRITE_ERROR where exceededLimit != nil:
+            return HTTPError(.tooLarge, "\(asked): \(exceededLimit ?? "")")
+        case CURLE_FILESIZE_EXCEEDED:
+            return HTTPError(.tooLarge, "\(asked): the response body is larger than the limit of "
                 + "\(request.maxResponseBytes) bytes")
         case CURLE_ABORTED_BY_CALLBACK where cancellation.isCancelled:
             return HTTPError(.cancelled, "\(asked): cancelled")

@@ -6,6 +6,7 @@ public struct HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
+        /// A code named `rawValue`.
         public init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
@@ -35,6 +36,7 @@ public struct HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What was asked (method and URL) and why it failed, with curl's own explanation when it gave one.
     public var message: String
 
+    /// An error of kind `code`, explained by `message`.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message

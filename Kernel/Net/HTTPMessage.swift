@@ -5,6 +5,7 @@ public struct HTTPHeader: Sendable, Hashable, CustomStringConvertible {
     /// The field value, without surrounding spaces or the line ending.
     public var value: String
 
+    /// A field named `name` with `value`.
     public init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
@@ -45,6 +46,10 @@ public struct HTTPRequest: Sendable {
     /// The default ``maxResponseBytes``: 10 MiB.
     public static let defaultMaxResponseBytes = 10 << 20
 
+    /// A request for `url`, with the kernel's default limits unless given.
+    ///
+    /// Nothing is checked here: an invalid method, header, URL or limit fails when sent, with
+    /// ``HTTPError/Code-swift.struct/invalidRequest`` or ``HTTPError/Code-swift.struct/badURL``.
     public init(
         method: String = "GET",
         url: String,
@@ -81,6 +86,7 @@ public struct HTTPResponse: Sendable {
     /// The URL the body came from, after redirects.
     public var effectiveURL: String
 
+    /// A response with these parts (for tests and transports other than curl).
     public init(status: Int, headers: [HTTPHeader], body: [UInt8], effectiveURL: String) {
         self.status = status
         self.headers = headers

@@ -57,6 +57,33 @@ struct HTTPClientTests {
         #expect(received.body.isEmpty)
     }
 
+    @Test func headAndCustomMethods() async throws {
+        let server = try LoopbackServer(routes: [
+            "/item": { request in .text("method=\(request.method) body=\(String(decoding: request.body, as: UTF8.self))") },
+        ])
+        let head = try await HTTPClient.send(HTTPRequest(method: "HEAD", url: server.url("/item")))
+        #expect(head.status == 200)
+        #expect(head.body.isEmpty)
+        #expect(head.header("Content-Length") != nil)
+        let put = try await HTTPClient.send(HTTPRequest(method: "PUT", url: server.url("/item"), body: Array("v2".utf8)))
+        #expect(String(decoding: put.body, as: UTF8.self) == "method=PUT body=v2")
+        let delete = try await HTTPClient.send(HTTPRequest(method: "DELETE", url: server.url("/item")))
+        #expect(String(decoding: delete.body, as: UTF8.self) == "method=DELETE body=")
+        #expect(server.requests.map(\.method) == ["HEAD", "PUT", "DELETE"])
+    }
+
+    @Test func headerFloodIsTooLarge() async throws {
+        let filler = String(repeating: "h", count: 8000)
+        let server = try LoopbackServer(routes: [
+            "/headers": { _ in .init(headers: (0..<64).map { ("X-Filler-\($0)", filler) }) },
+        ])
+        let error = await #expect(throws: HTTPError.self) {
+            try await HTTPClient.send(HTTPRequest(url: server.url("/headers")))
+        }
+        #expect(error?.code == .tooLarge)
+        #expect(error?.message.contains("headers") == true)
+    }
+
     @Test func serverErrorIsAResponse() async throws {
         let server = try LoopbackServer(routes: ["/fail": { _ in .text("boom", status: 500) }])
         let response = try await HTTPClient.send(HTTPRequest(url: server.url("/fail")))
