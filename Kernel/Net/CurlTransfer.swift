@@ -38,12 +38,15 @@ final class CurlTransfer {
         guard let handle = curl_easy_init() else {
             throw HTTPError(.other, "\(asked): curl_easy_init failed")
         }
-        defer { curl_easy_cleanup(handle) }
-
         let transfer = CurlTransfer(maxBodyBytes: request.maxResponseBytes, cancellation: cancellation)
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(headerList) }
-        // Unretained: `transfer` outlives the easy handle's use of it (both end in this function).
+        // The header list, the callbacks' userdata and the error buffer must outlive the handle.
+        defer {
+            curl_easy_cleanup(handle)
+            curl_slist_free_all(headerList)
+            withExtendedLifetime(transfer) {}
+        }
+        // Unretained: the defer above keeps `transfer` alive until the handle is gone.
         let userdata = Unmanaged.passUnretained(transfer).toOpaque()
 
         func set(_ code: CURLcode, _ option: String) throws(HTTPError) {
