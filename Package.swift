@@ -9,7 +9,7 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelHost"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelHost", "KernelNet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,6 +60,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // HTTP(S) and file:// transfers through libcurl: size caps, timeouts, redirect and protocol limits.
+        .target(
+            name: "KernelNet",
+            dependencies: ["CCurl"],
+            path: "Kernel/Net",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
         // The CLI commands, as a library so tests can run them in-process.
         .target(
             name: "KernelCLI",
@@ -96,6 +105,12 @@ let package = Package(
             name: "KernelHostTests",
             dependencies: ["KernelHost", "KernelCore", "KernelStore"],
             path: "Tests/KernelHostTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelNetTests",
+            dependencies: ["KernelNet"],
+            path: "Tests/KernelNetTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
