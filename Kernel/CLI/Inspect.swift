@@ -88,11 +88,11 @@ extension KernelCommand {
     /// `kernel skills list|show`
     struct Skills: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Skills from the user and project folders and enabled plugins.",
+            commandName: "skills", abstract: "Skills from the user and project folders and enabled plugins.",
             subcommands: [List.self, Show.self])
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List skills with their source, scope and plugin.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List skills with their source, scope and plugin.")
             @OptionGroup var options: InspectOptions
 
             func run() throws {
@@ -102,7 +102,7 @@ extension KernelCommand {
         }
 
         struct Show: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Show one skill: its fields and SKILL.md body.")
+            static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one skill: its fields and SKILL.md body.")
             @OptionGroup var options: InspectOptions
             @Argument(help: "The skill's name (plugin skills: plugin:skill, or the bare name when unambiguous).")
             var name: String
@@ -134,11 +134,11 @@ extension KernelCommand {
     /// `kernel commands list|show|render`
     struct Commands: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Slash commands from the user and project folders and enabled plugins.",
+            commandName: "commands", abstract: "Slash commands from the user and project folders and enabled plugins.",
             subcommands: [List.self, Show.self, Render.self])
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List commands with their source, scope and plugin.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List commands with their source, scope and plugin.")
             @OptionGroup var options: InspectOptions
 
             func run() throws {
@@ -149,7 +149,7 @@ extension KernelCommand {
         }
 
         struct Show: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Show one command: its fields and prompt.")
+            static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one command: its fields and prompt.")
             @OptionGroup var options: InspectOptions
             @Argument(help: "The command's name, without the slash.")
             var name: String
@@ -177,7 +177,7 @@ extension KernelCommand {
 
         struct Render: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Print the prompt a host would submit for /name args…",
+                commandName: "render", abstract: "Print the prompt a host would submit for /name args…",
                 discussion: "$ARGUMENTS, $ARGUMENTS[N] and $N (0-based) are replaced; without any of them the "
                     + "arguments are appended as 'ARGUMENTS: …'. ${QODER_PLUGIN_ROOT}, ${QODER_PLUGIN_DATA} and "
                     + "${QODER_PROJECT_DIR} (and the CLAUDE_ spellings) are substituted.")
@@ -204,11 +204,11 @@ extension KernelCommand {
     /// `kernel agents list|show`
     struct Agents: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Subagents: builtin < user < project < plugin < flag; shadowed ones are listed too.",
+            commandName: "agents", abstract: "Subagents: builtin < user < project < plugin < flag; shadowed ones are listed too.",
             subcommands: [List.self, Show.self])
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List subagents with their source and state.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List subagents with their source and state.")
             @OptionGroup var options: InspectOptions
 
             func run() throws {
@@ -219,7 +219,7 @@ extension KernelCommand {
         }
 
         struct Show: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Show one subagent: its fields and system prompt.")
+            static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one subagent: its fields and system prompt.")
             @OptionGroup var options: InspectOptions
             @Argument(help: "The agent's name (or plugin:name).")
             var name: String
@@ -255,11 +255,11 @@ extension KernelCommand {
     /// `kernel hooks list`
     struct Hooks: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Hooks from the settings files and enabled plugins (all sources merge).",
+            commandName: "hooks", abstract: "Hooks from the settings files and enabled plugins (all sources merge).",
             subcommands: [List.self])
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List hook handlers with their event, matcher, source and state.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List hook handlers with their event, matcher, source and state.")
             @OptionGroup var options: InspectOptions
 
             func run() throws {
@@ -300,7 +300,7 @@ extension KernelCommand {
             subcommands: [List.self])
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List MCP servers with variables expanded.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List MCP servers with variables expanded.")
             @OptionGroup var options: InspectOptions
 
             func run() throws {
@@ -354,7 +354,7 @@ extension KernelCommand {
     /// `kernel trust [DIR]`
     struct Trust: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Trust a project folder: its hooks, MCP servers and project-scope plugins' hooks may run.")
+            commandName: "trust", abstract: "Trust a project folder: its hooks, MCP servers and project-scope plugins' hooks may run.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The project folder (default: the current project).")
         var directory: String?
@@ -370,7 +370,7 @@ extension KernelCommand {
 
     /// `kernel untrust [DIR]`
     struct Untrust: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Withdraw trust from a project folder.")
+        static let configuration = CommandConfiguration(commandName: "untrust", abstract: "Withdraw trust from a project folder.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The project folder (default: the current project).")
         var directory: String?
@@ -390,11 +390,11 @@ extension KernelCommand {
     /// `kernel cache clear`
     struct Cache: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The component cache (what makes a warm start read no plugin file).",
+            commandName: "cache", abstract: "The component cache (what makes a warm start read no plugin file).",
             subcommands: [Clear.self])
 
         struct Clear: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Empty the component cache; the next run reads every file.")
+            static let configuration = CommandConfiguration(commandName: "clear", abstract: "Empty the component cache; the next run reads every file.")
             @OptionGroup var global: GlobalOptions
 
             func run() throws {

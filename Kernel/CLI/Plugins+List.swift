@@ -7,7 +7,7 @@ extension KernelCommand.Plugins {
     /// `kernel plugins list [--json] [--plugin-dir DIR…]`
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List installed plugins (and --plugin-dir folders) with each component by name.",
+            commandName: "list", abstract: "List installed plugins (and --plugin-dir folders) with each component by name.",
             discussion: "The JSON is the reference host's shape (an array of {id, name, source, version, scope, "
                 + "enabled, canDisable, projectPath?, installPath, installedAt, description, resources}), with more fields."
         )
@@ -35,7 +35,7 @@ extension KernelCommand.Plugins {
 
     /// `kernel plugins info <name> [--json]`
     struct Info: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one installed plugin in full, each component by name.")
+        static let configuration = CommandConfiguration(commandName: "info", abstract: "Show one installed plugin in full, each component by name.")
 
         @OptionGroup var global: GlobalOptions
 

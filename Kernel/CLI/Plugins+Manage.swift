@@ -7,7 +7,7 @@ extension KernelCommand.Plugins {
     /// `kernel plugins install <dir> [-s scope]`
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Install a plugin folder (validated first) as <name>@local.",
+            commandName: "install", abstract: "Install a plugin folder (validated first) as <name>@local.",
             discussion: "Exit status: 0 installed, 1 refused (the diagnostics are printed), 64 usage error."
         )
 
@@ -42,7 +42,7 @@ extension KernelCommand.Plugins {
     /// `kernel plugins uninstall <name> [-s scope] [--keep-data]`
     struct Uninstall: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Uninstall a plugin: its copy, receipt, settings key and (unless --keep-data) its data folder.",
+            commandName: "uninstall", abstract: "Uninstall a plugin: its copy, receipt, settings key and (unless --keep-data) its data folder.",
             aliases: ["remove", "rm"]
         )
 
@@ -75,7 +75,7 @@ extension KernelCommand.Plugins {
 
     /// `kernel plugins enable <name> [-s scope]`
     struct Enable: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Enable an installed plugin (writes enabledPlugins).")
+        static let configuration = CommandConfiguration(commandName: "enable", abstract: "Enable an installed plugin (writes enabledPlugins).")
 
         @OptionGroup var global: GlobalOptions
 
@@ -94,7 +94,7 @@ extension KernelCommand.Plugins {
 
     /// `kernel plugins disable <name> [-s scope]`, `kernel plugins disable --all [-s scope]`
     struct Disable: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable an installed plugin, or all plugins of a scope.")
+        static let configuration = CommandConfiguration(commandName: "disable", abstract: "Disable an installed plugin, or all plugins of a scope.")
 
         @OptionGroup var global: GlobalOptions
 

@@ -5,7 +5,7 @@ extension KernelCommand.Plugins {
     /// `kernel plugins validate <path> [--strict] [--json]`
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a plugin folder or a marketplace folder and report every problem.",
+            commandName: "validate", abstract: "Check a plugin folder or a marketplace folder and report every problem.",
             discussion: """
                 A folder holding .qoder-plugin/marketplace.json, .claude-plugin/marketplace.json or \
                 marketplace.json is validated as a marketplace (with every plugin its relative entries point at); \
