@@ -146,6 +146,12 @@ def main():
             small = results[0]
             print(f"growth {small[0]} -> {size} plugins ({size/small[0]:.0f}x): cold {cold/small[1]:.1f}x, "
                   f"warm {warm/small[2]:.1f}x (linear = {size/small[0]:.0f}x; fixed start-up cost makes it less)")
+            # Linear means a constant cost per added plugin: the slope between successive sizes.
+            slopes = [((b[1] - a[1]) / (b[0] - a[0]) * 1000, (b[2] - a[2]) / (b[0] - a[0]) * 1000)
+                      for a, b in zip(results, results[1:])]
+            print("cost per added plugin between successive sizes: cold "
+                  + ", ".join(f"{c:.3f}" for c, _ in slopes) + " ms; warm "
+                  + ", ".join(f"{w:.3f}" for _, w in slopes) + " ms")
 
 
 if __name__ == "__main__":
