@@ -9,11 +9,12 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelHost"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelHost", "KernelHooks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // C libraries from the system, with apt providers and typed shims.
@@ -60,12 +61,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The hook engine: matching, command/http/native/evaluator handlers, aggregation (`kernel hooks fire`).
+        .target(
+            name: "KernelHooks",
+            dependencies: [
+                "KernelCore",
+                "KernelStore",
+                "KernelHost",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            path: "Kernel/Hooks",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
         // The CLI commands, as a library so tests can run them in-process.
         .target(
             name: "KernelCLI",
             dependencies: [
                 "KernelCore",
                 "KernelHost",
+                "KernelHooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Kernel/CLI",
@@ -96,6 +112,12 @@ let package = Package(
             name: "KernelHostTests",
             dependencies: ["KernelHost", "KernelCore", "KernelStore"],
             path: "Tests/KernelHostTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelHooksTests",
+            dependencies: ["KernelHooks", "KernelHost", "KernelCore", "KernelStore"],
+            path: "Tests/KernelHooksTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

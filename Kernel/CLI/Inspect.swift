@@ -257,10 +257,10 @@ extension KernelCommand {
     }
 
     /// `kernel hooks list`
-    struct Hooks: ParsableCommand {
+    struct Hooks: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Hooks from the settings files and enabled plugins (all sources merge).",
-            subcommands: [List.self])
+            abstract: "Hooks from the settings files and enabled plugins (all sources merge); fire an event.",
+            subcommands: [List.self, Fire.self, RunAsync.self])
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(abstract: "List hook handlers with their event, matcher, source and state.")
