@@ -9,7 +9,7 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelHost", "KernelHooks"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelHost", "KernelNet", "KernelHooks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,6 +61,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // HTTP(S) and file:// transfers through libcurl: size caps, timeouts, redirect and protocol limits.
+        .target(
+            name: "KernelNet",
+            dependencies: ["CCurl"],
+            path: "Kernel/Net",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
         // The hook engine: matching, command/http/native/evaluator handlers, aggregation (`kernel hooks fire`).
         .target(
             name: "KernelHooks",
@@ -68,6 +77,7 @@ let package = Package(
                 "KernelCore",
                 "KernelStore",
                 "KernelHost",
+                "KernelNet",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             path: "Kernel/Hooks",
@@ -115,8 +125,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "KernelNetTests",
+            dependencies: ["KernelNet"],
+            path: "Tests/KernelNetTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "KernelHooksTests",
-            dependencies: ["KernelHooks", "KernelHost", "KernelCore", "KernelStore"],
+            dependencies: ["KernelHooks", "KernelHost", "KernelCore", "KernelStore", "KernelNet"],
             path: "Tests/KernelHooksTests",
             swiftSettings: swiftSettings
         ),

@@ -67,7 +67,7 @@ enum Aggregator {
                 contributions.append(c)
                 continue
             }
-            guard let code = r.exitCode else { continue }
+            guard let code = r.exitCode ?? r.httpStatus.map({ _ in 0 }) else { continue }
             let stderrText = String(decoding: r.errorOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             switch code {
             case 0:

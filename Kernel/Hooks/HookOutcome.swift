@@ -37,6 +37,8 @@ public struct HandlerRecord: Sendable {
     public var exitCode: Int32?
     /// The signal that ended the process, if one did.
     public var signal: Int32?
+    /// An http handler's response status.
+    public var httpStatus: Int?
     public var durationMs: Double = 0
     /// Excerpts (the first `HookEngine.Options.excerptLimit` bytes) of what the handler wrote.
     public var stdout: String = ""
@@ -80,6 +82,7 @@ public struct HandlerRecord: Sendable {
         m += [
             ("exitCode", exitCode.map { .int(Int($0)) } ?? .null),
             ("signal", signal.map { .int(Int($0)) } ?? .null),
+            ("httpStatus", httpStatus.map { .int($0) } ?? .null),
             ("durationMs", .double((durationMs * 1000).rounded() / 1000)),
             ("stdout", .string(stdout)), ("stderr", .string(stderr)),
             ("timedOut", .bool(timedOut)), ("async", .bool(async)),
