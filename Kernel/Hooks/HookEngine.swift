@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 public import KernelCore
 public import KernelStore
 
@@ -92,6 +93,7 @@ public final class HookEngine: Sendable {
     public init(registry: Registry, projectDir: String, pluginRoots: [String: String] = [:],
                 pluginData: [String: String] = [:], projectTrusted: Bool = true, store: KernelStore? = nil,
                 evaluator: (any HookEvaluator)? = nil, options: Options = Options()) {
+        _ = Self.ignoreSIGPIPE
         self.projectDir = projectDir
         self.store = store
         self.evaluator = evaluator
@@ -164,6 +166,10 @@ public final class HookEngine: Sendable {
         self.hasAsync = hasAsync
         self.diagnostics = diagnostics.items
     }
+
+    /// Writing the event JSON to a handler that exited without reading it must be an EPIPE error, not a
+    /// SIGPIPE that ends the host: the engine ignores SIGPIPE for the process (once).
+    static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// Whether the kernel fires `event` (one of the seed's events).
     public static func isKnownEvent(_ event: String) -> Bool { HookEvent(rawValue: event) != nil }
