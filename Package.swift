@@ -105,6 +105,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // `swift run -c release kernel-bench`: hook engine overhead and native handler cost.
+        .executableTarget(
+            name: "kernel-bench",
+            dependencies: ["KernelHooks", "KernelCore"],
+            path: "Tests/Benchmarks/HooksBench",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(
             name: "KernelCoreTests",
             dependencies: ["KernelCore"],

@@ -29,6 +29,14 @@ enum Aggregator {
         return "\(r.plugin ?? r.source) \(r.type) '\(short)'"
     }
 
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+
+    /// The bytes as text without leading and trailing ASCII whitespace.
+    static func trimmed(_ bytes: [UInt8]) -> String {
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(decoding: bytes[first...last], as: UTF8.self)
+    }
+
     static func firstLine(_ s: String) -> String {
         s.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
     }
@@ -68,11 +76,11 @@ enum Aggregator {
                 continue
             }
             guard let code = r.exitCode ?? r.httpStatus.map({ _ in 0 }) else { continue }
-            let stderrText = String(decoding: r.errorOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            var stderrText: String { trimmed(r.errorOutput) }
             switch code {
             case 0:
-                let text = String(decoding: r.output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                if text.isEmpty { continue }
+                if r.output.allSatisfy(isSpace) { continue }
+                let text = trimmed(r.output)
                 if text.hasPrefix("{") {
                     do {
                         let (node, _) = try JSONReader.parse(text)
@@ -94,6 +102,7 @@ enum Aggregator {
                     r.notes.append("plain-text stdout is not used by \(event)")
                 }
             case 2:
+                let stderrText = stderrText
                 let reason = stderrText.isEmpty ? "blocked by \(label(r))" : stderrText
                 if blockable {
                     r.decision = .deny
@@ -104,6 +113,7 @@ enum Aggregator {
                     outcome.errors.append("\(label(r)): exit 2 on \(event), which cannot be blocked: \(firstLine(stderrText))")
                 }
             default:
+                let stderrText = stderrText
                 outcome.errors.append("\(label(r)): exit \(code)\(stderrText.isEmpty ? "" : ": \(firstLine(stderrText))")")
                 if spec.blocking == .anyNonZeroExit {
                     worktreeFailed = true

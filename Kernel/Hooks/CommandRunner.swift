@@ -108,3 +108,19 @@ final class Flag: @unchecked Sendable {
     func set() { lock.withLock { value = true } }
     var isSet: Bool { lock.withLock { value } }
 }
+
+/// For benchmarks: runs `count` copies of `command` concurrently exactly as command handlers are run (bash -c,
+/// own process group, the input on stdin, output captured), so the engine's overhead can be measured as the
+/// difference.
+public enum HookProcessBaseline {
+    public static func run(count: Int, command: String, input: [UInt8]) async {
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    _ = await CommandRunner.run(executable: "/bin/bash", arguments: ["-c", command], environment: [:],
+                                                workingDirectory: nil, input: input, timeout: 600, grace: 1, limit: 1 << 20)
+                }
+            }
+        }
+    }
+}

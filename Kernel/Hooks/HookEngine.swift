@@ -175,14 +175,17 @@ public final class HookEngine: Sendable {
     public static func isKnownEvent(_ event: String) -> Bool { HookEvent(rawValue: event) != nil }
 
     /// Fires `event` with `input` (a JSON value: serialized once).
-    public func fire(event: String, input: JSONValue, session: String? = nil) async -> HookOutcome {
+    nonisolated(nonsending) public func fire(event: String, input: JSONValue, session: String? = nil) async -> HookOutcome {
         await fire(event: event, input: Array(input.serialized(pretty: false).utf8), session: session)
     }
 
     /// Fires `event` with `input` (the event input JSON: the common fields and the event's own) and returns
     /// the aggregated outcome. `session` (else the input's `session_id`) scopes `once` handlers and
     /// background results.
-    public func fire(event: String, input: [UInt8], session: String? = nil) async -> HookOutcome {
+    ///
+    /// `nonisolated(nonsending)`: it runs on the caller's executor (no hop off the main actor for a fire that
+    /// only runs native handlers); process and http handlers run in child tasks.
+    nonisolated(nonsending) public func fire(event: String, input: [UInt8], session: String? = nil) async -> HookOutcome {
         guard let table = tables[event] else {
             var outcome = HookOutcome(event: event)
             outcome.errors.append("unknown hook event '\(event)'")
