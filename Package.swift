@@ -9,11 +9,12 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelHost", "KernelNet"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelHost", "KernelNet", "KernelHooks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // C libraries from the system, with apt providers and typed shims.
@@ -69,12 +70,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The hook engine: matching, command/http/native/evaluator handlers, aggregation (`kernel hooks fire`).
+        .target(
+            name: "KernelHooks",
+            dependencies: [
+                "KernelCore",
+                "KernelStore",
+                "KernelHost",
+                "KernelNet",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            path: "Kernel/Hooks",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
         // The CLI commands, as a library so tests can run them in-process.
         .target(
             name: "KernelCLI",
             dependencies: [
                 "KernelCore",
                 "KernelHost",
+                "KernelHooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Kernel/CLI",
@@ -85,6 +102,14 @@ let package = Package(
             name: "kernel",
             dependencies: ["KernelCLI"],
             path: "Kernel/Executable",
+            swiftSettings: swiftSettings
+        ),
+
+        // `swift run -c release kernel-bench`: hook engine overhead and native handler cost.
+        .executableTarget(
+            name: "kernel-bench",
+            dependencies: ["KernelHooks", "KernelCore"],
+            path: "Tests/Benchmarks/HooksBench",
             swiftSettings: swiftSettings
         ),
 
@@ -111,6 +136,12 @@ let package = Package(
             name: "KernelNetTests",
             dependencies: ["KernelNet"],
             path: "Tests/KernelNetTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelHooksTests",
+            dependencies: ["KernelHooks", "KernelHost", "KernelCore", "KernelStore", "KernelNet"],
+            path: "Tests/KernelHooksTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -253,10 +253,11 @@ extension KernelCommand {
     }
 
     /// `kernel hooks list`
-    struct Hooks: ParsableCommand {
+    struct Hooks: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "hooks", abstract: "Hooks from the settings files and enabled plugins (all sources merge).",
-            subcommands: [List.self])
+            commandName: "hooks",
+            abstract: "Hooks from the settings files and enabled plugins (all sources merge); fire an event.",
+            subcommands: [List.self, Fire.self, RunAsync.self])
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(commandName: "list", abstract: "List hook handlers with their event, matcher, source and state.")

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The `kernel` command: a plugin host for agent CLIs.
-public struct KernelCommand: ParsableCommand {
+public struct KernelCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "kernel",
         abstract: "A plugin host for agent CLIs: validate, install and compose plugins.",
@@ -10,6 +10,21 @@ public struct KernelCommand: ParsableCommand {
     )
 
     public init() {}
+
+    /// The entry point: parses the arguments and runs the command, awaiting async ones (`hooks fire`).
+    /// (`main()` would resolve to the synchronous `ParsableCommand.main`, which cannot run them.)
+    public static func entry() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 public enum KernelVersion {

@@ -1,3 +1,3 @@
 import KernelCLI
 
-KernelCommand.main()
+await KernelCommand.entry()

@@ -149,6 +149,33 @@ public final class KernelStore: Sendable {
                 """)
         }
 
+        // Hook handlers marked `once` that ran successfully in a session: they do not run again in it.
+        migrator.registerMigration("v2-hook-once") { db in
+            try db.execute(sql: """
+                CREATE TABLE hook_once (
+                    session_id TEXT NOT NULL CHECK (length(session_id) > 0),
+                    handler_key TEXT NOT NULL CHECK (length(handler_key) > 0),
+                    ran_at INTEGER NOT NULL,
+                    PRIMARY KEY (session_id, handler_key)
+                );
+                """)
+        }
+
+        // Results of background (`async`) hook handlers, kept until the next fire of the session takes them.
+        migrator.registerMigration("v2-hook-async-results") { db in
+            try db.execute(sql: """
+                CREATE TABLE hook_async_result (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    session_id TEXT NOT NULL,
+                    event TEXT NOT NULL CHECK (length(event) > 0),
+                    handler_key TEXT NOT NULL,
+                    payload TEXT NOT NULL CHECK (json_valid(payload)),
+                    finished_at INTEGER NOT NULL
+                );
+                CREATE INDEX hook_async_result_session ON hook_async_result (session_id, id);
+                """)
+        }
+
         return migrator
     }
 }

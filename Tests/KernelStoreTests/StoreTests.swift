@@ -26,7 +26,7 @@ private func receipt(
             let applied = try store.writer.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
-            #expect(applied == ["v1-receipts", "v1-component-cache", "v1-trust"])
+            #expect(applied == ["v1-receipts", "v1-component-cache", "v1-trust", "v2-hook-once", "v2-hook-async-results"])
             let mode = try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")
             let fk = try store.writer.read { db in try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") }
@@ -34,7 +34,7 @@ private func receipt(
         }
         let reopened = try KernelStore(path: path)
         let applied = try reopened.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") }
-        #expect(applied == 3)
+        #expect(applied == 5)
         #expect(try reopened.receipts() == [receipt("hello")])
     }
 
@@ -175,5 +175,22 @@ private func receipt(
         let store = try KernelStore.inMemory()
         let error = #expect(throws: StoreError.self) { try store.trust("work/app") }
         #expect(error?.code == .constraintViolation)
+    }
+}
+
+@Suite struct HookStateTests {
+    @Test func onceAndAsyncResultsArePerSession() throws {
+        let store = try KernelStore.inMemory()
+        #expect(try !store.hookOnceRan(session: "a", key: "k"))
+        try store.recordHookOnce(session: "a", key: "k")
+        try store.recordHookOnce(session: "a", key: "k")
+        #expect(try store.hookOnceRan(session: "a", key: "k"))
+        #expect(try !store.hookOnceRan(session: "b", key: "k"))
+        try store.recordAsyncHookResult(session: "a", event: "PostToolUse", key: "k", payload: #"{"n":1}"#)
+        try store.recordAsyncHookResult(session: "a", event: "PostToolUse", key: "k", payload: #"{"n":2}"#)
+        #expect(try store.hasAsyncHookResults(session: "a"))
+        #expect(try store.takeAsyncHookResults(session: "b").isEmpty)
+        #expect(try store.takeAsyncHookResults(session: "a") == [#"{"n":1}"#, #"{"n":2}"#])
+        #expect(try store.takeAsyncHookResults(session: "a").isEmpty)
     }
 }

@@ -1,0 +1,58 @@
+import Foundation
+import KernelCore
+import KernelNet
+
+extension HookEngine {
+    /// `http` handlers: POST the event JSON (libcurl, through KernelNet); the response body is the handler's
+    /// output, read like a command's stdout on exit 0. A non-2xx status and a failed connection are
+    /// non-blocking errors. Header values interpolate `${VAR}` from the environment: every variable when
+    /// `allowedEnvVars` is omitted (the seed), only the listed ones otherwise (others become empty).
+    func runHTTP(_ h: Prepared, handler: HookHandler, index: Int, input: [UInt8]) async -> HandlerRecord {
+        var r = baseRecord(h, index: index)
+        guard let url = handler.url else { r.error = "http hook has no url"; return r }
+        let allowed: Set<String>? = handler.node["allowedEnvVars"] == nil ? nil : Set(handler.allowedEnvVars)
+        var headers = [HTTPHeader("Content-Type", "application/json")]
+        for (name, value) in handler.headers.sorted(by: { $0.key < $1.key }) {
+            headers.append(HTTPHeader(name, Self.interpolate(value, allowed: allowed, environment: ProcessInfo.processInfo.environment)))
+        }
+        let timeout = handler.timeout ?? options.defaultTimeout
+        let request = HTTPRequest(method: "POST", url: url, headers: headers, body: input, timeout: timeout,
+                                  maxResponseBytes: options.outputLimit, allowedProtocols: ["http", "https"])
+        let start = ContinuousClock.now
+        do {
+            let response = try await HTTPClient.send(request)
+            r.durationMs = Self.milliseconds(ContinuousClock.now - start)
+            r.httpStatus = response.status
+            r.output = response.body
+            r.stdout = excerpt(response.body)
+            if !response.isSuccess {
+                r.error = "HTTP \(response.status) from \(url)"
+            }
+        } catch {
+            r.durationMs = Self.milliseconds(ContinuousClock.now - start)
+            r.timedOut = error.code == .timeout
+            r.error = error.code == .tooLarge ? "response exceeded \(options.outputLimit) bytes; output not used"
+                                              : "\(error.code): \(error.message)"
+        }
+        return r
+    }
+
+    /// `${NAME}` → the variable's value when allowed (empty otherwise); other text unchanged.
+    static func interpolate(_ value: String, allowed: Set<String>?, environment: [String: String]) -> String {
+        guard value.contains("${") else { return value }
+        var out = ""
+        var rest = Substring(value)
+        while let open = rest.range(of: "${") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
+                out += rest[open.lowerBound...]
+                return out
+            }
+            let name = String(rest[open.upperBound..<close])
+            if allowed == nil || allowed!.contains(name) { out += environment[name] ?? "" }
+            rest = rest[rest.index(after: close)...]
+        }
+        out += rest
+        return out
+    }
+}
