@@ -37,13 +37,18 @@ enum CommandRunner {
         do {
             let result = try await Subprocess.run(config, input: .inputWriter, output: .sequence, error: .sequence) { execution in
                 let pgid = execution.processIdentifier.value
-                let timer = Task {
-                    do { try await Task.sleep(for: .milliseconds(Int(timeout * 1000))) } catch { return }
+                // The kill sequence runs on a Dispatch timer, not a Task: a host whose cooperative pool is busy
+                // (or blocked) must still have its handlers killed on time.
+                let killed = DispatchSemaphore(value: 0)
+                let timer = DispatchWorkItem {
                     timedOut.set()
                     killpg(pgid, SIGTERM)
-                    try? await Task.sleep(for: .milliseconds(Int(grace * 1000)))
-                    killpg(pgid, SIGKILL)
+                    DispatchQueue.global().asyncAfter(deadline: .now() + grace) {
+                        killpg(pgid, SIGKILL)
+                        killed.signal()
+                    }
                 }
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
                 let writer = execution.standardInputWriter
                 async let written: Void = {
                     if !input.isEmpty { _ = try? await writer.write(input) }
@@ -53,10 +58,12 @@ enum CommandRunner {
                 async let err = collect(execution.standardError, limit: limit)
                 let (o, e) = await (out, err)
                 await written
+                timer.cancel()
                 if timedOut.isSet {
-                    await timer.value  // the whole group gets its SIGKILL after the grace period
-                } else {
-                    timer.cancel()
+                    // The whole group gets its SIGKILL after the grace period; wait for it off the pool.
+                    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                        DispatchQueue.global().async { killed.wait(); c.resume() }
+                    }
                 }
                 return (o, e)
             }

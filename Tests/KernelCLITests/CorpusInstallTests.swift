@@ -24,15 +24,16 @@ import Testing
     }
 
     @Test(.enabled(if: TestPaths.corpusAvailable, "needs ../shared/corpus"))
-    func everyCorpusPluginInstallsListsRendersAndUninstalls() throws {
+    func everyCorpusPluginInstallsListsRendersAndUninstalls() async throws {
         let box = try Sandbox()
         let folders = try Self.pluginFolders()
         try #require(folders.count > 50)
 
         // 1. What validate reports for each folder (as a plugin: better-harness is also a marketplace).
-        let validated = try parallelMap(folders) { folder -> Validated in
+        let validated = try await parallelMap(folders) { folder -> Validated in
             let path = TestPaths.corpus.appendingPathComponent(folder).path
-            let r = try kernel(["plugins", "validate", path, "--as", "plugin", "--json"])
+            let r = try kernelBlocking(["plugins", "validate", path, "--as", "plugin", "--json"], cwd: TestPaths.repoRoot,
+                                       environment: [:], stdin: nil)
             #expect(r.status == 0, "\(folder): \(r.stdout.prefix(2000))")
             let report = try parseJSON(r.stdout)
             let components = try #require(report["components"] as? [String: [String]], "\(folder)")
@@ -42,7 +43,7 @@ import Testing
         try #require(Set(names).count == names.count, "plugin names are unique: \(names)")
 
         // 2. Install all of them at user scope at once; exactly the folders without components are refused.
-        let installs = try parallelMap(validated) { v in try box.run(["plugins", "install", v.path]) }
+        let installs = try await parallelMap(validated) { v in try box.runBlocking(["plugins", "install", v.path]) }
         for (v, r) in zip(validated, installs) {
             if v.hasComponents {
                 #expect(r.status == 0, "\(v.folder): \(r.stdout)\(r.stderr)")
@@ -56,7 +57,7 @@ import Testing
         #expect(withComponents.count < validated.count, "the corpus has folders without components")
 
         // 3. The listing shows what validate reported, and the cache holds a full copy.
-        let rows = try box.list()
+        let rows = try await box.list()
         #expect(Set(rows.compactMap { $0["id"] as? String }) == Set(withComponents.map { "\($0.name)@local" }))
         #expect(try box.enabledPlugins(.user) == Dictionary(uniqueKeysWithValues: withComponents.map { ("\($0.name)@local", true) }))
         for v in withComponents {
@@ -80,21 +81,21 @@ import Testing
         // 4. Every command renders.
         let commands = withComponents.flatMap { v in (v.components["commands"] ?? []).map { "\(v.name):\($0)" } }
         #expect(!commands.isEmpty)
-        let renders = try parallelMap(commands) { name in try box.run(["commands", "render", name, "x"]) }
+        let renders = try await parallelMap(commands) { name in try box.runBlocking(["commands", "render", name, "x"]) }
         for (name, r) in zip(commands, renders) {
             #expect(r.status == 0, "\(name): \(r.stderr)")
             #expect(!r.stdout.isEmpty, "\(name)")
         }
 
         // 5. Uninstall everything: no file of any plugin is left in the cache, and no settings key.
-        let uninstalls = try parallelMap(withComponents) { v in try box.run(["plugins", "uninstall", v.name]) }
+        let uninstalls = try await parallelMap(withComponents) { v in try box.runBlocking(["plugins", "uninstall", v.name]) }
         for (v, r) in zip(withComponents, uninstalls) {
             #expect(r.status == 0, "\(v.folder): \(r.stderr)")
             #expect(r.stdout == "Plugin \"\(v.name)@local\" fully uninstalled.\n", "\(v.folder)")
         }
         #expect(files(under: box.home + "/plugins/cache") == [])
         #expect(tree(box.home + "/plugins/cache").isEmpty)
-        #expect(try box.list().isEmpty)
+        #expect(try await box.list().isEmpty)
         #expect(try box.enabledPlugins(.user) == [:])
     }
 }

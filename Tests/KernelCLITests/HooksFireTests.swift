@@ -12,40 +12,40 @@ struct HooksFireTests {
         return (dir, dir.path + "/home", dir.path + "/proj")
     }
 
-    func fire(_ event: String, _ input: String, home: String, project: String, extra: [String] = []) throws -> (KernelRun, [String: Any]) {
-        let run = try kernel(["hooks", "fire", event, "--json", "--home", home, "--project", project] + extra, stdin: input)
+    func fire(_ event: String, _ input: String, home: String, project: String, extra: [String] = []) async throws -> (KernelRun, [String: Any]) {
+        let run = try await kernel(["hooks", "fire", event, "--json", "--home", home, "--project", project] + extra, stdin: input)
         return (run, try parseJSON(run.stdout))
     }
 
     let bash = #"{"session_id": "s", "cwd": "/tmp", "tool_name": "Bash", "tool_input": {"command": "rm -rf /"}}"#
 
     @Test("exit 2 on a blocking event: exit status 2 and the deny in JSON; non-blocking event: status 0")
-    func blockingExitStatus() throws {
+    func blockingExitStatus() async throws {
         let settings = #"{"hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "echo blocked >&2; exit 2"}]}], "PostToolUse": [{"hooks": [{"type": "command", "command": "exit 2"}]}]}}"#
         let (dir, home, project) = try setUp(userSettings: settings)
         _ = dir
-        let (run, json) = try fire("PreToolUse", bash, home: home, project: project)
+        let (run, json) = try await fire("PreToolUse", bash, home: home, project: project)
         #expect(run.status == 2)
         #expect(json["decision"] as? String == "deny" && json["reason"] as? String == "blocked" && json["blocked"] as? Bool == true)
         let handlers = try #require(json["handlers"] as? [[String: Any]])
         #expect(handlers.count == 1 && handlers[0]["exitCode"] as? Int == 2 && handlers[0]["source"] as? String == "user")
-        let (run2, json2) = try fire("PostToolUse", bash, home: home, project: project)
+        let (run2, json2) = try await fire("PostToolUse", bash, home: home, project: project)
         #expect(run2.status == 0 && json2["blocked"] as? Bool == false && (json2["errors"] as? [String])?.count == 1)
         // The matcher: a Read call runs nothing.
-        let (run3, json3) = try fire("PreToolUse", #"{"tool_name": "Read", "tool_input": {"file_path": "/x"}}"#, home: home, project: project)
+        let (run3, json3) = try await fire("PreToolUse", #"{"tool_name": "Read", "tool_input": {"file_path": "/x"}}"#, home: home, project: project)
         #expect(run3.status == 0 && (json3["handlers"] as? [Any])?.isEmpty == true && json3["decision"] as? String == "none")
     }
 
     @Test("an untrusted project's hooks do not run; after kernel trust they do")
-    func untrustedProject() throws {
+    func untrustedProject() async throws {
         let (dir, home, project) = try setUp(projectSettings: #"{"hooks": {"PreToolUse": [{"hooks": [{"type": "command", "command": "touch ran; exit 2"}]}]}}"#)
-        let (run, json) = try fire("PreToolUse", bash, home: home, project: project)
+        let (run, json) = try await fire("PreToolUse", bash, home: home, project: project)
         #expect(run.status == 0 && (json["handlers"] as? [Any])?.isEmpty == true)
         #expect(!FileManager.default.fileExists(atPath: project + "/ran"))
-        let list = try kernel(["hooks", "list", "--home", home, "--project", project])
+        let list = try await kernel(["hooks", "list", "--home", home, "--project", project])
         #expect(list.stdout.contains("inactive: project not trusted"))
-        try kernel(["trust", project, "--home", home])
-        let (run2, _) = try fire("PreToolUse", bash, home: home, project: project)
+        try await kernel(["trust", project, "--home", home])
+        let (run2, _) = try await fire("PreToolUse", bash, home: home, project: project)
         #expect(run2.status == 2)
         #expect(FileManager.default.fileExists(atPath: project + "/ran"))
         _ = dir
@@ -67,10 +67,10 @@ struct HooksFireTests {
     }
 
     @Test("${QODER_PLUGIN_ROOT} with a space in the path, shell and exec form; QODER_PLUGIN_DATA exported")
-    func pluginRootWithSpace() throws {
+    func pluginRootWithSpace() async throws {
         let (dir, home, project) = try setUp()
         let root = try plugin(in: dir)
-        let (run, json) = try fire("SessionStart", #"{"source": "startup"}"#, home: home, project: project, extra: ["--plugin-dir", root])
+        let (run, json) = try await fire("SessionStart", #"{"source": "startup"}"#, home: home, project: project, extra: ["--plugin-dir", root])
         #expect(run.status == 0, "\(run.stderr)")
         let context = try #require(json["additionalContext"] as? String)
         let lines = context.split(separator: "\n").map(String.init)
@@ -82,30 +82,30 @@ struct HooksFireTests {
     }
 
     @Test("a disabled plugin's hooks never run")
-    func disabledPlugin() throws {
+    func disabledPlugin() async throws {
         let (dir, home, project) = try setUp()
         let root = try plugin(in: dir, name: "quiet")
-        let install = try kernel(["plugins", "install", root, "--home", home, "--project", project])
+        let install = try await kernel(["plugins", "install", root, "--home", home, "--project", project])
         #expect(install.status == 0, "\(install.stderr)")
-        let (_, enabled) = try fire("SessionStart", #"{"source": "startup"}"#, home: home, project: project)
+        let (_, enabled) = try await fire("SessionStart", #"{"source": "startup"}"#, home: home, project: project)
         #expect((enabled["handlers"] as? [Any])?.count == 2)
-        try kernel(["plugins", "disable", "quiet", "--home", home, "--project", project])
-        let (run, json) = try fire("SessionStart", #"{"source": "startup"}"#, home: home, project: project)
+        try await kernel(["plugins", "disable", "quiet", "--home", home, "--project", project])
+        let (run, json) = try await fire("SessionStart", #"{"source": "startup"}"#, home: home, project: project)
         #expect(run.status == 0 && (json["handlers"] as? [Any])?.isEmpty == true && json["additionalContext"] is NSNull)
     }
 
     @Test("async handlers run detached; the next fire of the session reports them")
-    func asyncDetached() throws {
+    func asyncDetached() async throws {
         let settings = #"{"hooks": {"PostToolUse": [{"async": true, "hooks": [{"type": "command", "command": "sleep 0.2; echo background done"}]}]}}"#
         let (dir, home, project) = try setUp(userSettings: settings)
         _ = dir
-        let (run, json) = try fire("PostToolUse", bash, home: home, project: project, extra: ["--session", "X"])
+        let (run, json) = try await fire("PostToolUse", bash, home: home, project: project, extra: ["--session", "X"])
         #expect(run.status == 0)
         #expect((json["handlers"] as? [[String: Any]])?.first?["async"] as? Bool == true)
         var found: [[String: Any]] = []
         for _ in 0..<40 where found.isEmpty {
-            Thread.sleep(forTimeInterval: 0.1)
-            let (_, later) = try fire("Stop", "{}", home: home, project: project, extra: ["--session", "X"])
+            try await Task.sleep(for: .milliseconds(100))
+            let (_, later) = try await fire("Stop", "{}", home: home, project: project, extra: ["--session", "X"])
             found = later["asyncResults"] as? [[String: Any]] ?? []
         }
         let record = try #require(found.first?["record"] as? [String: Any])
@@ -113,14 +113,14 @@ struct HooksFireTests {
     }
 
     @Test("bad input: unknown event and non-object input fail with status 1")
-    func badInput() throws {
+    func badInput() async throws {
         let (dir, home, project) = try setUp()
         _ = dir
-        let unknown = try kernel(["hooks", "fire", "PreToolUs", "--home", home, "--project", project], stdin: "{}")
+        let unknown = try await kernel(["hooks", "fire", "PreToolUs", "--home", home, "--project", project], stdin: "{}")
         #expect(unknown.status == 1 && unknown.stderr.contains("did you mean 'PreToolUse'"))
-        let notObject = try kernel(["hooks", "fire", "Stop", "--home", home, "--project", project], stdin: "[1]")
+        let notObject = try await kernel(["hooks", "fire", "Stop", "--home", home, "--project", project], stdin: "[1]")
         #expect(notObject.status == 1)
         // The synchronous commands still run under the async entry point.
-        #expect(try kernel(["plugins", "list", "--home", home, "--project", project]).status == 0)
+        #expect(try await kernel(["plugins", "list", "--home", home, "--project", project]).status == 0)
     }
 }

@@ -21,7 +21,7 @@ private struct Fixture {
 
         """
 
-    init(installToolsAt scope: String = "user") throws {
+    init(installToolsAt scope: String = "user") async throws {
         box = try Sandbox()
         tools = try box.makePlugin("tools", version: "2.0.0", files: [
             "commands/build.md": "---\ndescription: Build it\nargument-hint: \"[target] [mode]\"\n---\n" + Self.buildBody,
@@ -59,7 +59,7 @@ private struct Fixture {
             {"mcpServers": {"projsrv": {"command": "node", "args": ["${E2E_MODE:-slow}"]}}}
 
             """)
-        try box.ok(["plugins", "install", tools, "-s", scope])
+        try await box.ok(["plugins", "install", tools, "-s", scope])
     }
 }
 
@@ -71,9 +71,9 @@ private func one(_ list: [[String: Any]], _ name: String, source: String,
 }
 
 @Suite struct InspectTests {
-    @Test func commandsProjectBeatsUserAndPluginCommandsAreNamespaced() throws {
-        let f = try Fixture()
-        let list = try f.box.listing(["commands", "list"])
+    @Test func commandsProjectBeatsUserAndPluginCommandsAreNamespaced() async throws {
+        let f = try await Fixture()
+        let list = try await f.box.listing(["commands", "list"])
         #expect(list.compactMap { $0["name"] as? String } == ["deploy", "deploy", "tools:build", "tools:plain"])
 
         let user = try one(list, "deploy", source: "user")
@@ -96,17 +96,17 @@ private func one(_ list: [[String: Any]], _ name: String, source: String,
         #expect(build["file"] as? String == f.root + "/commands/build.md")
 
         // `deploy` renders the project one.
-        #expect(try f.box.ok(["commands", "render", "deploy"]) == "Project deploy.\n\n")
+        #expect(try await f.box.ok(["commands", "render", "deploy"]) == "Project deploy.\n\n")
         // The text table marks the shadowed entry.
-        let text = try f.box.ok(["commands", "list"])
+        let text = try await f.box.ok(["commands", "list"])
         #expect(text.contains("deploy       user                     shadowed by project (\(f.box.project)/.qoder/commands/deploy.md)  User deploy"))
     }
 
-    @Test func renderSubstitutesArgumentsAndPluginRoot() throws {
-        let f = try Fixture()
+    @Test func renderSubstitutesArgumentsAndPluginRoot() async throws {
+        let f = try await Fixture()
         for name in ["tools:build", "build"] {  // a bare name resolves when only one plugin has it
             // Options go before the name: everything after it is the command's arguments.
-            let out = try f.box.ok(["commands", "render", "--json", name, "alpha", "beta gamma"])
+            let out = try await f.box.ok(["commands", "render", "--json", name, "alpha", "beta gamma"])
             let object = try parseJSON(out)
             #expect(object["name"] as? String == "tools:build")
             #expect(object["prompt"] as? String == """
@@ -120,31 +120,31 @@ private func one(_ list: [[String: Any]], _ name: String, source: String,
                 """)
         }
         // Without a placeholder the arguments are appended.
-        let plain = try parseJSON(try f.box.ok(["commands", "render", "--json", "plain", "x", "y"]))
+        let plain = try parseJSON(try await f.box.ok(["commands", "render", "--json", "plain", "x", "y"]))
         #expect(plain["prompt"] as? String == "Do the plain thing.\n\n\nARGUMENTS: x y")
         // And without arguments nothing is appended.
-        let bare = try parseJSON(try f.box.ok(["commands", "render", "--json", "tools:plain"]))
+        let bare = try parseJSON(try await f.box.ok(["commands", "render", "--json", "tools:plain"]))
         #expect(bare["prompt"] as? String == "Do the plain thing.\n")
     }
 
-    @Test func bareNameIsAmbiguousBetweenTwoPluginsAndUnknownNamesSuggest() throws {
-        let f = try Fixture()
+    @Test func bareNameIsAmbiguousBetweenTwoPluginsAndUnknownNamesSuggest() async throws {
+        let f = try await Fixture()
         let other = try f.box.makePlugin("other", files: ["commands/build.md": "Other build.\n"])
-        try f.box.ok(["plugins", "install", other])
-        let r = try f.box.run(["commands", "render", "build", "x"])
+        try await f.box.ok(["plugins", "install", other])
+        let r = try await f.box.run(["commands", "render", "build", "x"])
         #expect(r.status == 1)
         #expect(r.stderr == "error: command 'build' is ambiguous: other:build, tools:build\n")
-        #expect(try f.box.ok(["commands", "render", "other:build", "x"]) == "Other build.\n\n\nARGUMENTS: x\n")
+        #expect(try await f.box.ok(["commands", "render", "other:build", "x"]) == "Other build.\n\n\nARGUMENTS: x\n")
 
-        let unknown = try f.box.run(["commands", "render", "tools:buld"])
+        let unknown = try await f.box.run(["commands", "render", "tools:buld"])
         #expect(unknown.status == 1)
         #expect(unknown.stderr == "error: no command named 'tools:buld'; did you mean 'tools:build'?\n")
-        #expect(try f.box.run(["commands", "render"]).status == 64)
+        #expect(try await f.box.run(["commands", "render"]).status == 64)
     }
 
-    @Test func skillsProjectBeatsUserAndPluginSkillsAreNamespaced() throws {
-        let f = try Fixture()
-        let list = try f.box.listing(["skills", "list"])
+    @Test func skillsProjectBeatsUserAndPluginSkillsAreNamespaced() async throws {
+        let f = try await Fixture()
+        let list = try await f.box.listing(["skills", "list"])
         #expect(list.compactMap { $0["name"] as? String } == ["lint", "lint", "tools:lint"])
         let user = try one(list, "lint", source: "user")
         #expect(user["state"] as? String == "shadowed")
@@ -155,13 +155,13 @@ private func one(_ list: [[String: Any]], _ name: String, source: String,
         #expect(plugin["scope"] as? String == "user")
         #expect(plugin["state"] as? String == "active")
         #expect(plugin["description"] as? String == "Plugin lint")
-        let show = try parseJSON(try f.box.ok(["skills", "show", "lint", "--json"]))
+        let show = try parseJSON(try await f.box.ok(["skills", "show", "lint", "--json"]))
         #expect(show["description"] as? String == "Project lint")
     }
 
-    @Test func agentsUserBelowProjectBelowPlugin() throws {
-        let f = try Fixture()
-        let list = try f.box.listing(["agents", "list"])
+    @Test func agentsUserBelowProjectBelowPlugin() async throws {
+        let f = try await Fixture()
+        let list = try await f.box.listing(["agents", "list"])
         let pluginFile = f.root + "/agents/helper.md"
         let user = try one(list, "helper", source: "user")
         #expect(user["state"] as? String == "shadowed")
@@ -176,16 +176,16 @@ private func one(_ list: [[String: Any]], _ name: String, source: String,
 
         #expect(try one(list, "reviewer", source: "user")["state"] as? String == "shadowed")
         #expect(try one(list, "reviewer", source: "project")["state"] as? String == "active")
-        #expect(try parseJSON(try f.box.ok(["agents", "show", "helper", "--json"]))["description"] as? String == "Plugin helper")
-        #expect(try parseJSON(try f.box.ok(["agents", "show", "tools:helper", "--json"]))["source"] as? String == "plugin")
+        #expect(try parseJSON(try await f.box.ok(["agents", "show", "helper", "--json"]))["description"] as? String == "Plugin helper")
+        #expect(try parseJSON(try await f.box.ok(["agents", "show", "tools:helper", "--json"]))["source"] as? String == "plugin")
     }
 
-    @Test func disabledPluginComponentsAreInactive() throws {
-        let f = try Fixture()
-        try f.box.ok(["plugins", "disable", "tools"])
+    @Test func disabledPluginComponentsAreInactive() async throws {
+        let f = try await Fixture()
+        try await f.box.ok(["plugins", "disable", "tools"])
         let reason = "plugin tools@local is disabled"
         for kind in ["commands", "skills", "agents", "hooks", "mcp"] {
-            let plugin = try f.box.listing([kind, "list"]).filter { $0["plugin"] as? String == "tools@local" }
+            let plugin = try await f.box.listing([kind, "list"]).filter { $0["plugin"] as? String == "tools@local" }
             #expect(!plugin.isEmpty, "\(kind)")
             for e in plugin {
                 #expect(e["state"] as? String == "inactive", "\(kind) \(e["name"] ?? "")")
@@ -193,19 +193,19 @@ private func one(_ list: [[String: Any]], _ name: String, source: String,
             }
         }
         // The project agent takes over; inactive commands do not render.
-        let agents = try f.box.listing(["agents", "list"])
+        let agents = try await f.box.listing(["agents", "list"])
         #expect(try one(agents, "helper", source: "project")["state"] as? String == "active")
         #expect(try one(agents, "helper", source: "user")["reason"] as? String
                 == "shadowed by project (\(f.box.project)/.qoder/agents/helper.md)")
-        #expect(try f.box.run(["commands", "render", "tools:build"]).status == 1)
+        #expect(try await f.box.run(["commands", "render", "tools:build"]).status == 1)
 
-        try f.box.ok(["plugins", "enable", "tools"])
-        #expect(try one(try f.box.listing(["commands", "list"]), "tools:build", source: "plugin")["state"] as? String == "active")
+        try await f.box.ok(["plugins", "enable", "tools"])
+        #expect(try one(try await f.box.listing(["commands", "list"]), "tools:build", source: "plugin")["state"] as? String == "active")
     }
 
-    @Test func hooksMergeAndProjectHooksNeedTrust() throws {
-        let f = try Fixture()
-        var hooks = try f.box.listing(["hooks", "list"])
+    @Test func hooksMergeAndProjectHooksNeedTrust() async throws {
+        let f = try await Fixture()
+        var hooks = try await f.box.listing(["hooks", "list"])
         #expect(hooks.count == 3)
         let user = try #require(hooks.first { $0["source"] as? String == "user" })
         #expect(user["event"] as? String == "Stop")
@@ -223,15 +223,15 @@ private func one(_ list: [[String: Any]], _ name: String, source: String,
         #expect(plugin["file"] as? String == f.root + "/hooks/hooks.json")
         #expect(plugin["state"] as? String == "active")  // a user-scope plugin
 
-        #expect(try f.box.ok(["trust"]) == "Trusted \(f.box.project).\n")
-        hooks = try f.box.listing(["hooks", "list"])
+        #expect(try await f.box.ok(["trust"]) == "Trusted \(f.box.project).\n")
+        hooks = try await f.box.listing(["hooks", "list"])
         #expect(hooks.allSatisfy { $0["state"] as? String == "active" })
     }
 
-    @Test func mcpExpandsVariablesAndProjectServersNeedTrust() throws {
-        let f = try Fixture()
+    @Test func mcpExpandsVariablesAndProjectServersNeedTrust() async throws {
+        let f = try await Fixture()
         let env = ["E2E_TOKEN": "s3cret"]
-        var list = try f.box.listing(["mcp", "list"], environment: env)
+        var list = try await f.box.listing(["mcp", "list"], environment: env)
         #expect(Set(list.compactMap { $0["name"] as? String }) == ["usersrv", "projsrv", "tools:srv"])
 
         let srv = try one(list, "tools:srv", source: "plugin")
@@ -253,41 +253,41 @@ private func one(_ list: [[String: Any]], _ name: String, source: String,
         #expect(project["state"] as? String == "inactive")
         #expect(project["reason"] as? String == "project not trusted (run `kernel trust` in it)")
 
-        let trusted = try parseJSON(try f.box.ok(["trust", "--json"]))
+        let trusted = try parseJSON(try await f.box.ok(["trust", "--json"]))
         #expect(trusted["trusted"] as? String == f.box.project)
-        list = try f.box.listing(["mcp", "list"], environment: ["E2E_MODE": "turbo"])
+        list = try await f.box.listing(["mcp", "list"], environment: ["E2E_MODE": "turbo"])
         project = try one(list, "projsrv", source: "project")
         #expect(project["state"] as? String == "active")
         #expect(project["args"] as? [String] == ["turbo"])
         #expect(try one(list, "tools:srv", source: "plugin")["missingVariables"] as? [String] == ["E2E_TOKEN", "E2E_UNSET_VAR"])
 
-        #expect(try f.box.ok(["untrust"]) == "No longer trusted: \(f.box.project).\n")
-        list = try f.box.listing(["mcp", "list"])
+        #expect(try await f.box.ok(["untrust"]) == "No longer trusted: \(f.box.project).\n")
+        list = try await f.box.listing(["mcp", "list"])
         #expect(try one(list, "projsrv", source: "project")["state"] as? String == "inactive")
     }
 
-    @Test func projectScopePluginExecutesOnlyInATrustedProject() throws {
-        let f = try Fixture(installToolsAt: "project")
+    @Test func projectScopePluginExecutesOnlyInATrustedProject() async throws {
+        let f = try await Fixture(installToolsAt: "project")
         let untrusted = "project not trusted (run `kernel trust` in it)"
-        let mcp = try one(try f.box.listing(["mcp", "list"]), "tools:srv", source: "plugin")
+        let mcp = try one(try await f.box.listing(["mcp", "list"]), "tools:srv", source: "plugin")
         #expect(mcp["scope"] as? String == "project")
         #expect(mcp["reason"] as? String == untrusted)
-        let hook = try #require(try f.box.listing(["hooks", "list"]).first { $0["source"] as? String == "plugin" })
+        let hook = try #require(try await f.box.listing(["hooks", "list"]).first { $0["source"] as? String == "plugin" })
         #expect(hook["reason"] as? String == untrusted)
         // Prompt components are usable anyway.
-        #expect(try one(try f.box.listing(["commands", "list"]), "tools:build", source: "plugin")["state"] as? String == "active")
+        #expect(try one(try await f.box.listing(["commands", "list"]), "tools:build", source: "plugin")["state"] as? String == "active")
 
-        try f.box.ok(["trust"])
-        #expect(try one(try f.box.listing(["mcp", "list"]), "tools:srv", source: "plugin")["state"] as? String == "active")
+        try await f.box.ok(["trust"])
+        #expect(try one(try await f.box.listing(["mcp", "list"]), "tools:srv", source: "plugin")["state"] as? String == "active")
     }
 
-    @Test func pluginDirAddsAPluginForOneRunWithoutInstalling() throws {
+    @Test func pluginDirAddsAPluginForOneRunWithoutInstalling() async throws {
         let box = try Sandbox()
         let dir = try box.makePlugin("flagged", version: "0.3.0", files: [
             "commands/go.md": "---\ndescription: Go\n---\nGo $ARGUMENTS.\n",
             "agents/scout.md": "---\nname: scout\ndescription: Scouts.\n---\nScout.\n",
         ])
-        let rows = try box.list(["--plugin-dir", dir])
+        let rows = try await box.list(["--plugin-dir", dir])
         try #require(rows.count == 1)
         let row = rows[0]
         #expect(row["id"] as? String == "flagged@flag")
@@ -302,15 +302,15 @@ private func one(_ list: [[String: Any]], _ name: String, source: String,
         #expect(resourceNames(row, "commands") == ["flagged:go"])
         #expect(resourceNames(row, "agents") == ["flagged:scout"])
 
-        let commands = try box.listing(["commands", "list", "--plugin-dir", dir])
+        let commands = try await box.listing(["commands", "list", "--plugin-dir", dir])
         let go = try one(commands, "flagged:go", source: "flag")
         #expect(go["plugin"] as? String == "flagged@flag")
         #expect(go["state"] as? String == "active")
-        let rendered = try parseJSON(try box.ok(["commands", "render", "--plugin-dir", dir, "--json", "go", "now", "--json"]))
+        let rendered = try parseJSON(try await box.ok(["commands", "render", "--plugin-dir", dir, "--json", "go", "now", "--json"]))
         #expect(rendered["prompt"] as? String == "Go now --json.\n")
 
         // Nothing was installed.
-        #expect(try box.list().isEmpty)
+        #expect(try await box.list().isEmpty)
         #expect(files(under: box.home + "/plugins/cache") == [])
         #expect(!exists(box.settingsPath(.user)))
     }

@@ -23,17 +23,24 @@ final class Sandbox: Sendable {
 
     /// Runs `kernel` in the project with `QODER_HOME` set to the sandbox's user root.
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> KernelRun {
+    func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> KernelRun {
         var env = environment
         env["QODER_HOME"] = home
-        return try kernel(arguments, cwd: projectDir.url, environment: env)
+        return try await kernel(arguments, cwd: projectDir.url, environment: env)
+    }
+
+    /// `run` for use on a thread of its own (inside `parallelMap`).
+    func runBlocking(_ arguments: [String], environment: [String: String] = [:]) throws -> KernelRun {
+        var env = environment
+        env["QODER_HOME"] = home
+        return try kernelBlocking(arguments, cwd: projectDir.url, environment: env, stdin: nil)
     }
 
     /// Runs `kernel` and requires exit status 0, returning stdout.
     @discardableResult
     func ok(_ arguments: [String], environment: [String: String] = [:],
-            sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        let r = try run(arguments, environment: environment)
+            sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        let r = try await run(arguments, environment: environment)
         #expect(r.status == 0, "kernel \(arguments.joined(separator: " ")) → \(r.status)\n\(r.stdout)\(r.stderr)",
                 sourceLocation: sourceLocation)
         return r.stdout
@@ -65,15 +72,15 @@ final class Sandbox: Sendable {
     func dataDir(_ sanitizedID: String) -> String { "\(home)/plugins/data/\(sanitizedID)" }
 
     /// `plugins list --json`.
-    func list(_ extra: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
-        let out = try ok(["plugins", "list", "--json"] + extra, sourceLocation: sourceLocation)
+    func list(_ extra: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [[String: Any]] {
+        let out = try await ok(["plugins", "list", "--json"] + extra, sourceLocation: sourceLocation)
         return try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]])
     }
 
     /// An inspection listing (`commands list --json`…).
     func listing(_ arguments: [String], environment: [String: String] = [:],
-                 sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
-        let out = try ok(arguments + ["--json"], environment: environment, sourceLocation: sourceLocation)
+                 sourceLocation: SourceLocation = #_sourceLocation) async throws -> [[String: Any]] {
+        let out = try await ok(arguments + ["--json"], environment: environment, sourceLocation: sourceLocation)
         return try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]])
     }
 
@@ -140,7 +147,11 @@ func entries(_ list: [[String: Any]], named name: String) -> [[String: Any]] {
 
 /// Starts `kernel` for each argument list at once (all processes running together), waits for all, and
 /// returns their results in order.
-func kernelConcurrently(_ runs: [[String]], cwd: URL, environment: [String: String]) throws -> [KernelRun] {
+func kernelConcurrently(_ runs: [[String]], cwd: URL, environment: [String: String]) async throws -> [KernelRun] {
+    try await offPool { try kernelConcurrentlyBlocking(runs, cwd: cwd, environment: environment) }
+}
+
+func kernelConcurrentlyBlocking(_ runs: [[String]], cwd: URL, environment: [String: String]) throws -> [KernelRun] {
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
     var started: [(Process, Pipe, Pipe)] = []
@@ -167,7 +178,11 @@ func kernelConcurrently(_ runs: [[String]], cwd: URL, environment: [String: Stri
 }
 
 /// Runs `body` for every element on several threads at once; results in input order.
-func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ body: @Sendable (T) throws -> R) throws -> [R] {
+func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) throws -> R) async throws -> [R] {
+    try await offPool { try parallelMapBlocking(items, body) }
+}
+
+func parallelMapBlocking<T: Sendable, R: Sendable>(_ items: [T], _ body: @Sendable (T) throws -> R) throws -> [R] {
     let results = Mutex<[Int: Result<R, any Error>]>([:])
     DispatchQueue.concurrentPerform(iterations: items.count) { i in
         let r = Result { try body(items[i]) }

@@ -32,9 +32,22 @@ enum TestPaths {
     }()
 }
 
+/// Runs the built `kernel` and waits for it on a Dispatch thread, never on the cooperative pool: a test blocked
+/// in a child process must not starve the async tests running beside it (the pool has one thread per core).
 @discardableResult
 func kernel(_ arguments: [String], cwd: URL = TestPaths.repoRoot, environment: [String: String] = [:],
-            stdin: String? = nil) throws -> KernelRun {
+            stdin: String? = nil) async throws -> KernelRun {
+    try await offPool { try kernelBlocking(arguments, cwd: cwd, environment: environment, stdin: stdin) }
+}
+
+/// Runs `body` on a Dispatch thread and resumes when it returns.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+func kernelBlocking(_ arguments: [String], cwd: URL, environment: [String: String], stdin: String?) throws -> KernelRun {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: TestPaths.kernel)
     process.arguments = arguments

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 
 @Suite struct ValidateCommandTests {
-    @Test func helloWorldBundleIsValidAndListsEveryComponentKind() throws {
-        let run = try kernel(["plugins", "validate", "Plugins/hello-world"])
+    @Test func helloWorldBundleIsValidAndListsEveryComponentKind() async throws {
+        let run = try await kernel(["plugins", "validate", "Plugins/hello-world"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout == """
             Plugin hello-world 1.0.0 (Plugins/hello-world)
@@ -20,8 +20,8 @@ import Testing
             """)
     }
 
-    @Test func jsonReportHasTheDocumentedShape() throws {
-        let run = try kernel(["plugins", "validate", "Plugins/hello-world", "--json"])
+    @Test func jsonReportHasTheDocumentedShape() async throws {
+        let run = try await kernel(["plugins", "validate", "Plugins/hello-world", "--json"])
         #expect(run.status == 0)
         let report = try parseJSON(run.stdout)
         #expect(report["kind"] as? String == "plugin")
@@ -40,8 +40,8 @@ import Testing
         #expect((report["diagnostics"] as? [Any])?.isEmpty == true)
     }
 
-    @Test func projectMarketplaceIsValid() throws {
-        let run = try kernel(["plugins", "validate", "marketplace", "--json"])
+    @Test func projectMarketplaceIsValid() async throws {
+        let run = try await kernel(["plugins", "validate", "marketplace", "--json"])
         #expect(run.status == 0, "\(run.stdout)")
         let report = try parseJSON(run.stdout)
         #expect(report["kind"] as? String == "marketplace")
@@ -51,11 +51,11 @@ import Testing
         #expect(plugins.first?["valid"] as? Bool == true)
     }
 
-    @Test func brokenBundleFailsWithCompilerStyleDiagnostics() throws {
+    @Test func brokenBundleFailsWithCompilerStyleDiagnostics() async throws {
         let dir = try TempDir()
         try dir.write("skills/bad/SKILL.md", "---\nname: bad\n---\nBody\n")
         try dir.write(".qoder-plugin/plugin.json", "{\"name\": \"broken\", \"commands\": \"../outside\"}\n")
-        let run = try kernel(["plugins", "validate", dir.path])
+        let run = try await kernel(["plugins", "validate", dir.path])
         #expect(run.status == 1)
         let lines = run.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("\(dir.path)/skills/bad/SKILL.md:") && $0.contains(": error: ") })
@@ -63,27 +63,27 @@ import Testing
         #expect(lines.last?.hasPrefix("Validation failed (2 errors") == true)
     }
 
-    @Test func warningsFailOnlyWithStrict() throws {
+    @Test func warningsFailOnlyWithStrict() async throws {
         let dir = try TempDir()
         try dir.write(".qoder-plugin/plugin.json", "{\"name\": \"w\", \"surprise\": 1}\n")
         try dir.write("commands/x.md", "Do x.\n")
-        let plain = try kernel(["plugins", "validate", dir.path])
+        let plain = try await kernel(["plugins", "validate", dir.path])
         #expect(plain.status == 0, "\(plain.stdout)")
         #expect(plain.stdout.contains("warning: "))
-        let strict = try kernel(["plugins", "validate", dir.path, "--strict", "--json"])
+        let strict = try await kernel(["plugins", "validate", dir.path, "--strict", "--json"])
         #expect(strict.status == 1)
         #expect(try parseJSON(strict.stdout)["valid"] as? Bool == false)
     }
 
-    @Test func usageErrorsExitWith64() throws {
-        #expect(try kernel(["plugins", "validate", "/nonexistent/path"]).status == 64)
-        #expect(try kernel(["plugins", "validate"]).status == 64)
-        #expect(try kernel(["plugins", "validate", "Plugins/hello-world", "--bogus"]).status == 64)
-        #expect(try kernel(["plugin", "validate", "Plugins/hello-world"]).status == 0)
+    @Test func usageErrorsExitWith64() async throws {
+        #expect(try await kernel(["plugins", "validate", "/nonexistent/path"]).status == 64)
+        #expect(try await kernel(["plugins", "validate"]).status == 64)
+        #expect(try await kernel(["plugins", "validate", "Plugins/hello-world", "--bogus"]).status == 64)
+        #expect(try await kernel(["plugin", "validate", "Plugins/hello-world"]).status == 0)
     }
 
     @Test(.enabled(if: TestPaths.corpusAvailable, "needs ../shared/corpus"))
-    func everyCorpusBundleAndMarketplaceValidatesWithoutError() throws {
+    func everyCorpusBundleAndMarketplaceValidatesWithoutError() async throws {
         let corpus = TestPaths.corpus
         var targets = [
             "claude-plugins-official", "apify-qoder-plugin", "apify-qoder-plugin/apify", "better-harness",
@@ -93,7 +93,7 @@ import Testing
             targets += names.sorted().map { "\(group)/\($0)" }
         }
         for target in targets {
-            let run = try kernel(["plugins", "validate", corpus.appendingPathComponent(target).path, "--json"])
+            let run = try await kernel(["plugins", "validate", corpus.appendingPathComponent(target).path, "--json"])
             let errors = run.stdout.split(separator: "\n").filter { $0.contains("\"severity\": \"error\"") }
             #expect(run.status == 0, "\(target): \(errors.count) errors\n\(run.stdout.prefix(4000))")
         }
