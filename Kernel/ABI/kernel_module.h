@@ -107,10 +107,10 @@ static inline kernel_module_descriptor kernel_module_descriptor_make(const char 
 
 /* Component kinds; the JSON is that of the on-disk formats:
  *   COMMAND       {"name": "review", "description": …, "argument-hint": …, "allowed-tools": …, "model": …,
- *                  "body": "the prompt"}                       (a commands/*.md file's frontmatter + body)
+ *                  "body": "the prompt"}                       (a commands/<name>.md file's frontmatter + body)
  *   SKILL         {"name": "…", "description": "…", …, "body": "…"}        (SKILL.md frontmatter + body)
  *   AGENT         {"name": "…", "description": "…", "tools": …, "model": …, "prompt": "system prompt"}
- *                 ("body" is accepted for "prompt")                      (agents/*.md frontmatter + body)
+ *                 ("body" is accepted for "prompt")                      (agents/<name>.md frontmatter + body)
  *   HOOKS         {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "…"}]}]}
  *                 (the hooks.json event map, with or without the {"hooks": …} wrapper)
  *   MCP_SERVERS   {"name": {"command": "…", "args": […]}}   (.mcp.json, with or without {"mcpServers": …})
