@@ -85,6 +85,7 @@ let package = Package(
             dependencies: [
                 "KernelCore",
                 "KernelHost",
+                "KernelNative",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Kernel/CLI",
