@@ -37,7 +37,11 @@ extension KernelCommand.Plugins {
             let asMarketplace = kind == .marketplace || (kind == .auto && MarketplaceLoader.manifestFile(in: path) != nil)
             let valid: Bool
             if asMarketplace {
-                let marketplace = MarketplaceLoader.load(at: path)
+                var marketplace = MarketplaceLoader.load(at: path)
+                for i in marketplace.plugins.indices {
+                    guard let bundle = marketplace.plugins[i].bundle, !bundle.modules.isEmpty else { continue }
+                    marketplace.plugins[i].bundle?.diagnostics += Self.scanModules(bundle).flatMap(\.components.diagnostics)
+                }
                 valid = strict ? !marketplace.allDiagnostics.contains { $0.severity >= .warning } : marketplace.isValid
                 if json {
                     Output.out(ValidationReport.json(marketplace, strict: strict).serialized())
