@@ -8,4 +8,7 @@ if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == ModuleScanner.
 if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == NativeHookBenchmark.command {
     NativeHookBenchmark.main(Array(CommandLine.arguments.dropFirst(2)))
 }
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == ModuleWarmBenchmark.command {
+    ModuleWarmBenchmark.main(Array(CommandLine.arguments.dropFirst(2)))
+}
 KernelCommand.main()

@@ -96,6 +96,14 @@ public struct ModuleCatalog: Sendable {
         return results.map { $0! }
     }
 
+    /// The cached verdicts (`ok`, `refused`, `broken`) of the modules whose files are unchanged, by path: stat
+    /// and one cache read, no decoding. What a warm start needs to know that nothing must be scanned.
+    public func verdicts(_ jobs: [ModuleScanJob]) -> [String: String] {
+        let keys = jobs.compactMap { FileKey.stat(Self.absolute($0.path)) }
+        let cached = (try? store?.cachedModuleScans(for: keys, hostABI: HostABI.cacheKey)) ?? [:]
+        return cached.mapValues(\.state)
+    }
+
     /// What a scanned module contributes, parsed, with lazy in-process handlers for its hooks. Refused and
     /// broken modules contribute nothing; their verdict is a diagnostic (an error).
     public static func components(of result: ModuleScanResult, job: ModuleScanJob, fromPlugin: Bool) -> ModuleComponents {
