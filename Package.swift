@@ -9,7 +9,10 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelHost", "KernelNet", "KernelHooks"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelNative", "KernelHost", "KernelNet", "KernelHooks"]),
+        // First-party native modules, built as shared objects beside `kernel` (see Plugins/README.md).
+        .library(name: "KernelBuiltins", type: .dynamic, targets: ["KernelBuiltins"]),
+        .library(name: "KernelTemplateModule", type: .dynamic, targets: ["KernelTemplateModule"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,10 +55,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The native module ABI: one C header, all a module sees.
+        .target(
+            name: "KernelABI",
+            path: "Kernel/ABI",
+            exclude: ["README.md"],
+            publicHeadersPath: "."
+        ),
+
+        // Native modules: loader and handshake, the out-of-process scanner, its cache, lazy in-process hooks.
+        .target(
+            name: "KernelNative",
+            dependencies: ["KernelCore", "KernelStore", "KernelABI"],
+            path: "Kernel/Native",
+            swiftSettings: swiftSettings
+        ),
+
         // The embedding API: installed plugins, enablement, the composed registry.
         .target(
             name: "KernelHost",
-            dependencies: ["KernelCore", "KernelStore"],
+            dependencies: ["KernelCore", "KernelStore", "KernelNative"],
             path: "Kernel/Host",
             exclude: ["README.md"],
             swiftSettings: swiftSettings
@@ -92,6 +111,7 @@ let package = Package(
                 "KernelCore",
                 "KernelHost",
                 "KernelHooks",
+                "KernelNative",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Kernel/CLI",
@@ -100,7 +120,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "kernel",
-            dependencies: ["KernelCLI"],
+            dependencies: ["KernelCLI", "KernelNative"],
             path: "Kernel/Executable",
             swiftSettings: swiftSettings
         ),
@@ -110,6 +130,19 @@ let package = Package(
             name: "kernel-bench",
             dependencies: ["KernelHooks", "KernelCore"],
             path: "Tests/Benchmarks/HooksBench",
+            swiftSettings: swiftSettings
+        ),
+        // First-party modules: the kernel's built-in subagents and commands (Swift), and the Swift template.
+        .target(
+            name: "KernelBuiltins",
+            dependencies: ["KernelABI"],
+            path: "Plugins/builtin/Sources",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "KernelTemplateModule",
+            dependencies: ["KernelABI"],
+            path: "Plugins/template/swift/Sources",
             swiftSettings: swiftSettings
         ),
 
@@ -142,6 +175,12 @@ let package = Package(
             name: "KernelHooksTests",
             dependencies: ["KernelHooks", "KernelHost", "KernelCore", "KernelStore", "KernelNet"],
             path: "Tests/KernelHooksTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelNativeTests",
+            dependencies: ["KernelNative", "KernelHost", "KernelCore", "KernelStore", "KernelCLI", "kernel"],
+            path: "Tests/KernelNativeTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -266,6 +266,12 @@ extension KernelCommand {
             func run() throws {
                 let (_, c) = try options.compose()
                 if options.global.json {
+                    let native: [JSONValue] = c.registry.nativeHooks.map { e in
+                        .object([
+                            ("event", .string(e.item.event)), ("matcher", .optional(e.item.matcher)),
+                            ("handlers", .array([.object([("type", .string("native")), ("name", .string(e.item.name))])])),
+                        ] + Inspect.provenance(e))
+                    }
                     Output.out(JSONValue.array(c.registry.hooks.map { e in
                         .object([
                             ("event", .string(e.item.event)), ("matcher", .optional(e.item.matcher)),
@@ -275,10 +281,10 @@ extension KernelCommand {
                                          ("prompt", .optional(h.prompt)), ("timeout", h.timeout.map { .double($0) } ?? .null)])
                             })),
                         ] + Inspect.provenance(e))
-                    }).serialized())
+                    } + native).serialized())
                     return
                 }
-                let rows = c.registry.hooks.flatMap { e in
+                var rows = c.registry.hooks.flatMap { e in
                     e.item.handlers.map { h -> [String] in
                         let what = h.command ?? h.url ?? h.prompt ?? ""
                         var r = Inspect.row(e, nil)
@@ -286,6 +292,12 @@ extension KernelCommand {
                         r[3] = "\(h.type.rawValue): \(Format.short(what, limit: 60))"
                         return r
                     }
+                }
+                for e in c.registry.nativeHooks {
+                    var r = Inspect.row(e, nil)
+                    r[0] = "\(e.item.event)[\(e.item.matcher ?? "*")]"
+                    r[3] = "native: \(e.item.name) (\(e.provenance.file ?? "?"))"
+                    rows.append(r)
                 }
                 if rows.isEmpty { Output.out("No hooks."); return }
                 Output.out(Format.table([["EVENT[MATCHER]", "SOURCE", "STATE", "HANDLER"]] + rows))

@@ -1,5 +1,7 @@
 import ArgumentParser
 import KernelCore
+import KernelHost
+import KernelNative
 
 extension KernelCommand.Plugins {
     /// `kernel plugins validate <path> [--strict] [--json]`
@@ -35,7 +37,11 @@ extension KernelCommand.Plugins {
             let asMarketplace = kind == .marketplace || (kind == .auto && MarketplaceLoader.manifestFile(in: path) != nil)
             let valid: Bool
             if asMarketplace {
-                let marketplace = MarketplaceLoader.load(at: path)
+                var marketplace = MarketplaceLoader.load(at: path)
+                for i in marketplace.plugins.indices {
+                    guard let bundle = marketplace.plugins[i].bundle, !bundle.modules.isEmpty else { continue }
+                    marketplace.plugins[i].bundle?.diagnostics += Self.scanModules(bundle).flatMap(\.components.diagnostics)
+                }
                 valid = strict ? !marketplace.allDiagnostics.contains { $0.severity >= .warning } : marketplace.isValid
                 if json {
                     Output.out(ValidationReport.json(marketplace, strict: strict).serialized())
@@ -43,17 +49,37 @@ extension KernelCommand.Plugins {
                     printText(marketplace, valid: valid)
                 }
             } else {
-                let bundle = BundleLoader.load(at: path)
+                var bundle = BundleLoader.load(at: path)
+                // Native modules are scanned out of process (only when the bundle has some).
+                let modules = Self.scanModules(bundle)
+                for m in modules { bundle.diagnostics += m.components.diagnostics }
                 valid = strict ? bundle.isStrictlyValid : bundle.isValid
                 if json {
-                    Output.out(ValidationReport.json(bundle, strict: strict).serialized())
+                    var report = ValidationReport.json(bundle, strict: strict)
+                    if case .object(var fields) = report {
+                        fields.append(("moduleScans", .array(modules.map(ModulesReport.json))))
+                        report = .object(fields)
+                    }
+                    Output.out(report.serialized())
                 } else {
                     Output.out(ValidationReport.text(bundle))
+                    for m in modules { Output.out(ModulesReport.text(m, indent: "  ")) }
                     printDiagnostics(bundle.diagnostics)
                     Output.out(verdict(valid, bundle.diagnostics))
                 }
             }
             if !valid { throw ExitCode(1) }
+        }
+
+        /// Scans a bundle's modules in a scanner child (no cache: validate checks the files as they are now).
+        static func scanModules(_ bundle: PluginBundle) -> [ModuleListing] {
+            guard !bundle.modules.isEmpty else { return [] }
+            let jobs = bundle.modules.map { ModuleScanJob(path: $0, pluginName: bundle.name, pluginRoot: bundle.root) }
+            let catalog = ModuleCatalog(options: ModuleOptions(builtinDirectories: []), store: nil)
+            return zip(jobs, catalog.scan(jobs)).map { job, result in
+                ModuleListing(pluginID: "\(bundle.name)@validate", pluginPath: bundle.root, result: result,
+                              components: ModuleCatalog.components(of: result, job: job, fromPlugin: true))
+            }
         }
 
         func printText(_ marketplace: MarketplaceBundle, valid: Bool) {

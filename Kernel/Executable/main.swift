@@ -1,3 +1,14 @@
 import KernelCLI
+import KernelNative
 
+// The module scanner child (see ModuleScanner): before anything else, so it starts fast.
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == ModuleScanner.childCommand {
+    ModuleScannerChild.main(Array(CommandLine.arguments.dropFirst(2)))
+}
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == NativeHookBenchmark.command {
+    NativeHookBenchmark.main(Array(CommandLine.arguments.dropFirst(2)))
+}
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == ModuleWarmBenchmark.command {
+    ModuleWarmBenchmark.main(Array(CommandLine.arguments.dropFirst(2)))
+}
 await KernelCommand.entry()

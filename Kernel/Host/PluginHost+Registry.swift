@@ -32,6 +32,8 @@ extension PluginHost {
         /// and how many were read.
         public var cachedFolders: Int
         public var readFolders: Int
+        /// Every native module seen: built-in ones, then plugins' (with their scan verdicts).
+        public var modules: [ModuleListing] = []
     }
 
     /// Reads every source and composes the registry: user and project folders, the settings files' hooks and
@@ -111,9 +113,17 @@ extension PluginHost {
                 installedAt: receipt.installedAt, summary: PluginSummary(bundle), bundle: bundle))
             input.plugins.append(PluginInstance(id: receipt.id, scope: scope, bundle: bundle, enabled: enabled))
         }
+        // Native modules: scan results from the cache, one scanner child for the rest.
+        let modules = scanModules(plugins: input.plugins, projectTrusted: input.projectTrusted)
+        for i in input.plugins.indices {
+            input.plugins[i].modules = modules.filter { $0.pluginID == input.plugins[i].id && $0.pluginPath == input.plugins[i].bundle.root }
+                .map(\.components)
+        }
+        input.builtinModules = modules.filter { $0.pluginID == nil }.map(\.components)
+        for m in modules { diagnostics += m.components.diagnostics }
         input.diagnostics = diagnostics
         return Composition(registry: Resolver.compose(input), plugins: listings, projectTrusted: input.projectTrusted,
-                           cachedFolders: cachedCount, readFolders: readCount)
+                           cachedFolders: cachedCount, readFolders: readCount, modules: modules)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 public import KernelCore
 public import KernelStore
+public import KernelNative
 
 /// The kernel as an agent CLI embeds it: installed plugins (receipts in the store), their enablement
 /// (`enabledPlugins` in the settings files), and the registry composed from every source.
@@ -9,10 +10,13 @@ public import KernelStore
 public final class PluginHost: Sendable {
     public let paths: KernelPaths
     public let store: KernelStore
+    /// Where built-in modules are found and how modules are scanned.
+    public let moduleOptions: ModuleOptions
 
     /// Opens the store under `paths.home` (creating it on first use).
-    public init(paths: KernelPaths) throws(KernelError) {
+    public init(paths: KernelPaths, modules: ModuleOptions = ModuleOptions()) throws(KernelError) {
         self.paths = paths
+        self.moduleOptions = modules
         do {
             store = try KernelStore(path: paths.databaseFile)
         } catch {

@@ -176,6 +176,24 @@ public final class KernelStore: Sendable {
                 """)
         }
 
+        // Native modules' scan results (descriptor, contributions, or the refusal / broken verdict), valid while
+        // the module file is unchanged and the host's ABI is the one that scanned it.
+        migrator.registerMigration("v2-module-scan") { db in
+            try db.execute(sql: """
+                CREATE TABLE module_scan (
+                    path TEXT NOT NULL PRIMARY KEY CHECK (substr(path, 1, 1) = '/'),
+                    device INTEGER NOT NULL,
+                    inode INTEGER NOT NULL,
+                    size INTEGER NOT NULL CHECK (size >= 0),
+                    mtime_ns INTEGER NOT NULL,
+                    host_abi TEXT NOT NULL CHECK (length(host_abi) > 0),
+                    state TEXT NOT NULL CHECK (state IN ('ok', 'refused', 'broken')),
+                    result BLOB NOT NULL,
+                    scanned_at INTEGER NOT NULL
+                );
+                """)
+        }
+
         return migrator
     }
 }

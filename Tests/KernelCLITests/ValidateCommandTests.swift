@@ -47,7 +47,7 @@ import Testing
         #expect(report["kind"] as? String == "marketplace")
         #expect(report["name"] as? String == "kernel")
         let plugins = try #require(report["plugins"] as? [[String: Any]])
-        #expect(plugins.map { $0["name"] as? String } == ["hello-world"])
+        #expect(plugins.map { $0["name"] as? String } == ["hello-world", "guard"])
         #expect(plugins.first?["valid"] as? Bool == true)
     }
 

@@ -21,6 +21,12 @@ public enum AgentParser {
     public static func parse(_ bytes: [UInt8], file: String, fromPlugin: Bool,
                              diagnostics: inout Diagnostics) -> AgentDefinition? {
         guard let fm = FrontmatterReader.read(bytes, file: file, diagnostics: &diagnostics) else { return nil }
+        return parse(frontmatter: fm, file: file, fromPlugin: fromPlugin, diagnostics: &diagnostics)
+    }
+
+    /// Parses an agent already split into frontmatter and body (a native module's JSON, see `ModuleComponentParser`).
+    public static func parse(frontmatter fm: Frontmatter, file: String, fromPlugin: Bool,
+                             diagnostics: inout Diagnostics) -> AgentDefinition? {
         guard fm.hasFence, let fields = fm.fields else {
             diagnostics.error("an agent file must start with YAML frontmatter ('---') holding 'name' and 'description'",
                               at: SourceLocation(file: file, line: 1, column: 1))

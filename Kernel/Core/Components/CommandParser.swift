@@ -14,6 +14,12 @@ public enum CommandParser {
     public static func parse(_ bytes: [UInt8], file: String, name: String, isSkillFolder: Bool,
                              diagnostics: inout Diagnostics) -> CommandDefinition? {
         guard let fm = FrontmatterReader.read(bytes, file: file, diagnostics: &diagnostics) else { return nil }
+        return parse(frontmatter: fm, file: file, name: name, isSkillFolder: isSkillFolder, diagnostics: &diagnostics)
+    }
+
+    /// Parses a command already split into frontmatter and body (a native module's JSON, see `ModuleComponentParser`).
+    public static func parse(frontmatter fm: Frontmatter, file: String, name: String, isSkillFolder: Bool,
+                             diagnostics: inout Diagnostics) -> CommandDefinition? {
         let f = FrontmatterFields(fm.fields, file: file)
         var command = CommandDefinition(name: name, body: fm.body, bodyLine: fm.bodyLine, file: file,
                                         isSkillFolder: isSkillFolder, frontmatter: fm.fields)

@@ -6,6 +6,12 @@ public enum OutputStyleParser {
     public static func parse(_ bytes: [UInt8], file: String, defaultName: String,
                              diagnostics: inout Diagnostics) -> OutputStyleDefinition? {
         guard let fm = FrontmatterReader.read(bytes, file: file, diagnostics: &diagnostics) else { return nil }
+        return parse(frontmatter: fm, file: file, defaultName: defaultName, diagnostics: &diagnostics)
+    }
+
+    /// Parses an output style already split into frontmatter and body (a native module's JSON).
+    public static func parse(frontmatter fm: Frontmatter, file: String, defaultName: String,
+                             diagnostics: inout Diagnostics) -> OutputStyleDefinition? {
         let f = FrontmatterFields(fm.fields, file: file)
         var name = f.text("name", &diagnostics) ?? defaultName
         if name.trimmingBlanks.isEmpty {

@@ -28,6 +28,12 @@ public enum SkillParser {
     public static func parse(_ bytes: [UInt8], file: String, folderName: String,
                              diagnostics: inout Diagnostics) -> SkillDefinition? {
         guard let fm = FrontmatterReader.read(bytes, file: file, diagnostics: &diagnostics) else { return nil }
+        return parse(frontmatter: fm, file: file, folderName: folderName, diagnostics: &diagnostics)
+    }
+
+    /// Parses a skill already split into frontmatter and body (a native module's JSON, see `ModuleComponentParser`).
+    public static func parse(frontmatter fm: Frontmatter, file: String, folderName: String,
+                             diagnostics: inout Diagnostics) -> SkillDefinition? {
         guard fm.hasFence, let fields = fm.fields else {
             diagnostics.error("SKILL.md must start with YAML frontmatter ('---')",
                               at: SourceLocation(file: file, line: 1, column: 1))

@@ -4,12 +4,15 @@ public struct PluginInstance: Sendable {
     public var scope: Scope?
     public var bundle: PluginBundle
     public var enabled: Bool
+    /// What the bundle's native modules contribute (from their scan results).
+    public var modules: [ModuleComponents]
 
-    public init(id: String, scope: Scope?, bundle: PluginBundle, enabled: Bool) {
+    public init(id: String, scope: Scope?, bundle: PluginBundle, enabled: Bool, modules: [ModuleComponents] = []) {
         self.id = id
         self.scope = scope
         self.bundle = bundle
         self.enabled = enabled
+        self.modules = modules
     }
 
     public var name: String { bundle.name }
@@ -18,6 +21,8 @@ public struct PluginInstance: Sendable {
 /// Everything the resolver composes, already read from disk.
 public struct RegistryInput: Sendable {
     public var builtinAgents: [AgentDefinition] = []
+    /// The kernel's built-in native modules (beside the executable): source `module`, ranked as built-ins.
+    public var builtinModules: [ModuleComponents] = []
     public var userCommands: [CommandDefinition] = []
     public var projectCommands: [CommandDefinition] = []
     public var userSkills: [SkillDefinition] = []
@@ -67,6 +72,17 @@ public enum Resolver {
         for a in input.userAgents { registry.agents.append(.init(name: a.name, item: a, provenance: plain(.user, .user, a.file))) }
         for a in input.projectAgents { registry.agents.append(.init(name: a.name, item: a, provenance: plain(.project, .project, a.file))) }
         for a in input.flagAgents { registry.agents.append(.init(name: a.name, item: a, provenance: plain(.flag, nil, a.file))) }
+        // Built-in modules.
+        for m in input.builtinModules {
+            func prov(_ file: String, _ line: Int? = nil) -> Provenance { Provenance(source: .module, file: file, line: line) }
+            for c in m.commands { registry.commands.append(.init(name: c.name, item: c, provenance: prov(c.file))) }
+            for s in m.skills { registry.skills.append(.init(name: s.name, item: s, provenance: prov(s.file))) }
+            for a in m.agents { registry.agents.append(.init(name: a.name, item: a, provenance: prov(a.file))) }
+            for g in m.hooks { registry.hooks.append(.init(name: g.event, item: g, provenance: prov(g.file, g.line))) }
+            for s in m.mcpServers { registry.mcpServers.append(.init(name: s.name, item: s, provenance: prov(s.file, s.line))) }
+            for o in m.outputStyles { registry.outputStyles.append(.init(name: o.name, item: o, provenance: prov(o.file))) }
+            for h in m.nativeHooks { registry.nativeHooks.append(.init(name: h.name, item: h, provenance: prov(m.path))) }
+        }
         // Settings hooks and MCP servers.
         for (scope, groups) in input.settingsHooks {
             let state: ComponentState = scope != .user && !input.projectTrusted ? .inactive(reason: untrustedReason) : .active
@@ -112,6 +128,33 @@ public enum Resolver {
             for o in bundle.outputStyles {
                 registry.outputStyles.append(.init(name: "\(name):\(o.name)", item: o, provenance: prov(o.file), state: promptState))
             }
+            // Its native modules: the same rules, with source `module`.
+            for m in plugin.modules {
+                func mprov(_ file: String, _ line: Int? = nil) -> Provenance {
+                    Provenance(source: .module, scope: plugin.scope, pluginID: plugin.id, pluginName: name, file: file, line: line)
+                }
+                for c in m.commands {
+                    registry.commands.append(.init(name: "\(name):\(c.name)", item: c, provenance: mprov(c.file), state: promptState))
+                }
+                for s in m.skills {
+                    registry.skills.append(.init(name: "\(name):\(s.name)", item: s, provenance: mprov(s.file), state: promptState))
+                }
+                for a in m.agents {
+                    registry.agents.append(.init(name: a.name, item: a, provenance: mprov(a.file), state: promptState))
+                }
+                for g in m.hooks {
+                    registry.hooks.append(.init(name: g.event, item: g, provenance: mprov(g.file, g.line), state: execState))
+                }
+                for s in m.mcpServers {
+                    registry.mcpServers.append(.init(name: "\(name):\(s.name)", item: s, provenance: mprov(s.file, s.line), state: execState))
+                }
+                for o in m.outputStyles {
+                    registry.outputStyles.append(.init(name: "\(name):\(o.name)", item: o, provenance: mprov(o.file), state: promptState))
+                }
+                for h in m.nativeHooks {
+                    registry.nativeHooks.append(.init(name: h.name, item: h, provenance: mprov(m.path), state: execState))
+                }
+            }
         }
 
         shadow(&registry.commands, rank: promptRank)
@@ -142,6 +185,7 @@ public enum Resolver {
     /// Commands, skills, output styles: project over user; among plugin copies, the more specific scope.
     static func promptRank(_ p: Provenance) -> Int {
         switch p.source {
+        case .module where p.pluginID != nil: 10 + scopeRank(p.scope)
         case .builtin, .module: 0
         case .user: 1
         case .project, .local: 2
@@ -152,6 +196,7 @@ public enum Resolver {
     /// Subagents: builtin < user < project < plugin < flag.
     static func agentRank(_ p: Provenance) -> Int {
         switch p.source {
+        case .module where p.pluginID != nil: 10 + scopeRank(p.scope)
         case .builtin, .module: 0
         case .user: 1
         case .project, .local: 2
@@ -163,6 +208,7 @@ public enum Resolver {
     /// MCP servers: local > project > user.
     static func mcpRank(_ p: Provenance) -> Int {
         switch p.source {
+        case .module where p.pluginID != nil: 10 + scopeRank(p.scope)
         case .builtin, .module: 0
         case .user: 1
         case .project: 2
