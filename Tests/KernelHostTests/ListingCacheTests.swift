@@ -132,7 +132,7 @@ final class HostFixture {
         #expect(warm.readFolders == 0 && warm.cachedFolders == 3)
         #expect(warm.registry.commands.map(\.name).sorted() == cold.registry.commands.map(\.name).sorted())
         #expect(warm.registry.skills.map(\.item.description) == cold.registry.skills.map(\.item.description))
-        #expect(warm.registry.agents.map(\.name) == ["helper"])
+        #expect(warm.registry.agents.filter { $0.provenance.source != .module }.map(\.name) == ["helper"])
 
         // A command file changes in the plugin: only that folder is read again, and the change is there.
         try Data("---\ndescription: Go elsewhere\n---\nGo $ARGUMENTS now\n".utf8)
@@ -146,7 +146,7 @@ final class HostFixture {
         try f.write("project/.qoder/agents/other.md", "---\nname: other\ndescription: Other.\n---\nO.\n")
         let moved = try f.host.compose()
         #expect(!moved.registry.commands.contains { $0.name == "mine" })
-        #expect(moved.registry.agents.map(\.name).sorted() == ["helper", "other"])
+        #expect(moved.registry.agents.filter { $0.provenance.source != .module }.map(\.name).sorted() == ["helper", "other"])
         #expect(try f.host.compose().readFolders == 0)
     }
 }
