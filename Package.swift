@@ -30,7 +30,6 @@ let package = Package(
         .systemLibrary(
             name: "CCurl",
             path: "Kernel/CCurl",
-            pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
 
@@ -122,7 +121,11 @@ let package = Package(
             name: "kernel",
             dependencies: ["KernelCLI", "KernelNative"],
             path: "Kernel/Executable",
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            // Release: lld with packed relative relocations (RELR, glibc 2.36+): the dynamic loader applies
+            // ~90,000 relocations of the statically linked runtime from a 16 KiB table instead of 2 MiB.
+            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+                                          .when(configuration: .release))]
         ),
 
         // `swift run -c release kernel-bench`: hook engine overhead and native handler cost.

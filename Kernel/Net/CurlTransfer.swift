@@ -26,24 +26,22 @@ final class CurlTransfer {
 
     deinit { errorBuffer.deallocate() }
 
-    /// `curl_global_init`, run once by the first transfer (a static `let` initializer is thread-safe).
-    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-
     static func perform(_ request: HTTPRequest, cancellation: CancellationFlag) throws(HTTPError) -> HTTPResponse {
         let asked = "\(request.method) \(request.url)"
         let plan = try Plan(request, asked: asked)
-        guard globalInit == CURLE_OK else {
-            throw HTTPError(.other, "\(asked): curl_global_init failed: \(describe(globalInit))")
+        // libcurl is loaded (and curl_global_init run) on the first transfer, not at start-up.
+        if let problem = kernel_curl_load_error() {
+            throw HTTPError(.other, "\(asked): \(String(cString: problem))")
         }
-        guard let handle = curl_easy_init() else {
+        guard let handle = kernel_curl_easy_init() else {
             throw HTTPError(.other, "\(asked): curl_easy_init failed")
         }
         let transfer = CurlTransfer(maxBodyBytes: request.maxResponseBytes, cancellation: cancellation)
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         // The header list, the callbacks' userdata and the error buffer must outlive the handle.
         defer {
-            curl_easy_cleanup(handle)
-            curl_slist_free_all(headerList)
+            kernel_curl_easy_cleanup(handle)
+            kernel_curl_slist_free_all(headerList)
             withExtendedLifetime(transfer) {}
         }
         // Unretained: the defer above keeps `transfer` alive until the handle is gone.
@@ -118,7 +116,7 @@ final class CurlTransfer {
         }
 
         for line in plan.headerLines {
-            guard let appended = curl_slist_append(headerList, line) else {
+            guard let appended = kernel_curl_slist_append(headerList, line) else {
                 throw HTTPError(.other, "\(asked): cannot build the header list")
             }
             headerList = appended
@@ -127,7 +125,7 @@ final class CurlTransfer {
             try set(kernel_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList), "CURLOPT_HTTPHEADER")
         }
 
-        let result = curl_easy_perform(handle)
+        let result = kernel_curl_easy_perform(handle)
         guard result == CURLE_OK else {
             throw transfer.error(for: result, asked: asked, request: request)
         }
@@ -217,7 +215,7 @@ final class CurlTransfer {
     }
 
     static func describe(_ code: CURLcode) -> String {
-        String(cString: curl_easy_strerror(code))
+        String(cString: kernel_curl_easy_strerror(code))
     }
 }
 
