@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 
 /// The `kernel` command: a plugin host for agent CLIs.
 public struct KernelCommand: AsyncParsableCommand {
@@ -11,7 +12,33 @@ public struct KernelCommand: AsyncParsableCommand {
 
     public init() {}
 
-    /// The entry point: parses the arguments and runs the command, awaiting async ones (`hooks fire`).
+    /// The executable's entry point, from synchronous code: parses the arguments and runs the command. A
+    /// synchronous command runs on the main thread without starting the concurrency runtime (an async `main`
+    /// costs every command several milliseconds of start-up); an async one (`hooks fire`) runs in a task while
+    /// the main thread serves the main queue.
+    public static func start() -> Never {
+        do {
+            var command = try parseAsRoot()
+            if let asyncCommand = command as? any AsyncParsableCommand {
+                nonisolated(unsafe) var pending = asyncCommand
+                Task {
+                    do {
+                        try await pending.run()
+                        exit()
+                    } catch {
+                        exit(withError: error)
+                    }
+                }
+                dispatchMain()
+            }
+            try command.run()
+            exit()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// The entry point from async code: parses the arguments and runs the command, awaiting async ones.
     /// (`main()` would resolve to the synchronous `ParsableCommand.main`, which cannot run them.)
     public static func entry() async {
         do {

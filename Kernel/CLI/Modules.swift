@@ -7,11 +7,13 @@ extension KernelCommand {
     /// `kernel modules list [--json]`
     struct Modules: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "modules",
             abstract: "Native modules (.so): built-in ones beside kernel and those of installed plugins.",
             subcommands: [List.self, Rescan.self])
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "list",
                 abstract: "List native modules: plugin, path, ABI, toolchain, state (ok / refused / broken) and contributions.",
                 discussion: """
                     Scan results are cached by file (path, device, inode, size, mtime) and host ABI: listing opens no \
@@ -33,6 +35,7 @@ extension KernelCommand {
 
         struct Rescan: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "rescan",
                 abstract: "Forget every module scan (broken verdicts included); the next command scans again.")
             @OptionGroup var global: GlobalOptions
 

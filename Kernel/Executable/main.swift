@@ -11,4 +11,4 @@ if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == NativeHookBenc
 if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == ModuleWarmBenchmark.command {
     ModuleWarmBenchmark.main(Array(CommandLine.arguments.dropFirst(2)))
 }
-await KernelCommand.entry()
+KernelCommand.start()
