@@ -149,6 +149,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Test support shared by the test targets: a loopback HTTP server.
+        .target(
+            name: "KernelTestSupport",
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KernelCoreTests",
             dependencies: ["KernelCore"],
@@ -170,13 +176,13 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelNetTests",
-            dependencies: ["KernelNet"],
+            dependencies: ["KernelNet", "KernelTestSupport"],
             path: "Tests/KernelNetTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "KernelHooksTests",
-            dependencies: ["KernelHooks", "KernelHost", "KernelCore", "KernelStore", "KernelNet"],
+            dependencies: ["KernelHooks", "KernelHost", "KernelCore", "KernelStore", "KernelNet", "KernelTestSupport"],
             path: "Tests/KernelHooksTests",
             swiftSettings: swiftSettings
         ),

@@ -2,6 +2,7 @@ import Foundation
 import KernelCore
 import KernelHooks
 import Testing
+import KernelTestSupport
 
 @Suite("http handlers against a loopback server")
 struct HTTPHandlerTests {

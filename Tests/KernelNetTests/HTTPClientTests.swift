@@ -1,6 +1,7 @@
 import Foundation
 import KernelNet
 import Testing
+import KernelTestSupport
 
 @Suite("HTTPClient against a loopback server")
 struct HTTPClientTests {

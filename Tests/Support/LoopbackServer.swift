@@ -1,6 +1,5 @@
 // A tiny HTTP/1.1 server on 127.0.0.1 for tests: one connection per request (`Connection: close`), routes as
-// closures, every request recorded. Self-contained (Foundation, libc, Synchronization only) so other test targets
-// can copy or share this file as it is.
+// closures, every request recorded. Shared by the test targets through KernelTestSupport.
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -10,34 +9,34 @@ import Darwin
 #endif
 
 /// A loopback HTTP/1.1 server on a port the kernel picks. Stops when released (or on ``stop()``).
-final class LoopbackServer: Sendable {
+public final class LoopbackServer: Sendable {
     /// A request as the server received it.
-    struct Request: Sendable {
-        var method: String
+    public struct Request: Sendable {
+        public var method: String
         /// The path without the query.
-        var path: String
+        public var path: String
         /// The query, without the `?`; empty when there is none.
-        var query: String
-        var headers: [(name: String, value: String)]
-        var body: [UInt8]
+        public var query: String
+        public var headers: [(name: String, value: String)]
+        public var body: [UInt8]
 
         /// The first header field named `name`, compared case-insensitively.
-        func header(_ name: String) -> String? {
+        public func header(_ name: String) -> String? {
             headers.first { $0.name.lowercased() == name.lowercased() }?.value
         }
     }
 
     /// What a route answers.
-    struct Response: Sendable {
-        var status: Int
-        var headers: [(name: String, value: String)]
-        var body: [UInt8]
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(name: String, value: String)]
+        public var body: [UInt8]
         /// Seconds to wait before answering (the wait ends early when the client hangs up).
-        var delay: Double
+        public var delay: Double
         /// Whether to send `Content-Length`; without it the body ends when the connection closes.
-        var sendsContentLength: Bool
+        public var sendsContentLength: Bool
 
-        init(status: Int = 200, headers: [(name: String, value: String)] = [], body: [UInt8] = [], delay: Double = 0,
+        public init(status: Int = 200, headers: [(name: String, value: String)] = [], body: [UInt8] = [], delay: Double = 0,
              sendsContentLength: Bool = true) {
             self.status = status
             self.headers = headers
@@ -47,33 +46,33 @@ final class LoopbackServer: Sendable {
         }
 
         /// A `text/plain` response.
-        static func text(_ text: String, status: Int = 200, headers: [(name: String, value: String)] = []) -> Response {
+        public static func text(_ text: String, status: Int = 200, headers: [(name: String, value: String)] = []) -> Response {
             Response(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + headers, body: Array(text.utf8))
         }
 
         /// A redirect to `location` (absolute, or a path on this server).
-        static func redirect(to location: String, status: Int = 302) -> Response {
+        public static func redirect(to location: String, status: Int = 302) -> Response {
             Response(status: status, headers: [("Location", location)])
         }
 
         /// `count` bytes of `byte`.
-        static func huge(_ count: Int, byte: UInt8 = UInt8(ascii: "x"), sendsContentLength: Bool = true) -> Response {
+        public static func huge(_ count: Int, byte: UInt8 = UInt8(ascii: "x"), sendsContentLength: Bool = true) -> Response {
             Response(body: [UInt8](repeating: byte, count: count), sendsContentLength: sendsContentLength)
         }
 
         /// Answers `response` after `seconds`.
-        static func slow(_ seconds: Double, _ response: Response = .text("slow")) -> Response {
+        public static func slow(_ seconds: Double, _ response: Response = .text("slow")) -> Response {
             var response = response
             response.delay = seconds
             return response
         }
     }
 
-    typealias Route = @Sendable (Request) -> Response
+    public typealias Route = @Sendable (Request) -> Response
 
-    enum Failure: Error, CustomStringConvertible {
+    public enum Failure: Error, CustomStringConvertible {
         case system(String, Int32)
-        var description: String {
+        public var description: String {
             switch self {
             case let .system(call, code): "\(call) failed: \(String(cString: strerror(code)))"
             }
@@ -81,12 +80,12 @@ final class LoopbackServer: Sendable {
     }
 
     /// The port on 127.0.0.1.
-    let port: UInt16
+    public let port: UInt16
     private let core: Core
 
     /// Starts listening. A request for a path without a route gets a 404.
     /// - Parameter routes: path (without the query) → what to answer.
-    init(routes: [String: Route]) throws {
+    public init(routes: [String: Route]) throws {
         let (listener, port) = try Self.bindLoopback()
         guard listen(listener, 128) == 0 else {
             let code = errno
@@ -104,19 +103,19 @@ final class LoopbackServer: Sendable {
     deinit { core.stop() }
 
     /// Stops accepting connections; the listening socket closes shortly after. Requests under way finish.
-    func stop() { core.stop() }
+    public func stop() { core.stop() }
 
     /// `http://127.0.0.1:PORT`.
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// The URL of `path` (which starts with `/`) on this server.
-    func url(_ path: String) -> String { baseURL + path }
+    public func url(_ path: String) -> String { baseURL + path }
 
     /// Every request received so far, in the order they were read.
-    var requests: [Request] { core.recorded.withLock { $0 } }
+    public var requests: [Request] { core.recorded.withLock { $0 } }
 
     /// A loopback port nothing listens on (bound, then closed), for "connection refused".
-    static func unusedPort() throws -> UInt16 {
+    public static func unusedPort() throws -> UInt16 {
         let (socket, port) = try bindLoopback()
         close(socket)
         return port
