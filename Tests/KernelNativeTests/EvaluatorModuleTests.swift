@@ -127,6 +127,14 @@ int kernel_module_register(const kernel_host *host) {
         let none = HookEngine(registry: registry, projectDir: project)
         let o = await none.fire(event: "PreToolUse", input: input("deny"))
         #expect(!o.blocked && o.handlers.first?.skipped?.contains("no evaluator registered") == true)
+
+        // An inactive module evaluator (disabled plugin, untrusted project) is never used.
+        var inactive = composition.registry
+        inactive.evaluators[0].state = .inactive(reason: "project not trusted")
+        let o2 = await HookEngine(registry: inactive, projectDir: project).fire(event: "PreToolUse", input: input("deny"))
+        #expect(!o2.blocked && o2.handlers.first?.skipped?.contains("no evaluator registered") == true)
+        let evaluator = try #require(inactive.evaluators[0].item as? NativeModuleEvaluator)
+        #expect(!evaluator.isLoaded)
     }
 
     @Test func moduleBuiltAgainstABI10StillLoads() throws {
@@ -149,5 +157,34 @@ int kernel_module_register(const kernel_host *host) {
         let module = ModuleCatalog.components(of: result, job: ModuleScanJob(path: result.path), fromPlugin: true)
         let hook = try #require(module.nativeHooks.first)
         #expect(hook.invoke(input: Array("forbidden".utf8)).exitCode == 2)
+    }
+
+    @Test func cliHooksFireDecidesPromptHooksWithTheModuleEvaluator() throws {
+        let dir = try TempDirectory()
+        let pluginDir = try plugin(dir, "judge")
+        let project = dir.url("project")
+        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        func fire(_ command: String) throws -> (Int32, [String: Any]) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Paths.kernel)
+            process.arguments = ["hooks", "fire", "PreToolUse", "--json", "--home", dir.url("home"), "--project", project,
+                                 "--plugin-dir", pluginDir]
+            let stdin = Pipe(), stdout = Pipe()
+            process.standardInput = stdin
+            process.standardOutput = stdout
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            stdin.fileHandleForWriting.write(Data(input(command)))
+            try stdin.fileHandleForWriting.close()
+            let data = stdout.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            return (process.terminationStatus, json)
+        }
+        let (status, denied) = try fire("please deny")
+        #expect(status == 2)
+        #expect(denied["decision"] as? String == "deny" && denied["reason"] as? String == "judge: the prompt asks to deny")
+        let (status2, allowed) = try fire("ls")
+        #expect(status2 == 0 && allowed["decision"] as? String == "allow")
     }
 }
