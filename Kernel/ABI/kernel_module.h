@@ -19,8 +19,9 @@
  *
  *   int kernel_module_register(const kernel_host *host);
  *       Called once per process in which the module is opened (the scanner child, and the host the first time
- *       one of the module's hook handlers is invoked). Contributes components and registers hook handlers
- *       through `host`; returns 0, or non-zero to refuse (the module is then reported broken).
+ *       one of the module's hook handlers or evaluators is invoked). Contributes components and registers hook
+ *       handlers (and, since ABI 1.1, evaluators) through `host`; returns 0, or non-zero to refuse (the module
+ *       is then reported broken).
  *       Must be deterministic: the same calls in the same order every time (the host identifies handlers by
  *       the order in which they were registered). `host` and every pointer in it are valid only during the
  *       call; do not keep them.
@@ -55,16 +56,19 @@
  * A MODULE MUST NEVER
  *   - write to stdout or stderr (file descriptors 1 and 2 belong to the agent CLI's protocol; use log or the
  *     sinks), call exit/abort or raise signals, throw C++ or Swift errors across these functions, or longjmp out;
- *   - keep `host`, a sink, or any pointer the host gave it after the call returns;
+ *   - keep `host`, a sink, the request, or any pointer the host gave it after the call returns;
  *   - pass Swift or C++ objects through these functions (two copies of a Swift module in host and plugin break
  *     casts): only the C types of this header;
- *   - block for long in a handler (the host applies no timeout to in-process code) or start work in an ELF
- *     constructor (`__attribute__((constructor))`, Swift global initializers with side effects).
+ *   - block for long in a hook handler (the host applies no timeout to in-process code; an evaluator may
+ *     block, see kernel_evaluator_fn) or start work in an ELF constructor (`__attribute__((constructor))`,
+ *     Swift global initializers with side effects).
  *
  * VERSIONING
  *   The tables only ever grow: new fields are appended and bump KERNEL_ABI_MINOR. Both structs start with
  *   their size; read a field only if `size` covers it (KERNEL_HOST_HAS(host, field)). Removing or changing a
  *   field bumps KERNEL_ABI_MAJOR.
+ *     1.0  contribute, register_hook, log.
+ *     1.1  register_evaluator (prompt/agent hooks). Modules built against 1.0 load unchanged in a 1.1 host.
  */
 #ifndef KERNEL_MODULE_H
 #define KERNEL_MODULE_H
