@@ -188,7 +188,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelNativeTests",
-            dependencies: ["KernelNative", "KernelHost", "KernelCore", "KernelStore", "KernelCLI", "kernel"],
+            dependencies: ["KernelNative", "KernelHost", "KernelHooks", "KernelCore", "KernelStore", "KernelCLI", "kernel"],
             path: "Tests/KernelNativeTests",
             swiftSettings: swiftSettings
         ),

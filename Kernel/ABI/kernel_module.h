@@ -19,8 +19,9 @@
  *
  *   int kernel_module_register(const kernel_host *host);
  *       Called once per process in which the module is opened (the scanner child, and the host the first time
- *       one of the module's hook handlers is invoked). Contributes components and registers hook handlers
- *       through `host`; returns 0, or non-zero to refuse (the module is then reported broken).
+ *       one of the module's hook handlers or evaluators is invoked). Contributes components and registers hook
+ *       handlers (and, since ABI 1.1, evaluators) through `host`; returns 0, or non-zero to refuse (the module
+ *       is then reported broken).
  *       Must be deterministic: the same calls in the same order every time (the host identifies handlers by
  *       the order in which they were registered). `host` and every pointer in it are valid only during the
  *       call; do not keep them.
@@ -38,28 +39,36 @@
  *     memory freely; the module keeps ownership of what it passes.
  *   - Handler output goes to host-owned sinks (`out`, `err`) through kernel_sink_write / kernel_sink_puts; the
  *     sinks are valid only during the handler call.
- *   - `user_data` given to register_hook is passed back untouched to the handler; the module owns it and must
- *     keep it valid for the life of the process (the module is never unloaded).
+ *   - `user_data` given to register_hook (or register_evaluator) is passed back untouched to the handler; the
+ *     module owns it and must keep it valid for the life of the process (the module is never unloaded).
+ *   - An evaluator (ABI 1.1) gets the request JSON as bytes with a length (valid during the call only) and
+ *     writes its reply JSON to the host-owned `out` sink.
  *
  * THREADING
  *   - register runs on one thread, once per process.
  *   - A handler registered with KERNEL_HOOK_THREAD_SAFE may be called concurrently from several threads;
  *     without it the host serializes calls to that handler.
+ *   - An evaluator is called from any thread (a host thread off the agent's event loop: it may block for a
+ *     model's answer); KERNEL_HOOK_THREAD_SAFE means the same as for hooks. The host bounds the wait by the
+ *     hook's timeout but cannot interrupt the call: a late reply is discarded.
  *   - log may be called during register; kernel_sink_write from any thread during the handler call.
  *
  * A MODULE MUST NEVER
  *   - write to stdout or stderr (file descriptors 1 and 2 belong to the agent CLI's protocol; use log or the
  *     sinks), call exit/abort or raise signals, throw C++ or Swift errors across these functions, or longjmp out;
- *   - keep `host`, a sink, or any pointer the host gave it after the call returns;
+ *   - keep `host`, a sink, the request, or any pointer the host gave it after the call returns;
  *   - pass Swift or C++ objects through these functions (two copies of a Swift module in host and plugin break
  *     casts): only the C types of this header;
- *   - block for long in a handler (the host applies no timeout to in-process code) or start work in an ELF
- *     constructor (`__attribute__((constructor))`, Swift global initializers with side effects).
+ *   - block for long in a hook handler (the host applies no timeout to in-process code; an evaluator may
+ *     block, see kernel_evaluator_fn) or start work in an ELF constructor (`__attribute__((constructor))`,
+ *     Swift global initializers with side effects).
  *
  * VERSIONING
  *   The tables only ever grow: new fields are appended and bump KERNEL_ABI_MINOR. Both structs start with
  *   their size; read a field only if `size` covers it (KERNEL_HOST_HAS(host, field)). Removing or changing a
  *   field bumps KERNEL_ABI_MAJOR.
+ *     1.0  contribute, register_hook, log.
+ *     1.1  register_evaluator (prompt/agent hooks). Modules built against 1.0 load unchanged in a 1.1 host.
  */
 #ifndef KERNEL_MODULE_H
 #define KERNEL_MODULE_H
@@ -74,7 +83,7 @@ extern "C" {
 /* 'KNMD' */
 #define KERNEL_MODULE_MAGIC 0x4B4E4D44u
 #define KERNEL_ABI_MAJOR 1
-#define KERNEL_ABI_MINOR 0
+#define KERNEL_ABI_MINOR 1
 
 /* Toolchain of a module whose interface is plain C (whatever compiled it). Swift modules use "swift-X.Y". */
 #define KERNEL_TOOLCHAIN_C "c"
@@ -160,8 +169,20 @@ static inline size_t kernel_sink_puts(kernel_sink *sink, const char *text) {
 typedef int (*kernel_hook_fn)(const char *event, const uint8_t *input, size_t input_len, kernel_sink *out,
                               kernel_sink *err, void *user_data);
 
-/* Flags for register_hook. */
+/* Flags for register_hook and register_evaluator. */
 #define KERNEL_HOOK_THREAD_SAFE 1u /* may be called concurrently */
+
+/* ABI 1.1: a model for `prompt` and `agent` hooks (the kernel has none). `kind` is "prompt" or "agent",
+ * `event` the event name; `request` is a JSON object (not NUL-terminated):
+ *     {"kind": "prompt", "event": "PreToolUse",
+ *      "prompt": "the configured prompt with the event input in it", "template": "the prompt as configured",
+ *      "input": {…the event input JSON…}, "model": "…" or null, "tools": ["Read", …] or null,
+ *      "maxTurns": 50 or null, "timeout": 30}
+ * Write the verdict to `out` as JSON, {"ok": true} to allow or {"ok": false, "reason": "why"} to block, and
+ * return 0. Any other return value (or a reply that is not such JSON) is an evaluator error: the hook handler
+ * is then reported as a non-blocking error (`err` is its message), never as an allow. */
+typedef int (*kernel_evaluator_fn)(const char *kind, const char *event, const uint8_t *request, size_t request_len,
+                                   kernel_sink *out, kernel_sink *err, void *user_data);
 
 /* The host functions, given to kernel_module_register. Valid only during that call. */
 typedef struct kernel_host {
@@ -186,7 +207,16 @@ typedef struct kernel_host {
     /* A message for the host's log (never printed on the agent's stdout). */
     void (*log)(void *context, kernel_log_level level, const char *message);
 
-    /* ABI 1.1 and later append here (e.g. register_evaluator for prompt/agent hooks). */
+    /* ---- ABI 1.1 (check with KERNEL_HOST_HAS(host, register_evaluator)) ---- */
+
+    /* Registers an evaluator for `prompt` and `agent` hooks, with a name for listings (NULL:
+     * "<module>#evaluator<index>") and KERNEL_HOOK_* flags. The hook engine uses the embedder's evaluator if it
+     * has one, else the first evaluator of an active module (built-in modules first, then plugins in order).
+     * Returns 0, or -1 when fn is NULL. */
+    int (*register_evaluator)(void *context, const char *name, kernel_evaluator_fn fn, void *user_data,
+                              uint32_t flags);
+
+    /* ABI 1.2 and later append here. */
 } kernel_host;
 
 /* True when `host` has `field` (it was compiled with a header that has it). */

@@ -56,6 +56,7 @@ enum ModulesReport {
             ("hooks", c.hooks.map { "\($0.event)[\($0.matcher ?? "*")]" }), ("mcpServers", c.mcpServers.map(\.name)),
             ("outputStyles", c.outputStyles.map(\.name)),
             ("nativeHooks", c.nativeHooks.map { "\($0.event)[\($0.matcher ?? "*")] \($0.name)" }),
+            ("evaluators", c.evaluators.map(\.name)),
         ]
     }
 

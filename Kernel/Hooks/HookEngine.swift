@@ -89,14 +89,17 @@ public final class HookEngine: Sendable {
     ///   - pluginData: plugin id → data folder (`QODER_PLUGIN_DATA`), created before a handler of the plugin runs.
     ///   - projectTrusted: whether project-scoped subagent hooks may run.
     ///   - store: for `once` handlers and background results; nil disables both (`once` handlers then run every time).
-    ///   - evaluator: runs `prompt` and `agent` handlers; nil reports them as skipped.
+    ///   - evaluator: runs `prompt` and `agent` handlers; nil uses the registry's first active module evaluator
+    ///     (ABI 1.1 `register_evaluator`), and with none reports them as skipped.
     public init(registry: Registry, projectDir: String, pluginRoots: [String: String] = [:],
                 pluginData: [String: String] = [:], projectTrusted: Bool = true, store: KernelStore? = nil,
                 evaluator: (any HookEvaluator)? = nil, options: Options = Options()) {
         _ = Self.ignoreSIGPIPE
         self.projectDir = projectDir
         self.store = store
-        self.evaluator = evaluator
+        // An explicit evaluator, else the first active module evaluator (a disabled plugin's or an untrusted
+        // project plugin's module never runs), else none: prompt/agent handlers are then skipped with a reason.
+        self.evaluator = evaluator ?? registry.evaluators.first { $0.state.isActive }.map { ModuleHookEvaluator($0.item) }
         self.options = options
         var diagnostics = Diagnostics()
         var lists: [String: [Prepared]] = [:]
@@ -461,7 +464,7 @@ public final class HookEngine: Sendable {
     func runEvaluator(_ h: Prepared, handler: HookHandler, index: Int, event: String, input: [UInt8]) async -> HandlerRecord {
         var r = baseRecord(h, index: index)
         guard let evaluator else {
-            r.skipped = "no evaluator registered for \(handler.type.rawValue) hooks (they need a model; embedders register a HookEvaluator)"
+            r.skipped = "no evaluator registered for \(handler.type.rawValue) hooks (they need a model; embedders pass a HookEvaluator, native modules register one with register_evaluator)"
             return r
         }
         let kind: HookEvaluationRequest.Kind = handler.type == .agent ? .agent : .prompt

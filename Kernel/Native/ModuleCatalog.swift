@@ -117,13 +117,17 @@ public struct ModuleCatalog: Sendable {
         for c in result.contributions {
             ModuleComponentParser.add(c.kind, json: c.json, to: &module, fromPlugin: fromPlugin)
         }
-        if !result.hooks.isEmpty {
+        if !result.hooks.isEmpty || !result.evaluators.isEmpty {
             var liveJob = job
             liveJob.path = result.path
             let live = LiveModules.module(result.path, key: result.key, job: liveJob)
             for h in result.hooks {
                 module.nativeHooks.append(NativeModuleHook(event: h.event, matcher: h.matcher, name: h.name,
                                                            modulePath: result.path, index: h.index, module: live))
+            }
+            for e in result.evaluators {
+                module.evaluators.append(NativeModuleEvaluator(name: e.name, modulePath: result.path, index: e.index,
+                                                               module: live))
             }
         }
         return module

@@ -17,8 +17,15 @@ final class RegisterRecorder {
         var fn: kernel_hook_fn
         var userData: UnsafeMutableRawPointer?
     }
+    struct Evaluator {
+        var name: String?
+        var flags: UInt32
+        var fn: kernel_evaluator_fn
+        var userData: UnsafeMutableRawPointer?
+    }
     var contributions: [Contribution] = []
     var hooks: [Hook] = []
+    var evaluators: [Evaluator] = []
     var logs: [ModuleLogLine] = []
     var problems: [String] = []
 }
@@ -83,6 +90,7 @@ enum ModuleLoader {
                     table.contribute = hostContribute
                     table.register_hook = hostRegisterHook
                     table.log = hostLog
+                    table.register_evaluator = hostRegisterEvaluator
                     return withUnsafePointer(to: &table) { body($0) }
                 }
             }
@@ -120,6 +128,18 @@ private let hostRegisterHook: @convention(c) (UnsafeMutableRawPointer?, UnsafePo
     }
     r.hooks.append(.init(event: String(cString: event), matcher: matcher.map { String(cString: $0) },
                          name: name.map { String(cString: $0) }, flags: flags, fn: fn, userData: userData))
+    return 0
+}
+
+private let hostRegisterEvaluator: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, kernel_evaluator_fn?,
+                                                   UnsafeMutableRawPointer?, UInt32) -> Int32 = {
+    context, name, fn, userData, flags in
+    guard let r = recorder(context) else { return -1 }
+    guard let fn else {
+        r.problems.append("register_evaluator: NULL evaluator")
+        return -1
+    }
+    r.evaluators.append(.init(name: name.map { String(cString: $0) }, flags: flags, fn: fn, userData: userData))
     return 0
 }
 

@@ -24,6 +24,13 @@ public struct ModuleHookRecord: Sendable, Equatable {
     public var flags: UInt32
 }
 
+/// One evaluator for `prompt`/`agent` hooks a module registered (ABI 1.1), identified by its registration order.
+public struct ModuleEvaluatorRecord: Sendable, Equatable {
+    public var index: Int
+    public var name: String
+    public var flags: UInt32
+}
+
 /// What scanning a module found: the handshake's verdict, the descriptor, what register contributed.
 public struct ModuleScanResult: Sendable {
     public enum State: String, Sendable {
@@ -45,6 +52,7 @@ public struct ModuleScanResult: Sendable {
     public var descriptor: ModuleDescriptor?
     public var contributions: [ModuleContribution] = []
     public var hooks: [ModuleHookRecord] = []
+    public var evaluators: [ModuleEvaluatorRecord] = []
     public var logs: [ModuleLogLine] = []
     /// The file's key when it was scanned (not encoded: the cache row holds it).
     public var key: FileKey?
@@ -87,6 +95,9 @@ public struct ModuleScanResult: Sendable {
             .object([("index", .int($0.index)), ("event", .string($0.event)), ("matcher", .optional($0.matcher)),
                      ("name", .string($0.name)), ("flags", .int(Int($0.flags)))])
         })))
+        fields.append(("evaluators", .array(evaluators.map {
+            .object([("index", .int($0.index)), ("name", .string($0.name)), ("flags", .int(Int($0.flags)))])
+        })))
         fields.append(("logs", .array(logs.map { .object([("level", .int($0.level)), ("message", .string($0.message))]) })))
         return JSONValue.object(fields).serialized(pretty: false)
     }
@@ -108,6 +119,11 @@ public struct ModuleScanResult: Sendable {
             guard let index = h["index"]?.int, let event = h["event"]?.string else { continue }
             hooks.append(ModuleHookRecord(index: index, event: event, matcher: h["matcher"]?.string,
                                           name: h["name"]?.string ?? "", flags: UInt32(h["flags"]?.int ?? 0)))
+        }
+        for e in root["evaluators"]?.array ?? [] {
+            guard let index = e["index"]?.int else { continue }
+            evaluators.append(ModuleEvaluatorRecord(index: index, name: e["name"]?.string ?? "",
+                                                    flags: UInt32(e["flags"]?.int ?? 0)))
         }
         for l in root["logs"]?.array ?? [] {
             logs.append(ModuleLogLine(level: l["level"]?.int ?? 1, message: l["message"]?.string ?? ""))
@@ -136,6 +152,9 @@ extension ModuleScanResult {
             result.hooks = recorder.hooks.enumerated().map { i, h in
                 ModuleHookRecord(index: i, event: h.event, matcher: h.matcher,
                                  name: h.name ?? "\(descriptor.name)#\(i)", flags: h.flags)
+            }
+            result.evaluators = recorder.evaluators.enumerated().map { i, e in
+                ModuleEvaluatorRecord(index: i, name: e.name ?? "\(descriptor.name)#evaluator\(i)", flags: e.flags)
             }
             for p in recorder.problems { result.logs.append(ModuleLogLine(level: 2, message: p)) }
             return result

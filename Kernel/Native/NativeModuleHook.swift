@@ -27,6 +27,59 @@ public struct NativeModuleHook: NativeHookHandler {
     public var isLoaded: Bool { module.isLoaded }
 }
 
+/// An evaluator for `prompt`/`agent` hooks of a native module (ABI 1.1), known from the module's scan; opened
+/// lazily like `NativeModuleHook` (the same `LiveModule`). `evaluate` calls the C function on the calling
+/// thread: it may block, so callers run it off the cooperative pool.
+public struct NativeModuleEvaluator: NativeEvaluatorHandler {
+    public let name: String
+    public let modulePath: String
+    public let index: Int
+    let module: LiveModule
+
+    public func evaluate(kind: String, event: String, request: [UInt8]) -> NativeHookResult {
+        switch module.evaluator(at: index) {
+        case .failure(let reason):
+            return NativeHookResult(exitCode: 1, stderr: Array("evaluator \(name): \(reason)".utf8))
+        case .success(let evaluator):
+            return evaluator.call(kind: kind, event: event, request: request)
+        }
+    }
+
+    /// True once the module has been opened in this process.
+    public var isLoaded: Bool { module.isLoaded }
+}
+
+/// An evaluator as registered in this process.
+final class LiveEvaluator: @unchecked Sendable {
+    let fn: kernel_evaluator_fn
+    let userData: UnsafeMutableRawPointer?
+    let serialized: NSLock?
+
+    init(_ e: RegisterRecorder.Evaluator) {
+        fn = e.fn
+        userData = e.userData
+        serialized = e.flags & KERNEL_HOOK_THREAD_SAFE != 0 ? nil : NSLock()
+    }
+
+    func call(kind: String, event: String, request: [UInt8]) -> NativeHookResult {
+        let out = SinkBuffer(), err = SinkBuffer()
+        var outSink = kernel_sink(size: UInt32(MemoryLayout<kernel_sink>.size), reserved: 0,
+                                  context: Unmanaged.passUnretained(out).toOpaque(), write: sinkWrite)
+        var errSink = kernel_sink(size: UInt32(MemoryLayout<kernel_sink>.size), reserved: 0,
+                                  context: Unmanaged.passUnretained(err).toOpaque(), write: sinkWrite)
+        serialized?.lock()
+        let code = kind.withCString { k in
+            event.withCString { e in
+                request.withUnsafeBufferPointer { buf in
+                    fn(k, e, buf.baseAddress, buf.count, &outSink, &errSink, userData)
+                }
+            }
+        }
+        serialized?.unlock()
+        return withExtendedLifetime((out, err)) { NativeHookResult(exitCode: code, stdout: out.bytes, stderr: err.bytes) }
+    }
+}
+
 /// A handler as registered in this process: the C function, its user data, and a lock for handlers not
 /// flagged thread-safe.
 final class LiveHook: @unchecked Sendable {
@@ -78,6 +131,7 @@ final class LiveModule: @unchecked Sendable {
     let job: ModuleScanJob
     private let lock = NSLock()
     private var hooks: [LiveHook]?
+    private var evaluators: [LiveEvaluator] = []
     private var failure: String?
 
     init(path: String, key: FileKey?, job: ModuleScanJob) {
@@ -99,6 +153,17 @@ final class LiveModule: @unchecked Sendable {
         return .success(hooks[index])
     }
 
+    func evaluator(at index: Int) -> Result<LiveEvaluator, Refusal> {
+        lock.lock()
+        defer { lock.unlock() }
+        if hooks == nil && failure == nil { load() }
+        if let failure { return .failure(Refusal(failure)) }
+        guard index < evaluators.count else {
+            return .failure(Refusal("the module registered different evaluators than when it was scanned"))
+        }
+        return .success(evaluators[index])
+    }
+
     /// Opens the module unless its file changed since the scan (an unscanned file could crash the host).
     private func load() {
         if let key {
@@ -114,6 +179,7 @@ final class LiveModule: @unchecked Sendable {
         case .registered(_, let recorder, let status):
             if status != 0 { failure = "register returned \(status)"; return }
             hooks = recorder.hooks.map(LiveHook.init)
+            evaluators = recorder.evaluators.map(LiveEvaluator.init)
         }
     }
 }

@@ -12,6 +12,8 @@ public struct ModuleComponents: Sendable {
     public var mcpServers: [MCPServerDefinition] = []
     public var outputStyles: [OutputStyleDefinition] = []
     public var nativeHooks: [any NativeHookHandler] = []
+    /// Evaluators for `prompt`/`agent` hooks (ABI 1.1).
+    public var evaluators: [any NativeEvaluatorHandler] = []
     public var diagnostics: [Diagnostic] = []
 
     public init(path: String, moduleName: String) {
@@ -21,7 +23,7 @@ public struct ModuleComponents: Sendable {
 
     public var isEmpty: Bool {
         commands.isEmpty && skills.isEmpty && agents.isEmpty && hooks.isEmpty && mcpServers.isEmpty
-            && outputStyles.isEmpty && nativeHooks.isEmpty
+            && outputStyles.isEmpty && nativeHooks.isEmpty && evaluators.isEmpty
     }
 }
 

@@ -26,3 +26,19 @@ public protocol NativeHookHandler: Sendable {
     var name: String { get }
     func invoke(input: [UInt8]) -> NativeHookResult
 }
+
+/// A model for `prompt` and `agent` hooks registered by a native module (ABI 1.1 `register_evaluator`). The
+/// hook engine wraps it as its evaluator when the embedder gives none.
+///
+/// `evaluate` may block (a model call): callers run it off the cooperative pool. The result has command-hook
+/// shape: exit code 0 with the reply JSON (`{"ok": …, "reason": …}`) on stdout; any other exit code is an
+/// evaluator error (stderr is its message).
+public protocol NativeEvaluatorHandler: Sendable {
+    /// A name for records and listings, e.g. `judge` or `<module>#evaluator0`.
+    var name: String { get }
+    /// - Parameters:
+    ///   - kind: `prompt` or `agent`.
+    ///   - event: the event name.
+    ///   - request: the request JSON (kind, event, prompt, template, input, model, tools, maxTurns, timeout).
+    func evaluate(kind: String, event: String, request: [UInt8]) -> NativeHookResult
+}

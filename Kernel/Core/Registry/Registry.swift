@@ -87,6 +87,9 @@ public struct Registry: Sendable {
     public var outputStyles: [RegistryEntry<OutputStyleDefinition>] = []
     /// In-process hook handlers registered by native modules or the embedding host.
     public var nativeHooks: [RegistryEntry<any NativeHookHandler>] = []
+    /// Evaluators for `prompt`/`agent` hooks registered by native modules, in composition order (built-in
+    /// modules, then plugins); inactive ones (disabled plugin, untrusted project) never run.
+    public var evaluators: [RegistryEntry<any NativeEvaluatorHandler>] = []
     /// Problems met while composing (a broken component is reported here and skipped).
     public var diagnostics: [Diagnostic] = []
 

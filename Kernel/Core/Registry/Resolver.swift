@@ -82,6 +82,7 @@ public enum Resolver {
             for s in m.mcpServers { registry.mcpServers.append(.init(name: s.name, item: s, provenance: prov(s.file, s.line))) }
             for o in m.outputStyles { registry.outputStyles.append(.init(name: o.name, item: o, provenance: prov(o.file))) }
             for h in m.nativeHooks { registry.nativeHooks.append(.init(name: h.name, item: h, provenance: prov(m.path))) }
+            for e in m.evaluators { registry.evaluators.append(.init(name: e.name, item: e, provenance: prov(m.path))) }
         }
         // Settings hooks and MCP servers.
         for (scope, groups) in input.settingsHooks {
@@ -153,6 +154,9 @@ public enum Resolver {
                 }
                 for h in m.nativeHooks {
                     registry.nativeHooks.append(.init(name: h.name, item: h, provenance: mprov(m.path), state: execState))
+                }
+                for e in m.evaluators {
+                    registry.evaluators.append(.init(name: e.name, item: e, provenance: mprov(m.path), state: execState))
                 }
             }
         }
