@@ -40,14 +40,8 @@ struct BundleCache {
     /// The bundles at `roots`, from the cache when fresh, else read with `load` (in parallel) and cached.
     /// - Returns: each bundle, and whether it came from the cache.
     func bundles(at roots: [String], load: @escaping @Sendable (String) -> PluginBundle) -> [(bundle: PluginBundle, cached: Bool)] {
-        var keys: [FileKey] = []
-        for root in roots {
-            if var key = FileKey.stat(root) {
-                key.path = Self.storeKey(root)
-                keys.append(key)
-            }
-        }
-        let hits = (try? store.cachedComponents(for: keys, parserVersion: Self.version)) ?? [:]
+        // Entries by key path; each lists the keys of all its inputs (the root among them), checked below.
+        let hits = (try? store.cachedComponents(atPaths: roots.map(Self.storeKey), parserVersion: Self.version)) ?? [:]
         let results = ParallelMap.map(roots) { root -> (PluginBundle, Bool, CachedComponent?) in
             if let hit = hits[Self.storeKey(root)], hit.kind == Self.kind,
                let entry = try? JSONDecoder().decode(Entry.self, from: hit.payload),

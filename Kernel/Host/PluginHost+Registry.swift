@@ -143,8 +143,9 @@ extension PluginHost {
         }
         let states = try enabledStates()
         let receipts = try installed()
-        let rootKeys = receipts.compactMap { FileKey.stat($0.installPath) }
-        let cached = (try? store.cachedComponents(for: rootKeys, parserVersion: SummaryCacheEntry.version)) ?? [:]
+        // Entries by path: each lists the keys of all its inputs (the root among them), checked below.
+        let cached = (try? store.cachedComponents(atPaths: receipts.map(\.installPath),
+                                                  parserVersion: SummaryCacheEntry.version)) ?? [:]
         // Each install folder once (the same copy may be installed at several scopes), checked or read in
         // parallel: freshness is one stat per input, a miss a whole bundle read; both are independent per plugin.
         var roots: [String] = []

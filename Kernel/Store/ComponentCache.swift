@@ -105,38 +105,60 @@ extension KernelStore {
     public func cachedComponents(for keys: [FileKey], parserVersion: Int) throws(StoreError)
         -> [String: CachedComponent]
     {
-        if keys.isEmpty { return [:] }
-        var wanted: [String: FileKey] = [:]
-        wanted.reserveCapacity(keys.count)
-        for key in keys { wanted[key.path] = key }
+        var byPath: [String: FileKey] = [:]
+        byPath.reserveCapacity(keys.count)
+        for key in keys { byPath[key.path] = key }
+        let wanted = byPath
+        return try cachedRows(paths: wanted.keys, parserVersion: parserVersion) { path, device, inode, size, mtime in
+            // Compare the integer columns before building strings and payloads.
+            guard let key = wanted[path], key.inode == inode, key.mtimeNanoseconds == mtime, key.size == size,
+                  key.device == device else { return nil }
+            return key
+        }
+    }
+
+    /// The cached entries stored under `paths`, whatever their file key: for callers that check freshness
+    /// themselves (a bundle's entry lists the keys of all its inputs) and need not stat each path first.
+    public func cachedComponents(atPaths paths: [String], parserVersion: Int) throws(StoreError)
+        -> [String: CachedComponent]
+    {
+        let wanted = Set(paths)
+        return try cachedRows(paths: wanted, parserVersion: parserVersion) { path, device, inode, size, mtime in
+            wanted.contains(path)
+                ? FileKey(path: path, device: device, inode: inode, size: size, mtimeNanoseconds: mtime) : nil
+        }
+    }
+
+    /// Reads the rows of `paths` (one scan of the table when they are a good part of it, else one probe per
+    /// path), keeping those `accept` gives a key for.
+    private func cachedRows<Paths: Collection<String> & Sendable>(
+        paths: Paths, parserVersion: Int,
+        accept: @escaping @Sendable (String, UInt64, UInt64, Int64, Int64) -> FileKey?
+    ) throws(StoreError) -> [String: CachedComponent] {
+        if paths.isEmpty { return [:] }
         return try storeErrors {
             try writer.read { db in
                 var hits: [String: CachedComponent] = [:]
-                hits.reserveCapacity(wanted.count)
+                hits.reserveCapacity(paths.count)
                 func collect(_ rows: RowCursor) throws {
                     while let row = try rows.next() {
-                        // Compare the integer columns before building strings and payloads.
                         let path: String = row[0]
-                        guard let key = wanted[path],
-                              key.inode == UInt64(bitPattern: row[2]),
-                              key.mtimeNanoseconds == row[4] as Int64,
-                              key.size == row[3] as Int64,
-                              key.device == UInt64(bitPattern: row[1])
-                        else { continue }
+                        guard let key = accept(path, UInt64(bitPattern: row[1]), UInt64(bitPattern: row[2]),
+                                               row[3] as Int64, row[4] as Int64) else { continue }
                         hits[path] = CachedComponent(
                             key: key, kind: row[5], parserVersion: parserVersion, payload: row[6])
                     }
                 }
                 let columns = "path, device, inode, size, mtime_ns, kind, payload"
                 let cached = try Int.fetchOne(db, sql: "SELECT count(*) FROM component_cache") ?? 0
-                if wanted.count * 4 >= cached {
+                if paths.count * 4 >= cached {
                     let scan = try db.cachedStatement(
                         sql: "SELECT \(columns) FROM component_cache WHERE parser_version = ?")
                     try collect(Row.fetchCursor(scan, arguments: [parserVersion]))
                 } else {
                     let probe = try db.cachedStatement(
                         sql: "SELECT \(columns) FROM component_cache WHERE path = ? AND parser_version = ?")
-                    for path in wanted.keys {
+                    for path in paths {
                         try collect(Row.fetchCursor(probe, arguments: [path, parserVersion]))
                     }
                 }
@@ -144,6 +166,7 @@ extension KernelStore {
             }
         }
     }
+
 
     /// Stores parsed components, replacing any cached entry for the same path, in one transaction.
     ///

@@ -150,3 +150,29 @@ final class HostFixture {
         #expect(try f.host.compose().readFolders == 0)
     }
 }
+
+@Suite struct CacheInputsTests {
+    @Test func aManifestOrHooksFileAppearingInAnExistingFolderIsSeen() throws {
+        let f = try HostFixture()
+        try f.write("src/eps/.claude-plugin/plugin.json", #"{"name": "eps", "version": "1.0.0", "description": "claude"}"#)
+        try f.write("src/eps/commands/go.md", "Go.\n")
+        try f.write("src/eps/hooks/README.md", "hooks come later\n")
+        let outcome = try f.host.install(from: f.root.appendingPathComponent("src/eps").path, scope: .user)
+        let root = outcome.installPath
+        try FileManager.default.createDirectory(atPath: root + "/.qoder-plugin", withIntermediateDirectories: true)
+        _ = try f.host.listings()
+        #expect(try f.host.listings()[0].bundle == nil)
+
+        // .qoder-plugin/plugin.json wins over .claude-plugin/plugin.json once it exists.
+        try Data(#"{"name": "eps", "version": "1.0.0", "description": "qoder"}"#.utf8)
+            .write(to: URL(fileURLWithPath: root + "/.qoder-plugin/plugin.json"))
+        let after = try f.host.listings()
+        #expect(after[0].bundle != nil && after[0].summary.description == "qoder")
+
+        // hooks/hooks.json created in the existing hooks folder.
+        _ = try f.host.listings()
+        try Data(#"{"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "true"}]}]}}"#.utf8)
+            .write(to: URL(fileURLWithPath: root + "/hooks/hooks.json"))
+        #expect(try f.host.listings()[0].summary.textLines.contains("  Hooks (1): Stop"))
+    }
+}

@@ -73,16 +73,19 @@ private struct Loader {
         }
 
         inputs.append(root)
-        for dir in [".qoder-plugin", ".claude-plugin", "hooks"] where FileSystem.isDirectory(path(dir)) {
-            inputs.append(path(dir))
-        }
 
         // 1. The manifest.
         var manifest: PluginManifest?
         var format = ManifestFormat.none
         for candidate in BundleLoader.manifestPaths {
             let file = path(candidate.path)
-            guard FileSystem.exists(file) else { continue }
+            guard FileSystem.exists(file) else {
+                // A manifest appearing later in an existing folder changes the folder's mtime (a new folder
+                // changes the root's).
+                let dir = FileSystem.join(root, String(candidate.path.prefix { $0 != "/" }))
+                if FileSystem.isDirectory(dir) { inputs.append(dir) }
+                continue
+            }
             format = candidate.format
             if let bytes = readFile(file) {
                 manifest = ManifestParser.parse(bytes, file: file, diagnostics: &diagnostics)
@@ -348,6 +351,9 @@ private struct Loader {
     }
 
     mutating func loadHooks(_ manifest: PluginManifest?) -> [HookMatcherGroup] {
+        if !FileSystem.isFile(path("hooks/hooks.json")), FileSystem.isDirectory(path("hooks")) {
+            inputs.append(path("hooks"))  // hooks.json created later changes the folder's mtime
+        }
         var groups = manifest?.inlineHooks(diagnostics: &diagnostics) ?? []
         let files = files(convention: "hooks/hooks.json", manifest?.hooks, key: "hooks")
         for file in files {
