@@ -75,10 +75,13 @@ private func systemLstat(_ path: UnsafePointer<CChar>, _ st: inout SystemStat) -
 /// A parsed component file as cached: the key it was parsed under, what kind of component it is, which
 /// parser version produced it, and the parsed result (opaque to the store; JSON by convention).
 public struct CachedComponent: Sendable, Equatable {
+    /// The stat fields of the file when it was parsed.
     public var key: FileKey
     /// e.g. `skill`, `command`, `agent`, `hooks`.
     public var kind: String
+    /// The version of the parser that produced `payload`; bump it to invalidate every entry.
     public var parserVersion: Int
+    /// The parsed result, opaque to the store (JSON by convention).
     public var payload: Data
 
     public init(key: FileKey, kind: String, parserVersion: Int, payload: Data) {

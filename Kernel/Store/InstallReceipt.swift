@@ -13,11 +13,15 @@ public enum InstallScope: String, Sendable, Hashable, CaseIterable, Codable {
 public struct InstallReceipt: Sendable, Equatable, Hashable {
     /// The plugin id, `name@marketplace` (`name@local` for local installs).
     public var id: String
+    /// The plugin's name (no `@`).
     public var name: String
+    /// The marketplace it came from, or `local` (no `@`).
     public var marketplace: String
+    /// Where it is installed.
     public var scope: InstallScope
     /// The project folder for `.project` and `.local` installs; `nil` for `.user`.
     public var projectPath: String?
+    /// The installed version, as the manifest or marketplace entry gave it.
     public var version: String
     /// The installed tree, e.g. `~/.qoder/plugins/cache/<marketplace>/<name>/<version>`.
     public var installPath: String
@@ -25,7 +29,9 @@ public struct InstallReceipt: Sendable, Equatable, Hashable {
     public var source: String
     /// ``TreeHash/sha256(ofDirectory:)`` of the installed tree: 64 lowercase hex digits.
     public var sha256: String
+    /// When the plugin was first installed at this scope.
     public var installedAt: Date
+    /// When the receipt last changed (update, reinstall); never before `installedAt`.
     public var updatedAt: Date
 
     /// Creates a receipt; `id` is `name@marketplace`.
