@@ -17,10 +17,27 @@ extension PluginHost {
         public var projectPath: String?
         public var installPath: String
         public var installedAt: Date?
-        /// What listings show; from the cache when the plugin's files are unchanged.
-        public var summary: PluginSummary
+        /// The summary read from the cache (`listings`, plugin unchanged); nil when the bundle was read.
+        var cachedSummary: PluginSummary?
         /// The whole bundle, when it was read (always in `compose`; not on a cache hit in `listings`).
         public var bundle: PluginBundle?
+
+        /// What listings show: from the cache when the plugin's files are unchanged, else made from the bundle
+        /// (on demand: `compose` callers that never print a listing do not pay for it).
+        public var summary: PluginSummary {
+            cachedSummary ?? PluginSummary(bundle ?? PluginBundle(root: installPath, name: name, manifestFormat: .none))
+        }
+    }
+
+    /// The row of a `--plugin-dir` folder (scope `flag`, id `name@flag`, source `name@inline`, as the reference
+    /// host lists them), read now.
+    func flagListing(_ dir: String) -> PluginListing {
+        let bundle = BundleLoader.load(at: dir)
+        return PluginListing(
+            id: "\(bundle.name)@flag", name: bundle.name, source: "\(bundle.name)@inline",
+            version: bundle.version ?? "local", scope: "flag", enabled: true, canDisable: false, projectPath: nil,
+            installPath: URL(fileURLWithPath: dir).standardizedFileURL.path, installedAt: nil, cachedSummary: nil,
+            bundle: bundle)
     }
 
     /// Everything the registry is built from, and the plugin rows `list` prints.
@@ -85,14 +102,11 @@ extension PluginHost {
         // Plugins: --plugin-dir first (as the reference host lists them), then installs.
         var listings: [PluginListing] = []
         for dir in pluginDirs {
-            let bundle = BundleLoader.load(at: dir)
+            let row = flagListing(dir)
+            guard let bundle = row.bundle else { continue }
             diagnostics += bundle.diagnostics
-            let absolute = URL(fileURLWithPath: dir).standardizedFileURL.path
-            listings.append(PluginListing(
-                id: "\(bundle.name)@flag", name: bundle.name, source: "\(bundle.name)@inline",
-                version: bundle.version ?? "local", scope: "flag", enabled: true, canDisable: false, projectPath: nil,
-                installPath: absolute, installedAt: nil, summary: PluginSummary(bundle), bundle: bundle))
-            input.plugins.append(PluginInstance(id: "\(bundle.name)@flag", scope: nil, bundle: bundle, enabled: true))
+            listings.append(row)
+            input.plugins.append(PluginInstance(id: row.id, scope: nil, bundle: bundle, enabled: true))
         }
         let states = try enabledStates()
         let receipts = try installed()
@@ -110,7 +124,7 @@ extension PluginHost {
             listings.append(PluginListing(
                 id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version, scope: scope.rawValue,
                 enabled: enabled, canDisable: true, projectPath: receipt.projectPath, installPath: receipt.installPath,
-                installedAt: receipt.installedAt, summary: PluginSummary(bundle), bundle: bundle))
+                installedAt: receipt.installedAt, cachedSummary: nil, bundle: bundle))
             input.plugins.append(PluginInstance(id: receipt.id, scope: scope, bundle: bundle, enabled: enabled))
         }
         // Native modules: scan results from the cache, one scanner child for the rest.
@@ -132,15 +146,7 @@ extension PluginHost {
     /// unchanged since the last run (every folder listed and file read has the same device, inode, size and
     /// mtime) is not read again: its summary comes from the store; others are read and cached.
     public func listings(pluginDirs: [String] = []) throws(KernelError) -> [PluginListing] {
-        var rows: [PluginListing] = []
-        for dir in pluginDirs {
-            let bundle = BundleLoader.load(at: dir)
-            let absolute = URL(fileURLWithPath: dir).standardizedFileURL.path
-            rows.append(PluginListing(
-                id: "\(bundle.name)@flag", name: bundle.name, source: "\(bundle.name)@inline",
-                version: bundle.version ?? "local", scope: "flag", enabled: true, canDisable: false, projectPath: nil,
-                installPath: absolute, installedAt: nil, summary: PluginSummary(bundle), bundle: bundle))
-        }
+        var rows = pluginDirs.map(flagListing)
         let states = try enabledStates()
         let receipts = try installed()
         // Entries by path: each lists the keys of all its inputs (the root among them), checked below.
@@ -177,7 +183,7 @@ extension PluginHost {
                 id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version,
                 scope: receipt.scope.rawValue, enabled: isEnabled(receipt.id, states: states), canDisable: true,
                 projectPath: receipt.projectPath, installPath: receipt.installPath, installedAt: receipt.installedAt,
-                summary: summary, bundle: bundle))
+                cachedSummary: summary, bundle: bundle))
         }
         return rows
     }
