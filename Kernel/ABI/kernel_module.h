@@ -62,7 +62,8 @@
  * A MODULE MUST NEVER
  *   - write to stdout or stderr (file descriptors 1 and 2 belong to the agent CLI's protocol; use log or the
  *     sinks), call exit/abort or raise signals, throw C++ or Swift errors across these functions, or longjmp out;
- *   - keep `host`, a sink, the request, or any pointer the host gave it after the call returns;
+ *   - keep `host`, a sink, the request, a command's arguments or context, or any pointer the host gave it after the
+ *     call returns;
  *   - pass Swift or C++ objects through these functions (two copies of a Swift module in host and plugin break
  *     casts): only the C types of this header;
  *   - block for long in a hook handler (the host applies no timeout to in-process code; an evaluator may
