@@ -19,9 +19,9 @@
  *
  *   int kernel_module_register(const kernel_host *host);
  *       Called once per process in which the module is opened (the scanner child, and the host the first time
- *       one of the module's hook handlers or evaluators is invoked). Contributes components and registers hook
- *       handlers (and, since ABI 1.1, evaluators) through `host`; returns 0, or non-zero to refuse (the module
- *       is then reported broken).
+ *       one of the module's hook handlers, evaluators or native commands is invoked: listing never opens it).
+ *       Contributes components and registers hook handlers (and, since ABI 1.1, evaluators and native commands)
+ *       through `host`; returns 0, or non-zero to refuse (the module is then reported broken).
  *       Must be deterministic: the same calls in the same order every time (the host identifies handlers by
  *       the order in which they were registered). `host` and every pointer in it are valid only during the
  *       call; do not keep them.
@@ -43,6 +43,9 @@
  *     module owns it and must keep it valid for the life of the process (the module is never unloaded).
  *   - An evaluator (ABI 1.1) gets the request JSON as bytes with a length (valid during the call only) and
  *     writes its reply JSON to the host-owned `out` sink.
+ *   - A native command (ABI 1.1) gets its name, the raw argument string (NUL-terminated) and the context JSON
+ *     (bytes with a length), all valid during the call only, and writes the prompt text to the host-owned `out`
+ *     sink. `user_data` given to register_command follows the same rule as for hooks.
  *
  * THREADING
  *   - register runs on one thread, once per process.
@@ -51,12 +54,16 @@
  *   - An evaluator is called from any thread (a host thread off the agent's event loop: it may block for a
  *     model's answer); KERNEL_HOOK_THREAD_SAFE means the same as for hooks. The host bounds the wait by the
  *     hook's timeout but cannot interrupt the call: a late reply is discarded.
+ *   - A native command is called on the thread that renders it (a CLI invocation, or an embedder's thread);
+ *     KERNEL_HOOK_THREAD_SAFE means the same as for hooks. It should return promptly: it produces text and
+ *     must not wait for a model.
  *   - log may be called during register; kernel_sink_write from any thread during the handler call.
  *
  * A MODULE MUST NEVER
  *   - write to stdout or stderr (file descriptors 1 and 2 belong to the agent CLI's protocol; use log or the
  *     sinks), call exit/abort or raise signals, throw C++ or Swift errors across these functions, or longjmp out;
- *   - keep `host`, a sink, the request, or any pointer the host gave it after the call returns;
+ *   - keep `host`, a sink, the request, a command's arguments or context, or any pointer the host gave it after the
+ *     call returns;
  *   - pass Swift or C++ objects through these functions (two copies of a Swift module in host and plugin break
  *     casts): only the C types of this header;
  *   - block for long in a hook handler (the host applies no timeout to in-process code; an evaluator may
@@ -68,7 +75,8 @@
  *   their size; read a field only if `size` covers it (KERNEL_HOST_HAS(host, field)). Removing or changing a
  *   field bumps KERNEL_ABI_MAJOR.
  *     1.0  contribute, register_hook, log.
- *     1.1  register_evaluator (prompt/agent hooks). Modules built against 1.0 load unchanged in a 1.1 host.
+ *     1.1  register_evaluator (prompt/agent hooks), register_command (native commands). Modules built against
+ *          1.0 load unchanged in a 1.1 host.
  */
 #ifndef KERNEL_MODULE_H
 #define KERNEL_MODULE_H
@@ -169,7 +177,7 @@ static inline size_t kernel_sink_puts(kernel_sink *sink, const char *text) {
 typedef int (*kernel_hook_fn)(const char *event, const uint8_t *input, size_t input_len, kernel_sink *out,
                               kernel_sink *err, void *user_data);
 
-/* Flags for register_hook and register_evaluator. */
+/* Flags for register_hook, register_evaluator and register_command. */
 #define KERNEL_HOOK_THREAD_SAFE 1u /* may be called concurrently */
 
 /* ABI 1.1: a model for `prompt` and `agent` hooks (the kernel has none). `kind` is "prompt" or "agent",
@@ -183,6 +191,17 @@ typedef int (*kernel_hook_fn)(const char *event, const uint8_t *input, size_t in
  * is then reported as a non-blocking error (`err` is its message), never as an allow. */
 typedef int (*kernel_evaluator_fn)(const char *kind, const char *event, const uint8_t *request, size_t request_len,
                                    kernel_sink *out, kernel_sink *err, void *user_data);
+
+/* ABI 1.1: a native command, a slash command whose prompt is produced at invocation time. `name` is the name
+ * it was registered with (without the `plugin:` prefix), `arguments` the raw argument string typed after the
+ * command (NUL-terminated, "" when none), `context` a JSON object (not NUL-terminated):
+ *     {"pluginRoot": "/path/to/plugin" or null, "pluginData": "…" or null, "projectDir": "…" or null,
+ *      "arguments": ["the", "split", "arguments"]}
+ * (arguments split as the host splits `$ARGUMENTS[N]`: shell-like quoting). Write the prompt text (UTF-8) to
+ * `out` and return 0. Any other return value means the command failed: nothing is submitted and `err` is the
+ * message shown to the user. Never print: the prompt goes to `out` only. */
+typedef int (*kernel_command_fn)(const char *name, const char *arguments, const char *context, size_t context_len,
+                                 kernel_sink *out, kernel_sink *err, void *user_data);
 
 /* The host functions, given to kernel_module_register. Valid only during that call. */
 typedef struct kernel_host {
@@ -215,6 +234,14 @@ typedef struct kernel_host {
      * Returns 0, or -1 when fn is NULL. */
     int (*register_evaluator)(void *context, const char *name, kernel_evaluator_fn fn, void *user_data,
                               uint32_t flags);
+
+    /* (check with KERNEL_HOST_HAS(host, register_command)) Registers a native command `name` (e.g. "deploy";
+     * no ':' or whitespace: a plugin's commands are listed as `plugin:name`) with a description and an
+     * argument hint for listings (NULL: none) and KERNEL_HOOK_* flags. It is listed like a contributed command,
+     * from the scan (listing never opens the module); its prompt comes from `fn` when it is rendered. Returns
+     * 0, or -1 when name or fn is NULL or the name is empty or has a ':' or whitespace. */
+    int (*register_command)(void *context, const char *name, const char *description, const char *argument_hint,
+                            kernel_command_fn fn, void *user_data, uint32_t flags);
 
     /* ABI 1.2 and later append here. */
 } kernel_host;

@@ -76,11 +76,7 @@ enum Inspect {
 
     /// The plugin root and data folder of a plugin component, for variable substitution.
     static func context<T>(_ e: RegistryEntry<T>, host: PluginHost, composition: PluginHost.Composition) -> RenderContext {
-        let plugin = composition.plugins.first { $0.id == e.provenance.pluginID && e.provenance.pluginID != nil }
-        return RenderContext(
-            pluginRoot: plugin?.installPath,
-            pluginData: plugin.map { host.paths.dataDir(pluginID: $0.id) },
-            projectDir: host.paths.project)
+        host.renderContext(for: e, composition: composition)
     }
 }
 
@@ -144,7 +140,8 @@ extension KernelCommand {
             func run() throws {
                 let (_, c) = try options.compose()
                 Inspect.list(c.registry.commands, json: options.global.json, empty: "No commands.",
-                             description: \.description, fields: { [("argumentHint", .optional($0.argumentHint))] })
+                             description: \.description, fields: { [("argumentHint", .optional($0.argumentHint)),
+                                                                      ("native", .bool($0.isNative))] })
             }
         }
 
@@ -162,13 +159,18 @@ extension KernelCommand {
                     Output.out(JSONValue.object([
                         ("name", .string(e.name)), ("description", .optional(cmd.description)),
                         ("argumentHint", .optional(cmd.argumentHint)), ("allowedTools", .strings(cmd.allowedTools)),
-                        ("model", .optional(cmd.model)), ("body", .string(cmd.body)),
+                        ("model", .optional(cmd.model)), ("native", .bool(cmd.isNative)),
+                        ("module", .optional(cmd.nativeModule)), ("body", cmd.isNative ? .null : .string(cmd.body)),
                     ] + Inspect.provenance(e)).serialized())
                 } else {
                     Output.out("/\(e.name)" + (cmd.argumentHint.map { " \($0)" } ?? "") + " (\(e.provenance.label), \(cmd.file))")
                     if let d = cmd.description { Output.out("Description: \(d)") }
                     if !cmd.allowedTools.isEmpty { Output.out("Allowed tools: \(cmd.allowedTools.joined(separator: ", "))") }
                     if let reason = e.state.reason { Output.out("State: \(e.state.name): \(reason)") }
+                    if let module = cmd.nativeModule {
+                        Output.out("Native: the prompt is produced by \(module) when the command is rendered")
+                        return
+                    }
                     Output.out("")
                     Output.out(cmd.body)
                 }
@@ -180,7 +182,9 @@ extension KernelCommand {
                 commandName: "render", abstract: "Print the prompt a host would submit for /name args…",
                 discussion: "$ARGUMENTS, $ARGUMENTS[N] and $N (0-based) are replaced; without any of them the "
                     + "arguments are appended as 'ARGUMENTS: …'. ${QODER_PLUGIN_ROOT}, ${QODER_PLUGIN_DATA} and "
-                    + "${QODER_PROJECT_DIR} (and the CLAUDE_ spellings) are substituted.")
+                    + "${QODER_PROJECT_DIR} (and the CLAUDE_ spellings) are substituted. A native command's "
+                    + "prompt comes from its module's function (the module is loaded for it); if that fails, "
+                    + "the exit status is 1 with the module's message.")
             @OptionGroup var options: InspectOptions
             @Argument(help: "The command's name, without the slash.")
             var name: String
@@ -190,8 +194,9 @@ extension KernelCommand {
             func run() throws {
                 let (host, c) = try options.compose()
                 let e = try Inspect.find(c.registry.command(named: name), kind: "command", name: name, global: options.global)
-                let prompt = CommandRenderer.render(e.item.body, arguments: arguments,
-                                                    context: Inspect.context(e, host: host, composition: c))
+                let prompt = try options.global.run { () throws(KernelError) in
+                    try host.renderCommand(e, arguments: arguments, composition: c)
+                }
                 if options.global.json {
                     Output.out(JSONValue.object([("name", .string(e.name)), ("prompt", .string(prompt))]).serialized())
                 } else {

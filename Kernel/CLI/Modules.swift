@@ -57,6 +57,7 @@ enum ModulesReport {
             ("outputStyles", c.outputStyles.map(\.name)),
             ("nativeHooks", c.nativeHooks.map { "\($0.event)[\($0.matcher ?? "*")] \($0.name)" }),
             ("evaluators", c.evaluators.map(\.name)),
+            ("nativeCommands", c.nativeCommands.map(\.name)),
         ]
     }
 

@@ -28,6 +28,12 @@ public struct CommandDefinition: Sendable, Codable {
     /// True when the command is a folder holding SKILL.md.
     public var isSkillFolder: Bool
     public var frontmatter: Node?
+    /// For a native command (ABI 1.1 `register_command`): the module file whose function produces the prompt
+    /// when the command is rendered; `body` is then empty. Nil for a Markdown or JSON-contributed command.
+    public var nativeModule: String?
+
+    /// True when the prompt comes from a native module's function, not from `body`.
+    public var isNative: Bool { nativeModule != nil }
 
     public init(name: String, label: String? = nil, description: String? = nil, argumentHint: String? = nil,
                 allowedTools: [String] = [], model: String? = nil, disableModelInvocation: Bool? = nil,

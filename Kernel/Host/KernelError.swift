@@ -19,6 +19,8 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
         public static let store = Code("store")
         public static let io = Code("io")
         public static let notFound = Code("not_found")
+        /// A native command's function failed (or its module could not be opened).
+        public static let nativeCommand = Code("native_command")
     }
 
     public var code: Code

@@ -28,7 +28,7 @@ public enum HostABI {
     public static var acceptedToolchains: [String] { ["c", swiftToolchain] }
 
     /// What the scan cache is keyed on besides the file: a scan by another ABI or toolchain is not reused.
-    public static var cacheKey: String { "\(major).\(minor) \(swiftToolchain) scan-1" }
+    public static var cacheKey: String { "\(major).\(minor) \(swiftToolchain) scan-2" }
 
     public static var version: String { "\(major).\(minor)" }
 }

@@ -117,7 +117,7 @@ public struct ModuleCatalog: Sendable {
         for c in result.contributions {
             ModuleComponentParser.add(c.kind, json: c.json, to: &module, fromPlugin: fromPlugin)
         }
-        if !result.hooks.isEmpty || !result.evaluators.isEmpty {
+        if !result.hooks.isEmpty || !result.evaluators.isEmpty || !result.commands.isEmpty {
             var liveJob = job
             liveJob.path = result.path
             let live = LiveModules.module(result.path, key: result.key, job: liveJob)
@@ -128,6 +128,15 @@ public struct ModuleCatalog: Sendable {
             for e in result.evaluators {
                 module.evaluators.append(NativeModuleEvaluator(name: e.name, modulePath: result.path, index: e.index,
                                                                module: live))
+            }
+            for c in result.commands {
+                var definition = CommandDefinition(name: c.name, description: c.description, argumentHint: c.argumentHint,
+                                                   body: "", bodyLine: 1, file: result.path)
+                definition.nativeModule = result.path
+                module.commands.append(definition)
+                module.nativeCommands.append(NativeModuleCommand(name: c.name, description: c.description,
+                                                                 argumentHint: c.argumentHint, modulePath: result.path,
+                                                                 index: c.index, module: live))
             }
         }
         return module

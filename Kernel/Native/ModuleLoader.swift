@@ -23,9 +23,18 @@ final class RegisterRecorder {
         var fn: kernel_evaluator_fn
         var userData: UnsafeMutableRawPointer?
     }
+    struct Command {
+        var name: String
+        var description: String?
+        var argumentHint: String?
+        var flags: UInt32
+        var fn: kernel_command_fn
+        var userData: UnsafeMutableRawPointer?
+    }
     var contributions: [Contribution] = []
     var hooks: [Hook] = []
     var evaluators: [Evaluator] = []
+    var commands: [Command] = []
     var logs: [ModuleLogLine] = []
     var problems: [String] = []
 }
@@ -91,6 +100,7 @@ enum ModuleLoader {
                     table.register_hook = hostRegisterHook
                     table.log = hostLog
                     table.register_evaluator = hostRegisterEvaluator
+                    table.register_command = hostRegisterCommand
                     return withUnsafePointer(to: &table) { body($0) }
                 }
             }
@@ -140,6 +150,29 @@ private let hostRegisterEvaluator: @convention(c) (UnsafeMutableRawPointer?, Uns
         return -1
     }
     r.evaluators.append(.init(name: name.map { String(cString: $0) }, flags: flags, fn: fn, userData: userData))
+    return 0
+}
+
+private let hostRegisterCommand: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?,
+                                                 UnsafePointer<CChar>?, kernel_command_fn?, UnsafeMutableRawPointer?,
+                                                 UInt32) -> Int32 = {
+    context, name, description, argumentHint, fn, userData, flags in
+    guard let r = recorder(context) else { return -1 }
+    guard let name, let fn else {
+        r.problems.append("register_command: NULL name or function")
+        return -1
+    }
+    let n = String(cString: name)
+    if n.isEmpty || n.contains(":") || n.unicodeScalars.contains(where: { $0.properties.isWhitespace }) {
+        r.problems.append("register_command: invalid command name '\(n)' (empty, or with ':' or whitespace)")
+        return -1
+    }
+    if r.commands.contains(where: { $0.name == n }) {
+        r.problems.append("register_command: command '\(n)' registered twice")
+        return -1
+    }
+    r.commands.append(.init(name: n, description: description.map { String(cString: $0) },
+                            argumentHint: argumentHint.map { String(cString: $0) }, flags: flags, fn: fn, userData: userData))
     return 0
 }
 

@@ -31,6 +31,15 @@ public struct ModuleEvaluatorRecord: Sendable, Equatable {
     public var flags: UInt32
 }
 
+/// One native command a module registered (ABI 1.1), identified by its name.
+public struct ModuleCommandRecord: Sendable, Equatable {
+    public var index: Int
+    public var name: String
+    public var description: String?
+    public var argumentHint: String?
+    public var flags: UInt32
+}
+
 /// What scanning a module found: the handshake's verdict, the descriptor, what register contributed.
 public struct ModuleScanResult: Sendable {
     public enum State: String, Sendable {
@@ -53,6 +62,7 @@ public struct ModuleScanResult: Sendable {
     public var contributions: [ModuleContribution] = []
     public var hooks: [ModuleHookRecord] = []
     public var evaluators: [ModuleEvaluatorRecord] = []
+    public var commands: [ModuleCommandRecord] = []
     public var logs: [ModuleLogLine] = []
     /// The file's key when it was scanned (not encoded: the cache row holds it).
     public var key: FileKey?
@@ -98,6 +108,10 @@ public struct ModuleScanResult: Sendable {
         fields.append(("evaluators", .array(evaluators.map {
             .object([("index", .int($0.index)), ("name", .string($0.name)), ("flags", .int(Int($0.flags)))])
         })))
+        fields.append(("commands", .array(commands.map {
+            .object([("index", .int($0.index)), ("name", .string($0.name)), ("description", .optional($0.description)),
+                     ("argumentHint", .optional($0.argumentHint)), ("flags", .int(Int($0.flags)))])
+        })))
         fields.append(("logs", .array(logs.map { .object([("level", .int($0.level)), ("message", .string($0.message))]) })))
         return JSONValue.object(fields).serialized(pretty: false)
     }
@@ -124,6 +138,11 @@ public struct ModuleScanResult: Sendable {
             guard let index = e["index"]?.int else { continue }
             evaluators.append(ModuleEvaluatorRecord(index: index, name: e["name"]?.string ?? "",
                                                     flags: UInt32(e["flags"]?.int ?? 0)))
+        }
+        for c in root["commands"]?.array ?? [] {
+            guard let index = c["index"]?.int, let name = c["name"]?.string else { continue }
+            commands.append(ModuleCommandRecord(index: index, name: name, description: c["description"]?.string,
+                                                argumentHint: c["argumentHint"]?.string, flags: UInt32(c["flags"]?.int ?? 0)))
         }
         for l in root["logs"]?.array ?? [] {
             logs.append(ModuleLogLine(level: l["level"]?.int ?? 1, message: l["message"]?.string ?? ""))
@@ -155,6 +174,10 @@ extension ModuleScanResult {
             }
             result.evaluators = recorder.evaluators.enumerated().map { i, e in
                 ModuleEvaluatorRecord(index: i, name: e.name ?? "\(descriptor.name)#evaluator\(i)", flags: e.flags)
+            }
+            result.commands = recorder.commands.enumerated().map { i, c in
+                ModuleCommandRecord(index: i, name: c.name, description: c.description, argumentHint: c.argumentHint,
+                                    flags: c.flags)
             }
             for p in recorder.problems { result.logs.append(ModuleLogLine(level: 2, message: p)) }
             return result

@@ -49,6 +49,76 @@ public struct NativeModuleEvaluator: NativeEvaluatorHandler {
     public var isLoaded: Bool { module.isLoaded }
 }
 
+/// A native command of a module (ABI 1.1 `register_command`), known from the module's scan; opened lazily like
+/// `NativeModuleHook` (the same `LiveModule`): listing and composing never open the module, `render` does on
+/// first use, then calls the module's function on the calling thread.
+public struct NativeModuleCommand: NativeCommandHandler {
+    public let name: String
+    public let description: String?
+    public let argumentHint: String?
+    public let modulePath: String
+    public let index: Int
+    let module: LiveModule
+
+    public func render(rawArguments: String, arguments: [String], context: RenderContext) throws(NativeCommandError) -> String {
+        let command: LiveCommand
+        switch module.command(at: index, name: name) {
+        case .failure(let reason): throw NativeCommandError("native command \(name): \(reason.reason)")
+        case .success(let c): command = c
+        }
+        let contextJSON = JSONValue.object([
+            ("pluginRoot", .optional(context.pluginRoot)), ("pluginData", .optional(context.pluginData)),
+            ("projectDir", .optional(context.projectDir)),
+            ("arguments", .array(arguments.map { .string($0) })),
+        ]).serialized(pretty: false)
+        let result = command.call(name: name, arguments: rawArguments, context: Array(contextJSON.utf8))
+        guard result.exitCode == 0 else {
+            var message = String(decoding: result.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if message.isEmpty { message = "no message" }
+            throw NativeCommandError("native command \(name) returned \(result.exitCode): \(message)", exitCode: result.exitCode)
+        }
+        return String(decoding: result.stdout, as: UTF8.self)
+    }
+
+    /// True once the module has been opened in this process.
+    public var isLoaded: Bool { module.isLoaded }
+}
+
+/// A native command as registered in this process.
+final class LiveCommand: @unchecked Sendable {
+    let name: String
+    let fn: kernel_command_fn
+    let userData: UnsafeMutableRawPointer?
+    let serialized: NSLock?
+
+    init(_ c: RegisterRecorder.Command) {
+        name = c.name
+        fn = c.fn
+        userData = c.userData
+        serialized = c.flags & KERNEL_HOOK_THREAD_SAFE != 0 ? nil : NSLock()
+    }
+
+    func call(name: String, arguments: String, context: [UInt8]) -> NativeHookResult {
+        let out = SinkBuffer(), err = SinkBuffer()
+        var outSink = kernel_sink(size: UInt32(MemoryLayout<kernel_sink>.size), reserved: 0,
+                                  context: Unmanaged.passUnretained(out).toOpaque(), write: sinkWrite)
+        var errSink = kernel_sink(size: UInt32(MemoryLayout<kernel_sink>.size), reserved: 0,
+                                  context: Unmanaged.passUnretained(err).toOpaque(), write: sinkWrite)
+        serialized?.lock()
+        let code = name.withCString { n in
+            arguments.withCString { a in
+                context.withUnsafeBufferPointer { buf in
+                    buf.withMemoryRebound(to: CChar.self) { chars in
+                        fn(n, a, chars.baseAddress, chars.count, &outSink, &errSink, userData)
+                    }
+                }
+            }
+        }
+        serialized?.unlock()
+        return withExtendedLifetime((out, err)) { NativeHookResult(exitCode: code, stdout: out.bytes, stderr: err.bytes) }
+    }
+}
+
 /// An evaluator as registered in this process.
 final class LiveEvaluator: @unchecked Sendable {
     let fn: kernel_evaluator_fn
@@ -132,6 +202,7 @@ final class LiveModule: @unchecked Sendable {
     private let lock = NSLock()
     private var hooks: [LiveHook]?
     private var evaluators: [LiveEvaluator] = []
+    private var commands: [LiveCommand] = []
     private var failure: String?
 
     init(path: String, key: FileKey?, job: ModuleScanJob) {
@@ -164,6 +235,17 @@ final class LiveModule: @unchecked Sendable {
         return .success(evaluators[index])
     }
 
+    func command(at index: Int, name: String) -> Result<LiveCommand, Refusal> {
+        lock.lock()
+        defer { lock.unlock() }
+        if hooks == nil && failure == nil { load() }
+        if let failure { return .failure(Refusal(failure)) }
+        guard index < commands.count, commands[index].name == name else {
+            return .failure(Refusal("the module registered different commands than when it was scanned"))
+        }
+        return .success(commands[index])
+    }
+
     /// Opens the module unless its file changed since the scan (an unscanned file could crash the host).
     private func load() {
         if let key {
@@ -180,6 +262,7 @@ final class LiveModule: @unchecked Sendable {
             if status != 0 { failure = "register returned \(status)"; return }
             hooks = recorder.hooks.map(LiveHook.init)
             evaluators = recorder.evaluators.map(LiveEvaluator.init)
+            commands = recorder.commands.map(LiveCommand.init)
         }
     }
 }

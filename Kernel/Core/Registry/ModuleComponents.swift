@@ -14,6 +14,8 @@ public struct ModuleComponents: Sendable {
     public var nativeHooks: [any NativeHookHandler] = []
     /// Evaluators for `prompt`/`agent` hooks (ABI 1.1).
     public var evaluators: [any NativeEvaluatorHandler] = []
+    /// Native commands (ABI 1.1); each also has its listing entry (`nativeModule` set) in `commands`.
+    public var nativeCommands: [any NativeCommandHandler] = []
     public var diagnostics: [Diagnostic] = []
 
     public init(path: String, moduleName: String) {
@@ -23,7 +25,7 @@ public struct ModuleComponents: Sendable {
 
     public var isEmpty: Bool {
         commands.isEmpty && skills.isEmpty && agents.isEmpty && hooks.isEmpty && mcpServers.isEmpty
-            && outputStyles.isEmpty && nativeHooks.isEmpty && evaluators.isEmpty
+            && outputStyles.isEmpty && nativeHooks.isEmpty && evaluators.isEmpty && nativeCommands.isEmpty
     }
 }
 

@@ -42,3 +42,45 @@ public protocol NativeEvaluatorHandler: Sendable {
     ///   - request: the request JSON (kind, event, prompt, template, input, model, tools, maxTurns, timeout).
     func evaluate(kind: String, event: String, request: [UInt8]) -> NativeHookResult
 }
+
+/// A native command (ABI 1.1 `register_command`): a slash command whose prompt a native module's function
+/// produces from the arguments when it is invoked. Listed from the scan; the module is opened only by `render`.
+public protocol NativeCommandHandler: Sendable {
+    /// The command's own name (without the `plugin:` prefix).
+    var name: String { get }
+    /// The module file.
+    var modulePath: String { get }
+    /// The prompt the module produces for `/name <arguments>`.
+    /// - Parameters:
+    ///   - rawArguments: the argument string typed after the command name (the function's `arguments`).
+    ///   - arguments: the same, split (`arguments` in the context JSON).
+    ///   - context: plugin root, data folder and project folder (the module gets them as JSON).
+    /// - Throws: `NativeCommandError` when the module cannot be opened or its function returns non-zero.
+    func render(rawArguments: String, arguments: [String], context: RenderContext) throws(NativeCommandError) -> String
+}
+
+extension NativeCommandHandler {
+    /// Renders from the raw text typed after the command name, split as `CommandRenderer.splitArguments` does.
+    public func render(arguments raw: String, context: RenderContext) throws(NativeCommandError) -> String {
+        try render(rawArguments: raw, arguments: CommandRenderer.splitArguments(raw), context: context)
+    }
+
+    /// Renders with already split arguments; the raw string is them joined by single spaces.
+    public func render(arguments: [String], context: RenderContext) throws(NativeCommandError) -> String {
+        try render(rawArguments: arguments.joined(separator: " "), arguments: arguments, context: context)
+    }
+}
+
+/// Why a native command produced no prompt: the module's message (its `err` sink) or the loader's.
+public struct NativeCommandError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    /// The function's return value; nil when it was not called (the module could not be opened).
+    public var exitCode: Int32?
+
+    public init(_ message: String, exitCode: Int32? = nil) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+
+    public var description: String { message }
+}

@@ -90,6 +90,9 @@ public struct Registry: Sendable {
     /// Evaluators for `prompt`/`agent` hooks registered by native modules, in composition order (built-in
     /// modules, then plugins); inactive ones (disabled plugin, untrusted project) never run.
     public var evaluators: [RegistryEntry<any NativeEvaluatorHandler>] = []
+    /// The functions of native commands, by module path and command name; the commands themselves are in
+    /// `commands` (their `nativeModule` is set). Use `nativeCommand(for:)`.
+    public var nativeCommands: [String: any NativeCommandHandler] = [:]
     /// Problems met while composing (a broken component is reported here and skipped).
     public var diagnostics: [Diagnostic] = []
 
@@ -100,6 +103,14 @@ public struct Registry: Sendable {
     public func command(named name: String) -> Lookup<CommandDefinition> {
         Self.lookup(name, in: commands)
     }
+
+    /// The function that produces the prompt of a native command entry; nil for a Markdown command.
+    public func nativeCommand(for entry: RegistryEntry<CommandDefinition>) -> (any NativeCommandHandler)? {
+        guard let module = entry.item.nativeModule else { return nil }
+        return nativeCommands[Self.nativeCommandKey(module: module, name: entry.item.name)]
+    }
+
+    public static func nativeCommandKey(module: String, name: String) -> String { module + "\u{0}" + name }
 
     /// The active skill invoked as `name` (same rules as commands).
     public func skill(named name: String) -> Lookup<SkillDefinition> {

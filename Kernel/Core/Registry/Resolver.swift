@@ -83,6 +83,7 @@ public enum Resolver {
             for o in m.outputStyles { registry.outputStyles.append(.init(name: o.name, item: o, provenance: prov(o.file))) }
             for h in m.nativeHooks { registry.nativeHooks.append(.init(name: h.name, item: h, provenance: prov(m.path))) }
             for e in m.evaluators { registry.evaluators.append(.init(name: e.name, item: e, provenance: prov(m.path))) }
+            for n in m.nativeCommands { registry.nativeCommands[Registry.nativeCommandKey(module: n.modulePath, name: n.name)] = n }
         }
         // Settings hooks and MCP servers.
         for (scope, groups) in input.settingsHooks {
@@ -157,6 +158,9 @@ public enum Resolver {
                 }
                 for e in m.evaluators {
                     registry.evaluators.append(.init(name: e.name, item: e, provenance: mprov(m.path), state: execState))
+                }
+                for n in m.nativeCommands {
+                    registry.nativeCommands[Registry.nativeCommandKey(module: n.modulePath, name: n.name)] = n
                 }
             }
         }
