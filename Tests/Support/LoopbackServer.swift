@@ -115,11 +115,17 @@ public final class LoopbackServer: Sendable {
     public var requests: [Request] { core.recorded.withLock { $0 } }
 
     /// A loopback port nothing listens on (bound, then closed), for "connection refused".
+    ///
+    /// The socket stays bound (never listening) for the rest of the test process: a connection to it is refused,
+    /// and no other test's server can be given the same port in the meantime (closing it would free the port for
+    /// reuse and make "refused" depend on timing).
     public static func unusedPort() throws -> UInt16 {
         let (socket, port) = try bindLoopback()
-        close(socket)
+        heldSockets.withLock { $0.append(socket) }
         return port
     }
+
+    private static let heldSockets = Mutex<[Int32]>([])
 
     /// A TCP socket bound to 127.0.0.1 on a port the kernel picks.
     private static func bindLoopback() throws -> (Int32, UInt16) {
