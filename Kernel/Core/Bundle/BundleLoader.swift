@@ -116,8 +116,8 @@ private struct Loader {
         bundle.modules = loadModules(manifest?.modules)
 
         if !bundle.hasComponents {
-            diagnostics.note("no components found: none of commands/, agents/, skills/, hooks/hooks.json, "
-                             + "output-styles/, bin/, .mcp.json or modules/ is present", at: SourceLocation(file: root))
+            diagnostics.note("no components found: nothing in commands/, agents/, skills/, output-styles/ or bin/, "
+                             + "no hooks/hooks.json, .mcp.json or modules/*.so", at: SourceLocation(file: root))
         }
         bundle.diagnostics = diagnostics.items
         bundle.inputs = inputs
