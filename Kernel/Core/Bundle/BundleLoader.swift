@@ -40,7 +40,8 @@ private struct Loader {
     let root: String
     var diagnostics = Diagnostics()
     /// Canonical root, for the "path escapes the plugin root" check.
-    let canonicalRoot: String?
+    /// Computed on first need (a realpath walks every component of the path with readlink).
+    lazy var canonicalRoot: String? = FileSystem.realPath(root)
     /// The manifest (or marketplace entry) file, where path-field diagnostics point.
     var manifestFile: String?
     /// False for user and project folders: their agents keep hooks, mcpServers and permissionMode.
@@ -58,7 +59,6 @@ private struct Loader {
 
     init(root: String) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
-        self.canonicalRoot = FileSystem.realPath(root)
     }
 
     func path(_ relative: String) -> String { FileSystem.join(root, relative) }
@@ -98,7 +98,7 @@ private struct Loader {
         }
         manifestFile = manifest?.file
 
-        let folderName = FileSystem.baseName(canonicalRoot ?? root)
+        let folderName = manifest == nil ? FileSystem.baseName(canonicalRoot ?? root) : FileSystem.baseName(root)
         var bundle = PluginBundle(root: root, name: manifest?.name ?? folderName, manifestFormat: format)
         bundle.manifest = manifest
         bundle.version = manifest?.version
@@ -222,7 +222,8 @@ private struct Loader {
         var seenContainers = Set<String>()  // canonical paths: `./skills/` in the manifest is the convention folder
         if FileSystem.isDirectory(path("skills")) {
             containers.append((path("skills"), false))
-            seenContainers.insert(FileSystem.realPath(path("skills")) ?? path("skills"))
+            // Canonical paths only matter when the manifest names skill folders too.
+            if fields != nil { seenContainers.insert(FileSystem.realPath(path("skills")) ?? path("skills")) }
         }
         for field in fields ?? [] {
             if let full = resolve(field, key: "skills"), seenContainers.insert(FileSystem.realPath(full) ?? full).inserted {
