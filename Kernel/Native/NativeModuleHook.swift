@@ -99,23 +99,17 @@ final class LiveCommand: @unchecked Sendable {
     }
 
     func call(name: String, arguments: String, context: [UInt8]) -> NativeHookResult {
-        let out = SinkBuffer(), err = SinkBuffer()
-        var outSink = kernel_sink(size: UInt32(MemoryLayout<kernel_sink>.size), reserved: 0,
-                                  context: Unmanaged.passUnretained(out).toOpaque(), write: sinkWrite)
-        var errSink = kernel_sink(size: UInt32(MemoryLayout<kernel_sink>.size), reserved: 0,
-                                  context: Unmanaged.passUnretained(err).toOpaque(), write: sinkWrite)
-        serialized?.lock()
-        let code = name.withCString { n in
-            arguments.withCString { a in
-                context.withUnsafeBufferPointer { buf in
-                    buf.withMemoryRebound(to: CChar.self) { chars in
-                        fn(n, a, chars.baseAddress, chars.count, &outSink, &errSink, userData)
+        SinkBuffer.call(serialized: serialized) { out, err in
+            name.withCString { n in
+                arguments.withCString { a in
+                    context.withUnsafeBufferPointer { buf in
+                        buf.withMemoryRebound(to: CChar.self) { chars in
+                            fn(n, a, chars.baseAddress, chars.count, out, err, userData)
+                        }
                     }
                 }
             }
         }
-        serialized?.unlock()
-        return withExtendedLifetime((out, err)) { NativeHookResult(exitCode: code, stdout: out.bytes, stderr: err.bytes) }
     }
 }
 
@@ -132,21 +126,15 @@ final class LiveEvaluator: @unchecked Sendable {
     }
 
     func call(kind: String, event: String, request: [UInt8]) -> NativeHookResult {
-        let out = SinkBuffer(), err = SinkBuffer()
-        var outSink = kernel_sink(size: UInt32(MemoryLayout<kernel_sink>.size), reserved: 0,
-                                  context: Unmanaged.passUnretained(out).toOpaque(), write: sinkWrite)
-        var errSink = kernel_sink(size: UInt32(MemoryLayout<kernel_sink>.size), reserved: 0,
-                                  context: Unmanaged.passUnretained(err).toOpaque(), write: sinkWrite)
-        serialized?.lock()
-        let code = kind.withCString { k in
-            event.withCString { e in
-                request.withUnsafeBufferPointer { buf in
-                    fn(k, e, buf.baseAddress, buf.count, &outSink, &errSink, userData)
+        SinkBuffer.call(serialized: serialized) { out, err in
+            kind.withCString { k in
+                event.withCString { e in
+                    request.withUnsafeBufferPointer { buf in
+                        fn(k, e, buf.baseAddress, buf.count, out, err, userData)
+                    }
                 }
             }
         }
-        serialized?.unlock()
-        return withExtendedLifetime((out, err)) { NativeHookResult(exitCode: code, stdout: out.bytes, stderr: err.bytes) }
     }
 }
 
@@ -166,23 +154,34 @@ final class LiveHook: @unchecked Sendable {
     }
 
     func call(input: [UInt8]) -> NativeHookResult {
-        let out = SinkBuffer(), err = SinkBuffer()
-        var outSink = kernel_sink(size: UInt32(MemoryLayout<kernel_sink>.size), reserved: 0,
-                                  context: Unmanaged.passUnretained(out).toOpaque(), write: sinkWrite)
-        var errSink = kernel_sink(size: UInt32(MemoryLayout<kernel_sink>.size), reserved: 0,
-                                  context: Unmanaged.passUnretained(err).toOpaque(), write: sinkWrite)
-        serialized?.lock()
-        let code = input.withUnsafeBufferPointer { buf in
-            fn(event, buf.baseAddress, buf.count, &outSink, &errSink, userData)
+        SinkBuffer.call(serialized: serialized) { out, err in
+            input.withUnsafeBufferPointer { buf in
+                fn(event, buf.baseAddress, buf.count, out, err, userData)
+            }
         }
-        serialized?.unlock()
-        return withExtendedLifetime((out, err)) { NativeHookResult(exitCode: code, stdout: out.bytes, stderr: err.bytes) }
     }
 }
 
 final class SinkBuffer {
     static let cap = 1 << 20
     var bytes: [UInt8] = []
+
+    /// Calls a module function with two host-owned sinks (stdout, stderr), under `serialized` when the function
+    /// is not thread-safe, and returns its exit code with what it wrote.
+    static func call(serialized: NSLock?,
+                     _ body: (UnsafeMutablePointer<kernel_sink>, UnsafeMutablePointer<kernel_sink>) -> Int32)
+        -> NativeHookResult
+    {
+        let out = SinkBuffer(), err = SinkBuffer()
+        var outSink = kernel_sink(size: UInt32(MemoryLayout<kernel_sink>.size), reserved: 0,
+                                  context: Unmanaged.passUnretained(out).toOpaque(), write: sinkWrite)
+        var errSink = kernel_sink(size: UInt32(MemoryLayout<kernel_sink>.size), reserved: 0,
+                                  context: Unmanaged.passUnretained(err).toOpaque(), write: sinkWrite)
+        serialized?.lock()
+        let code = body(&outSink, &errSink)
+        serialized?.unlock()
+        return withExtendedLifetime((out, err)) { NativeHookResult(exitCode: code, stdout: out.bytes, stderr: err.bytes) }
+    }
 }
 
 private let sinkWrite: @convention(c) (UnsafeMutablePointer<kernel_sink>?, UnsafeRawPointer?, Int) -> Int = { sink, bytes, length in
