@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 public import KernelCore
 public import KernelStore
+import KernelProcess
 
 /// The hook engine: an agent CLI hands it an event and its input JSON and gets back one decision.
 ///
@@ -94,7 +95,6 @@ public final class HookEngine: Sendable {
     public init(registry: Registry, projectDir: String, pluginRoots: [String: String] = [:],
                 pluginData: [String: String] = [:], projectTrusted: Bool = true, store: KernelStore? = nil,
                 evaluator: (any HookEvaluator)? = nil, options: Options = Options()) {
-        _ = Self.ignoreSIGPIPE
         self.projectDir = projectDir
         self.store = store
         // An explicit evaluator, else the first active module evaluator (a disabled plugin's or an untrusted
@@ -169,10 +169,6 @@ public final class HookEngine: Sendable {
         self.hasAsync = hasAsync
         self.diagnostics = diagnostics.items
     }
-
-    /// Writing the event JSON to a handler that exited without reading it must be an EPIPE error, not a
-    /// SIGPIPE that ends the host: the engine ignores SIGPIPE for the process (once).
-    static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// Whether the kernel fires `event` (one of the seed's events).
     public static func isKnownEvent(_ event: String) -> Bool { HookEvent(rawValue: event) != nil }

@@ -44,7 +44,7 @@ extension PluginHost {
         let version = bundle.version ?? "local"
         let destination = paths.installDir(marketplace: marketplace, name: name, version: version)
         let projectPath = scope == .user ? nil : paths.project
-        let installScope = InstallScope(rawValue: scope.rawValue)!
+        let installScope = scope
         let previousReceipt = try? store.receipt(id: id, scope: installScope, projectPath: projectPath)
 
         let swap = try stageCopy(of: directory, to: destination)
@@ -156,8 +156,8 @@ extension PluginHost {
     /// unless `keepData`, its data folder.
     public func uninstall(_ name: String, scope: Scope?, keepData: Bool) throws(KernelError) -> UninstallOutcome {
         let matches = try receipts(matching: name, scope: scope)
-        let receipt = matches.max { Scope(rawValue: $0.scope.rawValue)!.priority < Scope(rawValue: $1.scope.rawValue)!.priority }!
-        let target = Scope(rawValue: receipt.scope.rawValue)!
+        let receipt = matches.max { $0.scope.priority < $1.scope.priority }!
+        let target = receipt.scope
         // Check every settings file we may touch before changing anything.
         for s in Scope.allCases { _ = try settings(s) }
 

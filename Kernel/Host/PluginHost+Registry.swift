@@ -120,7 +120,7 @@ extension PluginHost {
             guard let bundle = installedBundles[receipt.installPath] else { continue }
             diagnostics += bundle.diagnostics.filter { $0.severity == .error }
             let enabled = isEnabled(receipt.id, states: states)
-            let scope = Scope(rawValue: receipt.scope.rawValue)!
+            let scope = receipt.scope
             listings.append(PluginListing(
                 id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version, scope: scope.rawValue,
                 enabled: enabled, canDisable: true, projectPath: receipt.projectPath, installPath: receipt.installPath,

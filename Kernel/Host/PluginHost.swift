@@ -62,7 +62,7 @@ public final class PluginHost: Sendable {
             throw KernelError(.notInstalled, message)
         }
         if let scope {
-            let atScope = matches.filter { $0.scope.rawValue == scope.rawValue }
+            let atScope = matches.filter { $0.scope == scope }
             if atScope.isEmpty {
                 throw KernelError(.notInstalled, "Plugin \"\(matches[0].id)\" is not installed at scope \"\(scope.rawValue)\".")
             }
@@ -110,7 +110,7 @@ public final class PluginHost: Sendable {
     public func setEnabled(_ name: String, _ enabled: Bool, scope: Scope?) throws(KernelError) -> (id: String, scope: Scope) {
         let matches = try receipts(matching: name)
         let id = matches[0].id
-        let target = scope ?? matches.map { Scope(rawValue: $0.scope.rawValue)! }.max { $0.priority < $1.priority }!
+        let target = scope ?? matches.map(\.scope).max { $0.priority < $1.priority }!
         try updateSettings(target, keyPath: ["enabledPlugins", id], value: .bool(enabled))
         return (id, target)
     }
@@ -118,7 +118,7 @@ public final class PluginHost: Sendable {
     /// Disables every plugin enabled in one scope's settings file (and every plugin installed at that scope).
     /// - Returns: the ids disabled.
     public func disableAll(scope: Scope) throws(KernelError) -> [String] {
-        let installedHere = try installed().filter { $0.scope.rawValue == scope.rawValue }.map(\.id)
+        let installedHere = try installed().filter { $0.scope == scope }.map(\.id)
         var disabled: [String] = []
         do {
             try SettingsFile.update(paths.settingsFile(scope)) { node in

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KernelCore
 import Testing
 @testable import KernelStore
 
@@ -7,7 +8,7 @@ private let sha = String(repeating: "ab", count: 32)
 private let t0 = Date(unixMilliseconds: 1_700_000_000_123)
 
 private func receipt(
-    _ name: String, _ scope: InstallScope = .user, project: String? = nil,
+    _ name: String, _ scope: Scope = .user, project: String? = nil,
     version: String = "1.0.0", marketplace: String = "official"
 ) -> InstallReceipt {
     InstallReceipt(

@@ -1,4 +1,4 @@
-public import KernelHost
+public import KernelHooks
 
 extension HookEngine {
     /// The engine over a composed registry: plugin roots from the composition, data folders and the store from
