@@ -34,9 +34,9 @@ extension KernelCommand.Hooks {
             let text = input.isEmpty ? [UInt8]("{}".utf8) : input
             do {
                 let (node, _) = try JSONReader.parse(text)
-                guard node.members != nil else { throw global.fail(KernelError(KernelError.Code("invalid_input"), "the event input must be a JSON object")) }
+                guard node.members != nil else { throw global.fail(KernelError(.invalidInput, "the event input must be a JSON object")) }
             } catch let error as JSONReader.SyntaxError {
-                throw global.fail(KernelError(KernelError.Code("invalid_input"), "the event input is not valid JSON: \(error)"))
+                throw global.fail(KernelError(.invalidInput, "the event input is not valid JSON: \(error)", underlying: error))
             }
             let (host, composition) = try options.compose()
             var engineOptions = HookEngine.Options()

@@ -86,8 +86,10 @@ public final class HookEngine: Sendable {
     /// - Parameters:
     ///   - registry: the composed registry; inactive entries (disabled plugin, untrusted project) never run.
     ///   - projectDir: `QODER_PROJECT_DIR` and the working directory of handlers when the input has no `cwd`.
-    ///   - pluginRoots: plugin id → install folder (`QODER_PLUGIN_ROOT`).
-    ///   - pluginData: plugin id → data folder (`QODER_PLUGIN_DATA`), created before a handler of the plugin runs.
+    ///   - pluginRoots: plugin id → install folder (`QODER_PLUGIN_ROOT`), for entries whose provenance has no
+    ///     `pluginRoot` (a registry composed by the host has them).
+    ///   - pluginData: plugin id → data folder (`QODER_PLUGIN_DATA`), likewise; created before a handler of the
+    ///     plugin runs.
     ///   - projectTrusted: whether project-scoped subagent hooks may run.
     ///   - store: for `once` handlers and background results; nil disables both (`once` handlers then run every time).
     ///   - evaluator: runs `prompt` and `agent` handlers; nil uses the registry's first active module evaluator
@@ -126,10 +128,10 @@ public final class HookEngine: Sendable {
 
         for entry in registry.hooks where entry.state.isActive {
             let p = entry.provenance
-            let root = p.pluginID.flatMap { pluginRoots[$0] }
             let origin = Origin(source: p.source.rawValue, scope: p.scope?.rawValue, plugin: p.pluginID,
-                                file: p.file, line: p.line, pluginRoot: root,
-                                pluginData: p.pluginID.flatMap { pluginData[$0] }, agent: nil)
+                                file: p.file, line: p.line,
+                                pluginRoot: p.pluginRoot ?? p.pluginID.flatMap { pluginRoots[$0] },
+                                pluginData: p.pluginData ?? p.pluginID.flatMap { pluginData[$0] }, agent: nil)
             add(entry.item, origin: origin, event: entry.item.event)
         }
         // Subagent-scoped hooks: an agent's frontmatter `hooks`, for inputs naming that agent. Its `Stop`

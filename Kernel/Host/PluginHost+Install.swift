@@ -76,13 +76,14 @@ extension PluginHost {
         } catch {
             swap.rollBack()
             if let error = error as? KernelError { throw error }
-            throw KernelError(.store, "\(error)")
+            throw KernelError(.store, wrapping: error)
         }
         swap.commit()
         // An upgrade leaves the previous version's copy unused: remove it unless another install still uses it.
         if let old = previousReceipt?.installPath, old != destination,
            let all = try? store.receipts(), !all.contains(where: { $0.installPath == old }) {
             try? FileManager.default.removeItem(atPath: old)
+            evictCache(under: old)
         }
         return InstallOutcome(id: id, version: version, installPath: destination, scope: scope, bundle: bundle,
                               isNew: previousReceipt == nil)
@@ -121,7 +122,7 @@ extension PluginHost {
             try fm.copyItem(atPath: source, toPath: staging)
         } catch {
             try? fm.removeItem(atPath: staging)
-            throw KernelError(.io, "cannot copy \(source) into \(parent): \(error.localizedDescription)")
+            throw KernelError(.io, "cannot copy \(source) into \(parent): \(error.localizedDescription)", underlying: error)
         }
         var previous: String?
         if fm.fileExists(atPath: destination) {
@@ -164,13 +165,14 @@ extension PluginHost {
         do {
             _ = try store.deleteReceipt(id: receipt.id, scope: receipt.scope, projectPath: receipt.projectPath)
         } catch {
-            throw KernelError(.store, "\(error)")
+            throw KernelError(.store, wrapping: error)
         }
         let remaining: [InstallReceipt]
-        do { remaining = try store.receipts().filter { $0.id == receipt.id } } catch { throw KernelError(.store, "\(error)") }
+        do { remaining = try store.receipts().filter { $0.id == receipt.id } } catch { throw KernelError(.store, wrapping: error) }
         try updateSettings(target, keyPath: ["enabledPlugins", receipt.id], value: nil)
         if !remaining.contains(where: { $0.installPath == receipt.installPath }) {
             try? FileManager.default.removeItem(atPath: receipt.installPath)
+            evictCache(under: receipt.installPath)
             // Drop empty parents (cache/<marketplace>/<name>) left behind.
             var dir = (receipt.installPath as NSString).deletingLastPathComponent
             while dir.hasPrefix(paths.cacheDir + "/"), (try? FileManager.default.contentsOfDirectory(atPath: dir))?.isEmpty == true {
@@ -194,5 +196,11 @@ extension PluginHost {
             }
         }
         return UninstallOutcome(id: receipt.id, scope: target, fullyRemoved: fullyRemoved, removedData: removedData)
+    }
+
+    /// Drops the cache rows of a removed copy (its bundle entry, and anything cached below it): without this
+    /// the table only grows. A failure only leaves rows that can no longer be fresh.
+    func evictCache(under folder: String) {
+        _ = try? store.pruneComponents(keeping: [], under: folder)
     }
 }

@@ -20,7 +20,7 @@ public final class PluginHost: Sendable {
         do {
             store = try KernelStore(path: paths.databaseFile)
         } catch {
-            throw KernelError(.store, "cannot open the kernel database \(paths.databaseFile): \(error)")
+            throw KernelError(.store, wrapping: error, context: "cannot open the kernel database \(paths.databaseFile)")
         }
     }
 
@@ -29,7 +29,7 @@ public final class PluginHost: Sendable {
     /// The receipts that apply here: user-scope installs, and project/local installs of this project.
     public func installed() throws(KernelError) -> [InstallReceipt] {
         let all: [InstallReceipt]
-        do { all = try store.receipts() } catch { throw KernelError(.store, "\(error)") }
+        do { all = try store.receipts() } catch { throw KernelError(.store, wrapping: error) }
         return all.filter { $0.scope == .user || $0.projectPath == paths.project }
             .sorted { ($0.id, $0.scope.rawValue) < ($1.id, $1.scope.rawValue) }
     }
@@ -76,14 +76,7 @@ public final class PluginHost: Sendable {
     /// `enabledPlugins` of the three settings files: for each id, the value of the most specific scope that
     /// names it (local > project > user).
     public func enabledStates() throws(KernelError) -> [String: (enabled: Bool, scope: Scope)] {
-        var states: [String: (enabled: Bool, scope: Scope)] = [:]
-        for scope in [Scope.user, .project, .local] {
-            let node = try settings(scope)
-            for member in node["enabledPlugins"]?.members ?? [] {
-                if let value = member.value.bool { states[member.key] = (value, scope) }
-            }
-        }
-        return states
+        try SettingsSnapshot(paths: paths).enabledStates
     }
 
     /// A settings file's document; a file that does not parse is an error naming its line and column.
@@ -91,7 +84,7 @@ public final class PluginHost: Sendable {
         do {
             return try SettingsFile.read(paths.settingsFile(scope))
         } catch {
-            throw KernelError(.settings, "\(error)", diagnostics: [Diagnostic(.error, error.message, at: error.location)])
+            throw KernelError(settings: error)
         }
     }
 
@@ -99,7 +92,7 @@ public final class PluginHost: Sendable {
         do {
             try SettingsFile.update(paths.settingsFile(scope), keyPath: keyPath, value: value)
         } catch {
-            throw KernelError(.settings, "\(error)", diagnostics: [Diagnostic(.error, error.message, at: error.location)])
+            throw KernelError(settings: error)
         }
     }
 
@@ -133,9 +126,9 @@ public final class PluginHost: Sendable {
                 return ids.map { (keyPath: ["enabledPlugins", $0], value: JSONValue.bool(false)) }
             }
         } catch let error as SettingsError {
-            throw KernelError(.settings, "\(error)", diagnostics: [Diagnostic(.error, error.message, at: error.location)])
+            throw KernelError(settings: error)
         } catch {
-            throw KernelError(.settings, "\(error)")
+            throw KernelError(.settings, wrapping: error)
         }
         return disabled
     }

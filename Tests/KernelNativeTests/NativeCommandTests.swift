@@ -146,9 +146,7 @@ int kernel_module_register(const kernel_host *host) {
         #expect(decoded.commands == result.commands)
         // A built-in module's native command has its bare name.
         let module = ModuleCatalog.components(of: result, job: ModuleScanJob(path: path), fromPlugin: false)
-        var input = RegistryInput()
-        input.builtinModules = [module]
-        let registry = Resolver.compose(input)
+        let registry = Resolver.compose(RegistryInput(sources: [.builtinModule(module)]))
         guard case .found(let e) = registry.command(named: "deploy") else { Issue.record("deploy not found"); return }
         #expect(e.provenance.source == .module && e.provenance.pluginID == nil)
         #expect(try registry.nativeCommand(for: e)?.render(arguments: "x", context: RenderContext(pluginRoot: "/p"))
