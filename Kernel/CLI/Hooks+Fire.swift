@@ -38,7 +38,7 @@ extension KernelCommand.Hooks {
             } catch let error as JSONReader.SyntaxError {
                 throw global.fail(KernelError(.invalidInput, "the event input is not valid JSON: \(error)", underlying: error))
             }
-            let (host, composition) = try options.compose()
+            let (host, composition) = try options.compose(needs: .hooks)
             var engineOptions = HookEngine.Options()
             engineOptions.asyncMode = .detached(executable: Self.executablePath(), arguments: ["hooks", "run-async"])
             let engine = HookEngine(host: host, composition: composition, options: engineOptions)

@@ -10,9 +10,9 @@ struct InspectOptions: ParsableArguments {
     @Option(name: .customLong("plugin-dir"), parsing: .upToNextOption, help: "Plugin folders to add for this run only.")
     var pluginDirs: [String] = []
 
-    func compose() throws -> (PluginHost, PluginHost.Composition) {
+    func compose(needs: PluginHost.Needs = .all) throws -> (PluginHost, PluginHost.Composition) {
         let host = try global.host()
-        let composition = try global.run { () throws(KernelError) in try host.compose(pluginDirs: pluginDirs) }
+        let composition = try global.run { () throws(KernelError) in try host.compose(pluginDirs: pluginDirs, needs: needs) }
         return (host, composition)
     }
 }

@@ -110,7 +110,7 @@ extension HookEngine {
             environment: env, workingDirectory: workingDirectory(), input: input, timeout: handler.timeout ?? options.defaultTimeout,
             grace: options.killGrace, limit: options.outputLimit, excerptLimit: options.excerptLimit,
             record: baseRecord(h, index: 0), rewake: handler.asyncRewake ?? false,
-            rewakeMessage: handler.node["rewakeMessage"]?.string)
+            rewakeMessage: handler.rewakeMessage)
         switch options.asyncMode {
         case .inProcess:
             let store = self.store

@@ -9,8 +9,8 @@ extension HookEngine {
     /// `allowedEnvVars` is omitted (the seed), only the listed ones otherwise (others become empty).
     func runHTTP(_ h: Prepared, handler: HookHandler, index: Int, input: [UInt8]) async -> HandlerRecord {
         var r = baseRecord(h, index: index)
-        guard let url = handler.url else { r.error = "http hook has no url"; return r }
-        let allowed: Set<String>? = handler.node["allowedEnvVars"] == nil ? nil : Set(handler.allowedEnvVars)
+        guard let url = handler.url else { r.failure = .configuration("http hook has no url"); return r }
+        let allowed = handler.allowedEnvVars.map(Set.init)
         var headers = [HTTPHeader("Content-Type", "application/json")]
         for (name, value) in handler.headers.sorted(by: { $0.key < $1.key }) {
             headers.append(HTTPHeader(name, Self.interpolate(value, allowed: allowed, environment: ProcessInfo.processInfo.environment)))
@@ -26,13 +26,13 @@ extension HookEngine {
             r.output = response.body
             r.stdout = excerpt(response.body)
             if !response.isSuccess {
-                r.error = "HTTP \(response.status) from \(url)"
+                r.failure = .httpStatus(response.status, url: url)
             }
         } catch {
             r.durationMs = Self.milliseconds(ContinuousClock.now - start)
             r.timedOut = error.code == .timeout
-            r.error = error.code == .tooLarge ? "response exceeded \(options.outputLimit) bytes; output not used"
-                                              : "\(error.code): \(error.message)"
+            r.failure = error.code == .tooLarge ? .outputLimit(stream: "response", limit: options.outputLimit)
+                                                : .http(code: error.code.rawValue, message: error.message)
         }
         return r
     }

@@ -80,8 +80,6 @@ public final class HookEngine: Sendable {
     let options: Options
     /// Some configured handler is `async`: fires look for stored background results.
     let hasAsync: Bool
-    /// Problems met preparing handlers (subagent hook blocks that do not parse…).
-    public let diagnostics: [Diagnostic]
 
     /// - Parameters:
     ///   - registry: the composed registry; inactive entries (disabled plugin, untrusted project) never run.
@@ -103,7 +101,6 @@ public final class HookEngine: Sendable {
         // project plugin's module never runs), else none: prompt/agent handlers are then skipped with a reason.
         self.evaluator = evaluator ?? registry.evaluators.first { $0.state.isActive }.map { ModuleHookEvaluator($0.item) }
         self.options = options
-        var diagnostics = Diagnostics()
         var lists: [String: [Prepared]] = [:]
 
         func add(_ group: HookMatcherGroup, origin: Origin, event: String) {
@@ -136,12 +133,11 @@ public final class HookEngine: Sendable {
         }
         // Subagent-scoped hooks: an agent's frontmatter `hooks`, for inputs naming that agent. Its `Stop`
         // hooks fire on SubagentStop (as Claude Code).
-        for entry in registry.agents where entry.state.isActive {
-            guard let node = entry.item.hooks else { continue }
+        for entry in registry.agents where entry.state.isActive && !entry.item.hookGroups.isEmpty {
             if entry.provenance.scope != nil && entry.provenance.scope != .user && !projectTrusted { continue }
             let origin = Origin(source: "agent", scope: entry.provenance.scope?.rawValue, plugin: entry.provenance.pluginID,
-                                file: entry.item.file, line: node.line, agent: entry.name)
-            for group in HooksParser.parseEventMap(node, file: entry.item.file, diagnostics: &diagnostics) {
+                                file: entry.item.file, line: entry.item.hooks?.line, agent: entry.name)
+            for group in entry.item.hookGroups {
                 add(group, origin: origin, event: group.event == "Stop" ? "SubagentStop" : group.event)
             }
         }
@@ -169,7 +165,6 @@ public final class HookEngine: Sendable {
         }
         self.tables = tables
         self.hasAsync = hasAsync
-        self.diagnostics = diagnostics.items
     }
 
     /// Whether the kernel fires `event` (one of the seed's events).
@@ -258,7 +253,7 @@ public final class HookEngine: Sendable {
                 var r = baseRecord(h, index: n)
                 r.async = true
                 if let problem = startAsync(h, handler: handler, event: event, input: input, session: sessionID) {
-                    r.error = problem
+                    r.failure = .background(problem)
                 }
                 records[n] = r
                 continue
@@ -449,13 +444,13 @@ public final class HookEngine: Sendable {
         r.stdout = excerpt(p.stdout)
         r.stderr = excerpt(p.stderr)
         if let e = p.spawnError {
-            r.error = e
+            r.failure = .spawn(e)
         } else if p.timedOut {
-            r.error = "timed out after \(Self.seconds(timeout)) s (process group terminated)"
+            r.failure = .timeout(seconds: timeout)
         } else if p.stdoutOverflow || p.stderrOverflow {
-            r.error = "\(p.stdoutOverflow ? "stdout" : "stderr") exceeded \(options.outputLimit) bytes; output not used"
+            r.failure = .outputLimit(stream: p.stdoutOverflow ? "stdout" : "stderr", limit: options.outputLimit)
         } else if let s = p.signal {
-            r.error = "killed by signal \(s)"
+            r.failure = .signal(s)
         }
     }
 
@@ -477,7 +472,7 @@ public final class HookEngine: Sendable {
         let timeout = handler.timeout ?? (kind == .agent ? 60 : 30)
         let request = HookEvaluationRequest(
             kind: kind, event: event, prompt: prompt, template: template, input: input, model: handler.model,
-            tools: handler.node["tools"]?.array?.compactMap(\.string), maxTurns: handler.node["maxTurns"]?.int,
+            tools: handler.tools, maxTurns: handler.maxTurns,
             timeout: timeout)
         let start = ContinuousClock.now
         let result: Result<HookEvaluation, any Error>? = await withTaskGroup(of: Result<HookEvaluation, any Error>?.self) { group in
@@ -496,9 +491,9 @@ public final class HookEngine: Sendable {
         switch result {
         case nil:
             r.timedOut = true
-            r.error = "evaluator timed out after \(Self.seconds(timeout)) s"
+            r.failure = .evaluator("no answer", timeoutSeconds: timeout)
         case .failure(let error):
-            r.error = "evaluator failed: \(error)"
+            r.failure = .evaluator(String(describing: error))
         case .success(let verdict):
             r.evaluation = verdict
             r.stdout = JSONValue.object([("ok", .bool(verdict.ok)), ("reason", .optional(verdict.reason))]).serialized(pretty: false)

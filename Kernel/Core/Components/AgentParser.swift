@@ -67,6 +67,7 @@ public enum AgentParser {
                                   at: f.location(h))
             } else {
                 agent.hooks = h
+                agent.hookGroups = HooksParser.parseEventMap(h, file: file, diagnostics: &diagnostics)
             }
         }
         if let m = f.node("mcpServers") {

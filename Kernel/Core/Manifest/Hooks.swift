@@ -48,9 +48,16 @@ public struct HookHandler: Sendable, Codable {
     public var shell: String?
     public var url: String?
     public var headers: [String: String] = [:]
-    public var allowedEnvVars: [String] = []
+    /// The variables `${VAR}` in header values may read; nil (omitted) allows every one, empty none.
+    public var allowedEnvVars: [String]?
     public var prompt: String?
     public var model: String?
+    /// `prompt`/`agent`: the tools the evaluator may use; nil when omitted.
+    public var tools: [String]?
+    /// `agent`: the most turns the evaluator may take.
+    public var maxTurns: Int?
+    /// `asyncRewake`: the text put before a background handler's blocking output.
+    public var rewakeMessage: String?
     /// Seconds.
     public var timeout: Double?
     /// The `if` filter: `ToolName` or `ToolName(glob)`.
@@ -60,7 +67,7 @@ public struct HookHandler: Sendable, Codable {
     public var once: Bool?
     public var statusMessage: String?
     public var env: [String: String] = [:]
-    /// The entry as written (for fields not modelled: `rewakeMessage`, `tools`, `maxTurns`…).
+    /// The entry as written (every field the kernel uses is parsed above; this keeps the rest for embedders).
     public var node: Node
     public var line: Int
     public var column: Int
@@ -226,7 +233,16 @@ public enum HooksParser {
         h.shell = r.string(node, "shell", &d)
         h.url = r.string(node, "url", &d)
         h.headers = r.stringMap(node, "headers", &d) ?? [:]
-        h.allowedEnvVars = r.stringArray(node, "allowedEnvVars", &d) ?? []
+        h.allowedEnvVars = r.stringArray(node, "allowedEnvVars", &d)
+        h.tools = r.stringArray(node, "tools", &d)
+        h.rewakeMessage = r.string(node, "rewakeMessage", &d)
+        if let (turns, turnsNode) = r.number(node, "maxTurns", &d) {
+            if turns >= 1, turns == turns.rounded(), turns < 1e9 {
+                h.maxTurns = Int(turns)
+            } else {
+                d.error("'maxTurns' must be a positive integer, got \(turnsNode.text ?? "\(turns)")", at: r.at(turnsNode))
+            }
+        }
         h.prompt = r.string(node, "prompt", &d)
         h.model = r.string(node, "model", &d)
         h.ifCondition = r.string(node, "if", &d)
