@@ -37,22 +37,9 @@ extension HookEngine {
         return r
     }
 
-    /// `${NAME}` → the variable's value when allowed (empty otherwise); other text unchanged.
+    /// `${NAME}` → the variable's value when allowed (empty otherwise); other text unchanged
+    /// (`VariableExpander` policy `.headers`).
     static func interpolate(_ value: String, allowed: Set<String>?, environment: [String: String]) -> String {
-        guard value.contains("${") else { return value }
-        var out = ""
-        var rest = Substring(value)
-        while let open = rest.range(of: "${") {
-            out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
-                out += rest[open.lowerBound...]
-                return out
-            }
-            let name = String(rest[open.upperBound..<close])
-            if allowed == nil || allowed!.contains(name) { out += environment[name] ?? "" }
-            rest = rest[rest.index(after: close)...]
-        }
-        out += rest
-        return out
+        VariableExpander.expand(value, policy: .headers(allowed: allowed)) { environment[$0] }.result
     }
 }

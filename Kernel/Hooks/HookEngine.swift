@@ -30,8 +30,14 @@ public final class HookEngine: Sendable {
 
     public enum AsyncMode: Sendable {
         case inProcess
-        /// Runs `executable arguments… <spec file>` detached (new session, no stdio).
+        /// Runs `executable arguments… <spec file>` detached (new session, no stdio; reaped when it ends).
         case detached(executable: String, arguments: [String])
+
+        /// `.detached` with this process's own executable (`/proc/self/exe`).
+        public static func detachedSelf(arguments: [String]) -> AsyncMode {
+            let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            return .detached(executable: exe, arguments: arguments)
+        }
     }
 
     /// Where a group of handlers came from.
@@ -374,29 +380,16 @@ public final class HookEngine: Sendable {
     /// The environment of a command handler beyond the kernel's own: project and plugin folders (both
     /// spellings), then the hook's `env`.
     func environment(_ h: Prepared, handler: HookHandler) -> [String: String] {
-        var env: [String: String] = ["QODER_PROJECT_DIR": projectDir, "CLAUDE_PROJECT_DIR": projectDir]
-        if let root = h.origin.pluginRoot {
-            env["QODER_PLUGIN_ROOT"] = root
-            env["CLAUDE_PLUGIN_ROOT"] = root
-        }
-        if let data = h.origin.pluginData {
-            env["QODER_PLUGIN_DATA"] = data
-            env["CLAUDE_PLUGIN_DATA"] = data
-        }
+        var env = RenderContext(pluginRoot: h.origin.pluginRoot, pluginData: h.origin.pluginData, projectDir: projectDir)
+            .environment()
         for (k, v) in handler.env { env[k] = v }
         return env
     }
 
-    /// `${QODER_PROJECT_DIR}`, `${QODER_PLUGIN_ROOT}`, `${QODER_PLUGIN_DATA}` (and `CLAUDE_` spellings) put in
-    /// literally: for exec form and PowerShell, where no POSIX shell expands them.
+    /// The kernel's variables (`${QODER_PROJECT_DIR}`, `${QODER_PLUGIN_ROOT}`…, `VariableExpander` policy
+    /// `.kernel`) put in literally: for exec form and PowerShell, where no POSIX shell expands them.
     static func substitute(_ s: String, _ env: [String: String]) -> String {
-        guard s.contains("${") else { return s }
-        var out = s
-        for name in ["QODER_PROJECT_DIR", "CLAUDE_PROJECT_DIR", "QODER_PLUGIN_ROOT", "CLAUDE_PLUGIN_ROOT",
-                     "QODER_PLUGIN_DATA", "CLAUDE_PLUGIN_DATA"] {
-            if let v = env[name] { out = out.replacingOccurrences(of: "${\(name)}", with: v) }
-        }
-        return out
+        VariableExpander.expand(s, policy: .kernel) { env[$0] }.result
     }
 
     /// The program and arguments of a command handler: exec form (`args`), bash, or PowerShell.

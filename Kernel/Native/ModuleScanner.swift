@@ -90,7 +90,8 @@ public struct ModuleScanner: Sendable {
         for job in jobs { arguments += [job.path, job.pluginName, job.pluginRoot, job.pluginData] }
         let pid: pid_t
         do {
-            pid = try ChildProcess.spawn(executable, arguments, descriptors: [Self.replyDescriptor: .inherit(writeFd)])
+            pid = try ChildProcess.spawn(executable, arguments, descriptors: [Self.replyDescriptor: .inherit(writeFd)],
+                                         environment: Self.childEnvironment())
         } catch {
             close(writeFd)
             return .failure(.spawn("cannot start the scanner \(executable): \(String(cString: strerror(error.errno)))"))
@@ -144,6 +145,20 @@ public struct ModuleScanner: Sendable {
             return .success((done, ModuleScanResult(path: path, state: .broken,
                                                 reason: "the scanner exited with status \(code) while loading it")))
         }
+    }
+
+    /// This process's environment with the Swift runtime's crash backtracer off: a module that crashes the
+    /// child must end it at once (symbolicating a backtrace takes seconds, longer than a scan's timeout on a
+    /// loaded machine, and nobody reads the child's stderr).
+    static func childEnvironment() -> [String] {
+        var env: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if !s.hasPrefix("SWIFT_BACKTRACE=") { env.append(s) }
+            p += 1
+        }
+        return env + ["SWIFT_BACKTRACE=enable=no"]
     }
 
     package static func now() -> Double {
