@@ -179,7 +179,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelHostTests",
-            dependencies: ["KernelHost", "KernelCore", "KernelStore", "KernelTestSupport"],
+            dependencies: ["KernelHost", "KernelHooks", "KernelCore", "KernelStore", "KernelTestSupport"],
             path: "Tests/KernelHostTests",
             swiftSettings: swiftSettings
         ),
