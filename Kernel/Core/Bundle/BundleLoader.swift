@@ -60,7 +60,7 @@ private struct Loader {
         usable.reserveCapacity(entries.count)
         for entry in entries {
             if let problem = entry.nameProblem {
-                diagnostics.error("the name '\(entry.name)' \(problem); it cannot be loaded (rename it)",
+                diagnostics.error(id: "bundle.unloadable_name", "the name '\(entry.name)' \(problem); it cannot be loaded (rename it)",
                                   at: SourceLocation(file: FileSystem.join(dir, entry.name)))
                 continue
             }
@@ -75,7 +75,7 @@ private struct Loader {
         let file = FileSystem.join(dir, entry.name)
         var what = "not a regular file"
         do { _ = try FileSystem.read(file, limit: 0) } catch { what = "\(error)" }
-        diagnostics.error("cannot read file: \(what)", at: SourceLocation(file: file))
+        diagnostics.error(id: "bundle.cannot_read_file", "cannot read file: \(what)", at: SourceLocation(file: file))
     }
 
     /// The deepest `commands/` nesting read (a `dir:` segment per level).
@@ -231,12 +231,12 @@ private struct Loader {
                                   into found: inout [(name: String, file: String, isSkillFolder: Bool)],
                                   visited: inout Set<FileSystem.FileID>) {
         if let id = FileSystem.fileID(dir), !visited.insert(id).inserted {
-            diagnostics.warning("'\(FileSystem.baseName(dir))' leads to a folder already read (a symbolic link loop "
+            diagnostics.warning(id: "bundle.folder_already_read", "'\(FileSystem.baseName(dir))' leads to a folder already read (a symbolic link loop "
                                 + "or a second link to it); not followed", at: SourceLocation(file: dir))
             return
         }
         if prefix.count > Self.maxCommandDepth {
-            diagnostics.warning("commands nested more than \(Self.maxCommandDepth) folders deep; this folder is not read",
+            diagnostics.warning(id: "bundle.commands_too_deep", "commands nested more than \(Self.maxCommandDepth) folders deep; this folder is not read",
                                 at: SourceLocation(file: dir))
             return
         }

@@ -200,7 +200,7 @@ public enum HooksParser {
         do {
             let regex = try MatcherRegex(matcher)
             if regex.hasNestedQuantifiers {
-                d.warning("matcher '\(matcher)' nests quantifiers (a repeated group holding a repetition): "
+                d.warning(id: "hooks.matcher_nested_quantifiers", "matcher '\(matcher)' nests quantifiers (a repeated group holding a repetition): "
                           + "hosts with a backtracking regex engine can take exponential time on it", at: location)
             }
         } catch {
