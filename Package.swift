@@ -9,7 +9,7 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelNative", "KernelHost", "KernelNet", "KernelHooks"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory"]),
         // First-party native modules, built as shared objects beside `kernel` (see Plugins/README.md).
         .library(name: "KernelBuiltins", type: .dynamic, targets: ["KernelBuiltins"]),
         .library(name: "KernelTemplateModule", type: .dynamic, targets: ["KernelTemplateModule"]),
@@ -103,6 +103,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Static memory (AGENTS.md, rules, the on-demand walk, InstructionsLoaded) and saved workflows.
+        .target(
+            name: "KernelMemory",
+            dependencies: ["KernelCore", "KernelHost", "KernelHooks"],
+            path: "Kernel/Memory",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
         // The CLI commands, as a library so tests can run them in-process.
         .target(
             name: "KernelCLI",
@@ -110,6 +119,7 @@ let package = Package(
                 "KernelCore",
                 "KernelHost",
                 "KernelHooks",
+                "KernelMemory",
                 "KernelNative",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -190,6 +200,12 @@ let package = Package(
             name: "KernelNativeTests",
             dependencies: ["KernelNative", "KernelHost", "KernelHooks", "KernelCore", "KernelStore", "KernelCLI", "kernel"],
             path: "Tests/KernelNativeTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelMemoryTests",
+            dependencies: ["KernelMemory", "KernelHooks", "KernelHost", "KernelCore", "KernelStore"],
+            path: "Tests/KernelMemoryTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
