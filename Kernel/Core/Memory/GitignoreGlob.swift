@@ -207,16 +207,16 @@ public struct GitignoreGlob: Sendable, Equatable {
 }
 
 /// The reference host's reading of a rule's `glob`/`paths` value before matching: strings split at commas and
-/// newlines outside braces, `{a,b}` expanded, a trailing `/**` dropped (the folder covers what is inside), and
-/// empty entries and a bare `**` left out.
+/// newlines outside braces, `{a,b}` expanded, empty entries and a bare `**` left out. (The reference host also
+/// drops a trailing `/**`, which un-anchors `src/**` into `src` at any depth; Kernel keeps it: `src/**` is what
+/// is inside the base's `src/`, as the seed's table says.)
 public enum RuleGlobList {
     public static func normalize(_ entries: [String]) -> [String] {
         var out: [String] = []
         for entry in entries {
             for piece in split(entry) {
                 for expanded in expandBraces(piece) {
-                    var p = expanded.trimmingSpaces
-                    if p.hasSuffix("/**") { p = String(p.dropLast(3)) }
+                    let p = expanded.trimmingSpaces
                     if !p.isEmpty && p != "**" { out.append(p) }
                 }
             }
