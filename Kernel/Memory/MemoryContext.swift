@@ -144,17 +144,23 @@ public final class MemoryContext {
 
     private func addStartRule(_ r: ScannedRule, source: String, scope: String?, plugin: String?, level: String) {
         let rule = r.rule
+        if rule.mode == .alwaysOn || rule.mode == .modelDecision, identityLoaded(r) {
+            let first = items.first { item in r.id != nil && FileID(item.path) == r.id }?.path ?? r.path
+            listings.append(listing(r, source: source, scope: scope, plugin: plugin, state: "active",
+                                    reason: "the same file as \(first), loaded once"))
+            return
+        }
         switch rule.mode {
         case .alwaysOn:
             let reason = "\(level): always-on (\(rule.decidedBy))"
             let added = addRule(r, source: source, scope: scope, plugin: plugin, reason: reason, loadReason: "session_start", trigger: nil)
-            listings.append(listing(r, source: source, scope: scope, plugin: plugin, state: added ? "active" : (identityLoaded(r) ? "active" : "inactive"),
-                                    reason: added || identityLoaded(r) ? "always-on (\(rule.decidedBy))" : "cut: over the \(options.ruleBudget)-character budget for rules"))
+            listings.append(listing(r, source: source, scope: scope, plugin: plugin, state: added ? "active" : "inactive",
+                                    reason: added ? "always-on (\(rule.decidedBy))" : "cut: over the \(options.ruleBudget)-character budget for rules"))
         case .modelDecision:
             let reason = "\(level): model decision (path and description only)"
             let added = addRule(r, source: source, scope: scope, plugin: plugin, reason: reason, loadReason: "session_start", trigger: nil)
-            listings.append(listing(r, source: source, scope: scope, plugin: plugin, state: added || identityLoaded(r) ? "active" : "inactive",
-                                    reason: added || identityLoaded(r) ? "model decision: path and description injected" : "cut: over the \(options.ruleBudget)-character budget for rules"))
+            listings.append(listing(r, source: source, scope: scope, plugin: plugin, state: added ? "active" : "inactive",
+                                    reason: added ? "model decision: path and description injected" : "cut: over the \(options.ruleBudget)-character budget for rules"))
         case .glob:
             listings.append(listing(r, source: source, scope: scope, plugin: plugin, state: "on-demand",
                                     reason: "file-scoped: loads when a file matching \(rule.globs.joined(separator: ", ")) is read"))

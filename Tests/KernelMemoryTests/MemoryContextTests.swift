@@ -69,6 +69,7 @@ import KernelMemory
         ])
         #expect(memory.rules[7].reason == "manual (trigger: manual): never injected automatically")
         #expect(memory.rules[6].reason == "file-scoped: loads when a file matching packages/api/** is read")
+        #expect(memory.rules[8].reason == "the same file as \(t.dir.url("repo/.qoder/rules/00-root.md")), loaded once")
     }
 
     @Test func untrustedProjectLoadsOnlyUserAndPluginMemory() throws {
