@@ -145,6 +145,13 @@ let package = Package(
             path: "Tests/Benchmarks/HooksBench",
             swiftSettings: swiftSettings
         ),
+        // `kernel-memory-bench`: the in-process cost of the on-demand memory walk (Tests/Benchmarks/memory_bench.py).
+        .executableTarget(
+            name: "kernel-memory-bench",
+            dependencies: ["KernelMemory", "KernelCore"],
+            path: "Tests/Benchmarks/MemoryBench",
+            swiftSettings: swiftSettings
+        ),
         // First-party modules: the kernel's built-in subagents and commands (Swift), and the Swift template.
         .target(
             name: "KernelBuiltins",

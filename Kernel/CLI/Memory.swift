@@ -16,7 +16,7 @@ struct MemoryOptionGroup: ParsableArguments {
     /// The host for a session in `--cwd`: the project (and its trust) is found from there.
     func host() throws -> (PluginHost, String) {
         let current = KernelPaths.currentDirectory()
-        let dir = MemoryContext.normalize(cwd ?? current, relativeTo: current)
+        let dir = KernelPaths.normalize(cwd ?? current, relativeTo: current)
         guard FileSystem.isDirectory(dir) else { throw ValidationError("'\(cwd ?? dir)' is not a folder") }
         do {
             return (try PluginHost(paths: KernelPaths(home: global.home, project: global.project, cwd: dir)), dir)

@@ -87,8 +87,14 @@ public final class MemoryContext {
     public init(_ options: MemoryOptions) {
         self.options = options
         let cwd = options.cwd
-        ceiling = Self.gitRoot(above: cwd, stoppingAt: options.home) ?? cwd
+        ceiling = Self.ceiling(for: cwd, home: options.home)
         loadStart()
+    }
+
+    /// The walk's ceiling for a working directory: the nearest folder at or above it holding `.git`, else the
+    /// directory itself; never the user root (`home`) or above it.
+    public static func ceiling(for cwd: String, home: String) -> String {
+        gitRoot(above: cwd, stoppingAt: home) ?? cwd
     }
 
     // MARK: - The start
@@ -186,11 +192,11 @@ public final class MemoryContext {
     ///   ceiling, or when everything it brings is already loaded.
     @discardableResult
     public func access(_ file: String) -> [MemoryItem] {
-        let path = Self.normalize(file, relativeTo: options.cwd)
+        let path = KernelPaths.normalize(file, relativeTo: options.cwd)
         let first = items.count
         guard FileSystem.isInside(path, root: ceiling) else { return userAndPluginGlobRules(for: path, first: first) }
         if options.trusted {
-            let dir = FileSystem.isDirectory(path) ? path : Self.parent(path)
+            let dir = FileSystem.isDirectory(path) ? path : KernelPaths.parent(path)
             let walk = Self.folders(from: ceiling, to: dir)
             for d in walk {
                 let level = level(d)
@@ -202,8 +208,10 @@ public final class MemoryContext {
                     _ = addRule(r, source: "project", scope: nil, plugin: nil, reason: "on demand: always-on project rule of \(d) (read \(path))",
                                 loadReason: "nested_traversal", trigger: path)
                 }
+                let rel = Self.relative(path, to: d)
+                let components = rel.map(GitignoreGlob.components) ?? []
                 for r in level.rules where r.rule.mode == .glob {
-                    guard let rel = Self.relative(path, to: d), r.matcher.matches(rel) else { continue }
+                    guard let rel, r.matcher.matches(components: components) else { continue }
                     _ = addRule(r, source: "project", scope: nil, plugin: nil,
                                 reason: "file-scoped project rule of \(d): \(rel) matches \(r.rule.globs.joined(separator: ", "))",
                                 loadReason: "path_glob_match", trigger: path)
@@ -222,12 +230,13 @@ public final class MemoryContext {
     /// User and plugin file-scoped rules match relative to the project root (the ceiling).
     private func userAndPluginGlobRules(for path: String, first: Int) -> [MemoryItem] {
         if let rel = Self.relative(path, to: ceiling) {
-            for r in userRules where r.rule.mode == .glob && r.matcher.matches(rel) {
+            let components = GitignoreGlob.components(rel)
+            for r in userRules where r.rule.mode == .glob && r.matcher.matches(components: components) {
                 _ = addRule(r, source: "user", scope: nil, plugin: nil, reason: "file-scoped user rule: \(rel) matches \(r.rule.globs.joined(separator: ", "))",
                             loadReason: "path_glob_match", trigger: path)
             }
             for (plugin, rules) in pluginRules {
-                for r in rules where r.rule.mode == .glob && r.matcher.matches(rel) {
+                for r in rules where r.rule.mode == .glob && r.matcher.matches(components: components) {
                     _ = addRule(r, source: "plugin", scope: plugin.scope, plugin: plugin.id,
                                 reason: "file-scoped rule of plugin \(plugin.id): \(rel) matches \(r.rule.globs.joined(separator: ", "))",
                                 loadReason: "path_glob_match", trigger: path)
@@ -300,22 +309,22 @@ public final class MemoryContext {
     /// `boundary`: the folder imports must stay in unless approved (nil: anywhere).
     private func expand(_ text: String, file: String, boundary: String?, chain: [FileID], imports: inout [MemoryImport]) -> String {
         let stripped = MemoryImports.strippingComments(text)
-        guard stripped.contains("@") else { return stripped }
+        guard MemoryImports.mayHaveReferences(stripped) else { return stripped }
         let refs = MemoryImports.references(in: stripped)
         if refs.isEmpty { return stripped }
         let bytes = Array(stripped.utf8)
         var out: [UInt8] = []
         var last = 0
-        let dir = Self.parent(file)
+        let dir = KernelPaths.parent(file)
         for ref in refs {
             out += bytes[last..<ref.range.lowerBound]
             last = ref.range.upperBound
             let literal = Array(bytes[ref.range])
             let resolved: String
             if ref.path.hasPrefix("~/") {
-                resolved = Self.normalize(String(ref.path.dropFirst(2)), relativeTo: options.userHome)
+                resolved = KernelPaths.normalize(String(ref.path.dropFirst(2)), relativeTo: options.userHome)
             } else {
-                resolved = Self.normalize(ref.path, relativeTo: dir)
+                resolved = KernelPaths.normalize(ref.path, relativeTo: dir)
             }
             var record = MemoryImport(reference: ref.path, resolved: resolved, parent: file, line: ref.line, status: .imported, reason: nil)
             if let boundary, !isAllowed(resolved, boundary: boundary) {
@@ -366,7 +375,7 @@ public final class MemoryContext {
 
     private func isAllowed(_ path: String, boundary: String) -> Bool {
         if options.enableAllExternalImports { return true }
-        if options.approvedExternalImportProjects.contains(where: { Self.normalize($0, relativeTo: "/") == ceiling }) { return true }
+        if options.approvedExternalImportProjects.contains(where: { KernelPaths.normalize($0, relativeTo: "/") == ceiling }) { return true }
         guard FileSystem.isInside(path, root: boundary) else { return false }
         // A symlink inside the boundary that points outside it is outside.
         if let real = FileSystem.realPath(path), let realBoundary = FileSystem.realPath(boundary) {
@@ -417,9 +426,16 @@ public final class MemoryContext {
         name.hasSuffix(".md") ? String(name.dropLast(3)) + ".local.md" : name + ".local"
     }
 
-    /// Every `*.md` / `*.mdc` under a rules folder, sorted by path, symlinks followed (a folder reached twice is
-    /// read once), each parsed.
     private func scanRules(_ root: String) -> [ScannedRule] {
+        var skippedFiles: [(String, String)] = []
+        let rules = Self.scanRules(root, diagnostics: &diagnostics, skipped: &skippedFiles)
+        skipped += skippedFiles.map { (path: $0.0, reason: $0.1) }
+        return rules
+    }
+
+    /// Every `*.md` / `*.mdc` under a rules folder, sorted by path, symlinks followed (a folder reached twice is
+    /// read once), each parsed. Unreadable files are reported and listed in `skipped`.
+    static func scanRules(_ root: String, diagnostics: inout Diagnostics, skipped: inout [(String, String)]) -> [ScannedRule] {
         guard FileSystem.isDirectory(root) else { return [] }
         var files: [String] = []
         var seen = Set<String>()
@@ -455,6 +471,12 @@ public final class MemoryContext {
         return out
     }
 
+    /// A plugin's `rules/` as `plugins validate` counts them: names and parsed rules, with their diagnostics.
+    public static func pluginRules(root: String, diagnostics: inout Diagnostics) -> [(name: String, rule: RuleDefinition)] {
+        var skipped: [(String, String)] = []
+        return scanRules(FileSystem.join(root, "rules"), diagnostics: &diagnostics, skipped: &skipped).map { ($0.name, $0.rule) }
+    }
+
     // MARK: - Paths
 
     /// The nearest folder at or above `dir` holding `.git` (a folder or a file), never the user root or above
@@ -465,44 +487,27 @@ public final class MemoryContext {
             if d == home { return nil }
             if FileSystem.exists(FileSystem.join(d, ".git")) { return d }
             if d == "/" { return nil }
-            d = parent(d)
+            d = KernelPaths.parent(d)
         }
     }
 
     /// The folders from `top` down to `bottom` (both included); just `bottom` when it is not inside `top`.
-    static func folders(from top: String, to bottom: String) -> [String] {
+    public static func folders(from top: String, to bottom: String) -> [String] {
         guard FileSystem.isInside(bottom, root: top) else { return [bottom] }
         var out: [String] = []
         var d = bottom
         while true {
             out.append(d)
             if d == top || d == "/" { break }
-            d = parent(d)
+            d = KernelPaths.parent(d)
         }
         return out.reversed()
-    }
-
-    static func parent(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "/" }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// `path` relative to `base`, or nil when it is not inside it (or is it).
     static func relative(_ path: String, to base: String) -> String? {
         guard path != base, FileSystem.isInside(path, root: base) else { return nil }
         return String(path.dropFirst(base == "/" ? 1 : base.count + 1))
-    }
-
-    /// Absolute and lexically normalised (no `.`, `..`, repeated or trailing slash).
-    public static func normalize(_ path: String, relativeTo base: String) -> String {
-        let full = path.hasPrefix("/") ? path : base + "/" + path
-        var parts: [Substring] = []
-        for part in full.split(separator: "/", omittingEmptySubsequences: true) {
-            if part == "." { continue }
-            if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(part)
-        }
-        return "/" + parts.joined(separator: "/")
     }
 }
 

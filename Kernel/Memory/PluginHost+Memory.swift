@@ -2,7 +2,8 @@ public import KernelCore
 public import KernelHost
 
 extension PluginHost {
-    /// What memory reads for a session starting in `cwd`: the user root, trust of this host's project, the
+    /// What memory reads for a session starting in `cwd`: the user root, trust (of this host's project or of a
+    /// folder between `cwd` and the git root), the
     /// settings (`context.fileName` — local over project over user —, and the user's
     /// `security.enableAllExternalImports` / `security.approvedExternalImportProjects`: a project's own
     /// settings cannot approve its imports), and the enabled plugins (`--plugin-dir` folders first, then
@@ -10,9 +11,15 @@ extension PluginHost {
     /// - Throws: `KernelError` (`settings`) when a settings file does not parse.
     public func memoryOptions(cwd: String, pluginDirs: [String] = [], diagnostics: inout Diagnostics) throws(KernelError) -> MemoryOptions {
         let userHome = KernelPaths.processEnvironment()["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "/"
-        var options = MemoryOptions(home: paths.home, userHome: userHome,
-                                    cwd: MemoryContext.normalize(cwd, relativeTo: KernelPaths.currentDirectory()),
-                                    trusted: isProjectTrusted())
+        let cwd = KernelPaths.normalize(cwd, relativeTo: KernelPaths.currentDirectory())
+        // Trusted: this host's project, or any folder from the working directory up to the walk's ceiling (trusting
+        // a repository's root covers the projects nested in it).
+        var trusted = isProjectTrusted()
+        if !trusted, let all = try? store.trustedPaths() {
+            let walk = Set(MemoryContext.folders(from: MemoryContext.ceiling(for: cwd, home: paths.home), to: cwd))
+            trusted = all.contains { walk.contains($0) }
+        }
+        var options = MemoryOptions(home: paths.home, userHome: userHome, cwd: cwd, trusted: trusted)
         var fileNames: [String]?
         for scope in [Scope.user, .project, .local] {
             let node = try settings(scope)

@@ -99,3 +99,21 @@ extension PluginHost {
         return WorkflowCatalog.resolve(entries)
     }
 }
+
+/// What a plugin folder contributes to memory and workflows, as `kernel plugins validate` counts and checks it.
+public struct PluginMemoryComponents: Sendable {
+    /// `rules/**/*.md` names (`api/handlers`), sorted by path.
+    public var rules: [String]
+    /// `workflows/*.js` names (`meta.name`, or the file name when the meta is unusable).
+    public var workflows: [String]
+    /// Every problem of those files: rule frontmatter, workflow `meta`.
+    public var diagnostics: [Diagnostic]
+
+    public init(root: String) {
+        var d = Diagnostics()
+        rules = MemoryContext.pluginRules(root: root, diagnostics: &d).map(\.name)
+        let found = WorkflowCatalog.read(folder: FileSystem.join(root, "workflows"), source: "plugin", scope: nil, plugin: nil)
+        workflows = found.map(\.name)
+        diagnostics = d.items + found.flatMap(\.diagnostics)
+    }
+}

@@ -92,6 +92,17 @@ import KernelMemory
         #expect(t.rows(memory.access("packages/api/x.ts")) == ["user glob home/rules/ts.md path_glob_match"])
     }
 
+    @Test func trustingTheRepositoryRootCoversNestedProjects() throws {
+        let t = try MemoryTree()
+        try t.trust("repo")
+        let host = try t.host(cwd: "repo/packages/app")
+        #expect(host.paths.project == t.dir.url("repo/packages/app"))
+        #expect(!host.isProjectTrusted())
+        let memory = try host.memory(cwd: t.dir.url("repo/packages/app"))
+        #expect(memory.options.trusted)
+        #expect(t.rows(memory.items).contains("project always_on repo/packages/app/.qoder/rules/app.md session_start"))
+    }
+
     @Test func withoutGitTheWalkIsTheWorkingDirectoryOnly() throws {
         let t = try MemoryTree()
         try FileManager.default.removeItem(atPath: t.dir.url("repo/.git"))

@@ -136,7 +136,16 @@ public struct GitignoreGlob: Sendable, Equatable {
     /// True when `path` (relative to the base, `/`-separated, no leading `/`) is matched: the last pattern that
     /// matches it or one of its parent folders is not a negation. Paths leaving the base (`../x`) never match.
     public func matches(_ path: String, isDirectory: Bool = false) -> Bool {
-        let components = path.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.unicodeScalars) }
+        matches(components: Self.components(path), isDirectory: isDirectory)
+    }
+
+    /// `path` split for `matches(components:)`: to match one path against many globs, split it once.
+    public static func components(_ path: String) -> [[Unicode.Scalar]] {
+        path.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.unicodeScalars) }
+    }
+
+    /// `matches(_:isDirectory:)` for a path already split by `components(_:)`.
+    public func matches(components: [[Unicode.Scalar]], isDirectory: Bool = false) -> Bool {
         if components.isEmpty || components.contains(where: { $0 == [".", "."] }) { return false }
         var result = false
         for pattern in patterns where pattern.negated == result {
@@ -265,6 +274,11 @@ public enum RuleGlobList {
 
 extension StringProtocol {
     var trimmingSpaces: String {
+        // ASCII text without surrounding whitespace (nearly every value) is returned as it is.
+        let text = String(self)
+        if let first = text.utf8.first, let last = text.utf8.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80 {
+            return text
+        }
         let scalars = Array(unicodeScalars)
         guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!

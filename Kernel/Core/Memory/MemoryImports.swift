@@ -150,8 +150,8 @@ public enum MemoryImports {
     /// The text without HTML comments (`<!-- … -->`) outside code, as the reference host strips them from
     /// memory files before injecting them. An unclosed comment is kept.
     public static func strippingComments(_ text: String) -> String {
-        guard text.contains("<!--") else { return text }
         let bytes = Array(text.utf8)
+        guard find(bytes, "<!--", from: 0) != nil else { return text }
         let code = codeRanges(bytes)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
@@ -176,14 +176,24 @@ public enum MemoryImports {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func find(_ bytes: [UInt8], _ needle: String, from: Int) -> Int? {
-        let n = Array(needle.utf8)
-        var i = from
-        while i + n.count <= bytes.count {
-            if bytes[i] == n[0] && Array(bytes[i..<(i + n.count)]) == n { return i }
-            i += 1
+    static func find(_ bytes: [UInt8], _ needle: StaticString, from: Int) -> Int? {
+        needle.withUTF8Buffer { n in
+            var i = from
+            while i + n.count <= bytes.count {
+                if bytes[i] == n[0] {
+                    var k = 1
+                    while k < n.count && bytes[i + k] == n[k] { k += 1 }
+                    if k == n.count { return i }
+                }
+                i += 1
+            }
+            return nil
         }
-        return nil
+    }
+
+    /// True when the text holds an `@` (nothing to import otherwise).
+    public static func mayHaveReferences(_ text: String) -> Bool {
+        text.utf8.contains(UInt8(ascii: "@"))
     }
 }
 

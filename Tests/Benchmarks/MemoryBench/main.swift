@@ -1,0 +1,36 @@
+// `kernel-memory-bench <cwd> <home> <file> [runs]`: the in-process cost of the on-demand walk.
+//
+// For each run a fresh `MemoryContext` reads the start's memory for <cwd> (not timed), then one `access(file)`
+// is timed: the walk from the file's folder to the git root (new folders scanned, every level's file-scoped
+// rules matched, user rules matched). A second access of a sibling file (folders already scanned) is timed too.
+// Prints medians in microseconds.
+import Foundation
+import KernelCore
+import KernelMemory
+
+let args = CommandLine.arguments
+guard args.count >= 4 else {
+    FileHandle.standardError.write(Data("usage: kernel-memory-bench <cwd> <home> <file> [runs]\n".utf8))
+    exit(64)
+}
+let runs = args.count > 4 ? Int(args[4]) ?? 200 : 200
+var options = MemoryOptions(home: args[2], userHome: NSHomeDirectory(), cwd: args[1], trusted: true)
+func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+var start: [Double] = [], first: [Double] = [], again: [Double] = []
+var added = 0
+for _ in 0..<runs {
+    let t0 = now()
+    let memory = MemoryContext(options)
+    let t1 = now()
+    added = memory.access(args[3]).count
+    let t2 = now()
+    _ = memory.access((args[3] as NSString).deletingLastPathComponent + "/sibling.ts")
+    let t3 = now()
+    start.append(Double(t1 - t0) / 1000)
+    first.append(Double(t2 - t1) / 1000)
+    again.append(Double(t3 - t2) / 1000)
+}
+func median(_ v: [Double]) -> Double { let s = v.sorted(); return s[s.count / 2] }
+print(String(format: "start (in process): %.1f us; items %d", median(start), MemoryContext(options).items.count))
+print(String(format: "on-demand access, first file: %.1f us (%d items added)", median(first), added))
+print(String(format: "on-demand access, a sibling file: %.1f us", median(again)))
