@@ -79,6 +79,9 @@ public final class MemoryContext {
     private var loadedPaths = Set<String>()
     private var budgetUsed = 0
     private var levels: [String: Level] = [:]
+    /// Levels whose `AGENTS.md`, always-on rules (and `AGENTS.local.md`) were added, at start or on demand.
+    private var visited = Set<String>()
+    private var visitedLocal = Set<String>()
     private var userRules: [ScannedRule] = []
     private var pluginRules: [(MemoryPlugin, [ScannedRule])] = []
     private var listings: [RuleListing] = []
@@ -136,6 +139,8 @@ public final class MemoryContext {
         }
         for dir in walk {
             let level = level(dir)
+            visited.insert(dir)
+            visitedLocal.insert(dir)
             for path in level.agents {
                 addFile(path, kind: .agents, source: "project", reason: dir == options.cwd ? "project memory of the working directory" : "project memory of \(dir)", boundary: ceiling)
             }
@@ -200,11 +205,13 @@ public final class MemoryContext {
             let walk = Self.folders(from: ceiling, to: dir)
             for d in walk {
                 let level = level(d)
-                for agents in level.agents {
+                // A level walked before has nothing new but file-scoped rules.
+                let firstVisit = visited.insert(d).inserted
+                for agents in level.agents where firstVisit {
                     addFile(agents, kind: .agents, source: "project", reason: "on demand: \(FileSystem.baseName(agents)) of \(d) (read \(path))",
                             boundary: ceiling, loadReason: "nested_traversal", trigger: path)
                 }
-                for r in level.rules where r.rule.mode == .alwaysOn {
+                for r in level.rules where firstVisit && r.rule.mode == .alwaysOn {
                     _ = addRule(r, source: "project", scope: nil, plugin: nil, reason: "on demand: always-on project rule of \(d) (read \(path))",
                                 loadReason: "nested_traversal", trigger: path)
                 }
@@ -217,7 +224,8 @@ public final class MemoryContext {
                                 loadReason: "path_glob_match", trigger: path)
                 }
             }
-            for d in walk {
+            for d in walk where !visitedLocal.contains(d) {
+                visitedLocal.insert(d)
                 for local in level(d).locals {
                     addFile(local, kind: .local, source: "local", reason: "on demand: local memory of \(d) (read \(path))",
                             boundary: ceiling, loadReason: "nested_traversal", trigger: path)
@@ -257,8 +265,7 @@ public final class MemoryContext {
 
     private func addFile(_ path: String, kind: MemoryItem.Kind, source: String, scope: String? = nil, plugin: String? = nil,
                          reason: String, boundary: String?, loadReason: String = "session_start", trigger: String? = nil) {
-        guard let id = FileID(path) else { return }
-        guard !loaded.contains(id), !loadedPaths.contains(path) else { return }
+        guard !loadedPaths.contains(path), let id = FileID(path), !loaded.contains(id) else { return }
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.read(path, limit: Self.maxFileSize)
