@@ -155,6 +155,13 @@ public struct GitignoreGlob: Sendable, Equatable {
     }
 
     static func matches(_ pattern: Pattern, _ components: [[Unicode.Scalar]], isDirectory: Bool) -> Bool {
+        // `**/name` (`*.ts`, `**/*.test.ts`): the path or a parent folder matches when one component does.
+        if pattern.segments.count == 2, pattern.segments[0] == .anyDepth, case .component(let tokens) = pattern.segments[1] {
+            for (i, name) in components.enumerated() where !pattern.directoryOnly || i < components.count - 1 || isDirectory {
+                if matchName(tokens[...], name[...]) { return true }
+            }
+            return false
+        }
         // The whole path, or a parent folder of it (a matched folder covers everything inside).
         for length in stride(from: components.count, through: 1, by: -1) {
             let isDir = length < components.count || isDirectory
