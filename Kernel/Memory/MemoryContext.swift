@@ -393,12 +393,22 @@ public final class MemoryContext {
 
     // MARK: - Scanning folders
 
-    struct ScannedRule {
-        var name: String
-        var path: String
-        var id: FileID?
-        var rule: RuleDefinition
-        var matcher: GitignoreGlob
+    /// A class: the on-demand walk iterates every level's rules per accessed file, and copying a reference is
+    /// one retain where copying the struct was a dozen.
+    final class ScannedRule {
+        let name: String
+        let path: String
+        let id: FileID?
+        let rule: RuleDefinition
+        let matcher: GitignoreGlob
+
+        init(name: String, path: String, id: FileID?, rule: RuleDefinition, matcher: GitignoreGlob) {
+            self.name = name
+            self.path = path
+            self.id = id
+            self.rule = rule
+            self.matcher = matcher
+        }
     }
 
     struct Level {
