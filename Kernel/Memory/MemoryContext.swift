@@ -203,7 +203,9 @@ public final class MemoryContext {
         if options.trusted {
             let dir = FileSystem.isDirectory(path) ? path : KernelPaths.parent(path)
             let walk = Self.folders(from: ceiling, to: dir)
-            for d in walk {
+            // The path split once, relative to the ceiling: relative to the i-th level it is the split minus i.
+            let split = Self.relative(path, to: ceiling).map(GitignoreGlob.components) ?? []
+            for (depth, d) in walk.enumerated() {
                 let level = level(d)
                 // A level walked before has nothing new but file-scoped rules.
                 let firstVisit = visited.insert(d).inserted
@@ -215,10 +217,9 @@ public final class MemoryContext {
                     _ = addRule(r, source: "project", scope: nil, plugin: nil, reason: "on demand: always-on project rule of \(d) (read \(path))",
                                 loadReason: "nested_traversal", trigger: path)
                 }
-                let rel = Self.relative(path, to: d)
-                let components = rel.map(GitignoreGlob.components) ?? []
+                let components = split.count > depth ? split[depth...] : []
                 for r in level.rules where r.rule.mode == .glob {
-                    guard let rel, r.matcher.matches(components: components) else { continue }
+                    guard r.matcher.matches(components: components), let rel = Self.relative(path, to: d) else { continue }
                     _ = addRule(r, source: "project", scope: nil, plugin: nil,
                                 reason: "file-scoped project rule of \(d): \(rel) matches \(r.rule.globs.joined(separator: ", "))",
                                 loadReason: "path_glob_match", trigger: path)

@@ -139,14 +139,25 @@ public struct GitignoreGlob: Sendable, Equatable {
         matches(components: Self.components(path), isDirectory: isDirectory)
     }
 
-    /// `path` split for `matches(components:)`: to match one path against many globs, split it once.
+    /// `path` split for `matches(components:)`: to match one path against many globs, split it once. Empty for a
+    /// path that leaves the base (a `..` component), which nothing matches.
     public static func components(_ path: String) -> [[Unicode.Scalar]] {
-        path.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.unicodeScalars) }
+        var out: [[Unicode.Scalar]] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == ".." { return [] }
+            out.append(Array(part.unicodeScalars))
+        }
+        return out
     }
 
     /// `matches(_:isDirectory:)` for a path already split by `components(_:)`.
     public func matches(components: [[Unicode.Scalar]], isDirectory: Bool = false) -> Bool {
-        if components.isEmpty || components.contains(where: { $0 == [".", "."] }) { return false }
+        matches(components: components[...], isDirectory: isDirectory)
+    }
+
+    /// The same for a suffix of such a split: the path relative to a deeper base.
+    public func matches(components: ArraySlice<[Unicode.Scalar]>, isDirectory: Bool = false) -> Bool {
+        if components.isEmpty { return false }
         var result = false
         for pattern in patterns where pattern.negated == result {
             if Self.matches(pattern, components, isDirectory: isDirectory) { result = !pattern.negated }
@@ -154,19 +165,24 @@ public struct GitignoreGlob: Sendable, Equatable {
         return result
     }
 
-    static func matches(_ pattern: Pattern, _ components: [[Unicode.Scalar]], isDirectory: Bool) -> Bool {
+    static func matches(_ pattern: Pattern, _ components: ArraySlice<[Unicode.Scalar]>, isDirectory: Bool) -> Bool {
+        let last = components.endIndex - 1
         // `**/name` (`*.ts`, `**/*.test.ts`): the path or a parent folder matches when one component does.
         if pattern.segments.count == 2, pattern.segments[0] == .anyDepth, case .component(let tokens) = pattern.segments[1] {
-            for (i, name) in components.enumerated() where !pattern.directoryOnly || i < components.count - 1 || isDirectory {
-                if matchName(tokens[...], name[...]) { return true }
+            for i in components.indices where !pattern.directoryOnly || i < last || isDirectory {
+                if matchName(tokens[...], components[i][...]) { return true }
             }
             return false
         }
+        // Anchored at a first component the path's first component does not match: no prefix can match.
+        if case .component(let tokens) = pattern.segments[0], !matchName(tokens[...], components[components.startIndex][...]) {
+            return false
+        }
         // The whole path, or a parent folder of it (a matched folder covers everything inside).
-        for length in stride(from: components.count, through: 1, by: -1) {
-            let isDir = length < components.count || isDirectory
+        for end in stride(from: components.endIndex, to: components.startIndex, by: -1) {
+            let isDir = end - 1 < last || isDirectory
             if pattern.directoryOnly && !isDir { continue }
-            if match(pattern.segments[...], components[..<length]) { return true }
+            if match(pattern.segments[...], components[components.startIndex..<end]) { return true }
         }
         return false
     }
