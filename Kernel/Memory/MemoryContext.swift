@@ -218,7 +218,7 @@ public final class MemoryContext {
                                 loadReason: "nested_traversal", trigger: path)
                 }
                 let components = split.count > depth ? split[depth...] : []
-                for r in level.rules where r.rule.mode == .glob {
+                for r in level.rules where r.rule.mode == .glob && !identityLoaded(r) {
                     guard r.matcher.matches(components: components), let rel = Self.relative(path, to: d) else { continue }
                     _ = addRule(r, source: "project", scope: nil, plugin: nil,
                                 reason: "file-scoped project rule of \(d): \(rel) matches \(r.rule.globs.joined(separator: ", "))",
@@ -240,12 +240,12 @@ public final class MemoryContext {
     private func userAndPluginGlobRules(for path: String, first: Int) -> [MemoryItem] {
         if let rel = Self.relative(path, to: ceiling) {
             let components = GitignoreGlob.components(rel)
-            for r in userRules where r.rule.mode == .glob && r.matcher.matches(components: components) {
+            for r in userRules where r.rule.mode == .glob && !identityLoaded(r) && r.matcher.matches(components: components) {
                 _ = addRule(r, source: "user", scope: nil, plugin: nil, reason: "file-scoped user rule: \(rel) matches \(r.rule.globs.joined(separator: ", "))",
                             loadReason: "path_glob_match", trigger: path)
             }
             for (plugin, rules) in pluginRules {
-                for r in rules where r.rule.mode == .glob && r.matcher.matches(components: components) {
+                for r in rules where r.rule.mode == .glob && !identityLoaded(r) && r.matcher.matches(components: components) {
                     _ = addRule(r, source: "plugin", scope: plugin.scope, plugin: plugin.id,
                                 reason: "file-scoped rule of plugin \(plugin.id): \(rel) matches \(r.rule.globs.joined(separator: ", "))",
                                 loadReason: "path_glob_match", trigger: path)

@@ -170,12 +170,12 @@ public struct GitignoreGlob: Sendable, Equatable {
         // `**/name` (`*.ts`, `**/*.test.ts`): the path or a parent folder matches when one component does.
         if pattern.segments.count == 2, pattern.segments[0] == .anyDepth, case .component(let tokens) = pattern.segments[1] {
             for i in components.indices where !pattern.directoryOnly || i < last || isDirectory {
-                if matchName(tokens[...], components[i][...]) { return true }
+                if matchName(tokens, components[i]) { return true }
             }
             return false
         }
         // Anchored at a first component the path's first component does not match: no prefix can match.
-        if case .component(let tokens) = pattern.segments[0], !matchName(tokens[...], components[components.startIndex][...]) {
+        if case .component(let tokens) = pattern.segments[0], !matchName(tokens, components[components.startIndex]) {
             return false
         }
         // The whole path, or a parent folder of it (a matched folder covers everything inside).
@@ -201,39 +201,47 @@ public struct GitignoreGlob: Sendable, Equatable {
                 c = c.dropFirst()
             }
         case .component(let tokens):
-            guard let name = components.first, matchName(tokens[...], name[...]) else { return false }
+            guard let name = components.first, matchName(tokens, name) else { return false }
             return match(segments.dropFirst(), components.dropFirst())
         }
     }
 
-    static func matchName(_ tokens: ArraySlice<Token>, _ name: ArraySlice<Unicode.Scalar>) -> Bool {
-        var t = tokens
-        var n = name
-        // Backtracking over the last `*` only: linear for the patterns rules use.
-        var star: (tokens: ArraySlice<Token>, name: ArraySlice<Unicode.Scalar>)?
+    /// One path component against one component's tokens. Indices, not slices: this runs for every glob of every
+    /// level per accessed file, and slices cost a retain and a release per step.
+    static func matchName(_ tokens: [Token], _ name: [Unicode.Scalar]) -> Bool {
+        tokens.withUnsafeBufferPointer { t in
+            name.withUnsafeBufferPointer { n in matchName(t, n) }
+        }
+    }
+
+    static func matchName(_ t: UnsafeBufferPointer<Token>, _ n: UnsafeBufferPointer<Unicode.Scalar>) -> Bool {
+        var ti = 0
+        var ni = 0
+        // Backtracking to the last `*` only: linear for the patterns rules use.
+        var starToken = -1
+        var starName = 0
         while true {
-            if let token = t.first {
-                switch token {
+            if ti < t.count {
+                switch t[ti] {
                 case .anyRun:
-                    star = (t.dropFirst(), n)
-                    t = t.dropFirst()
+                    ti += 1
+                    starToken = ti
+                    starName = ni
                     continue
                 case .anyOne:
-                    if let c = n.first, c != "/" { t = t.dropFirst(); n = n.dropFirst(); continue }
+                    if ni < n.count { ti += 1; ni += 1; continue }
                 case .literal(let l):
-                    if n.first == l { t = t.dropFirst(); n = n.dropFirst(); continue }
+                    if ni < n.count && n[ni] == l { ti += 1; ni += 1; continue }
                 case .set(let ranges, let negated):
-                    if let c = n.first, ranges.contains(where: { $0.contains(c) }) != negated {
-                        t = t.dropFirst(); n = n.dropFirst(); continue
-                    }
+                    if ni < n.count, ranges.contains(where: { $0.contains(n[ni]) }) != negated { ti += 1; ni += 1; continue }
                 }
-            } else if n.isEmpty {
+            } else if ni == n.count {
                 return true
             }
-            guard let s = star, !s.name.isEmpty else { return false }
-            star = (s.tokens, s.name.dropFirst())
-            t = s.tokens
-            n = s.name.dropFirst()
+            guard starToken >= 0, starName < n.count else { return false }
+            starName += 1
+            ti = starToken
+            ni = starName
         }
     }
 }

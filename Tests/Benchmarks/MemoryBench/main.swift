@@ -45,3 +45,12 @@ print(String(format: "start (in process): %.1f us wall, %.1f us CPU; items %d", 
              MemoryContext(options).items.count))
 print(String(format: "on-demand access, first file: %.1f us wall, %.1f us CPU (%d items added)", median(first), median(firstCPU), added))
 print(String(format: "on-demand access, a sibling file: %.1f us wall, %.1f us CPU", median(again), median(againCPU)))
+
+// `MEMORY_BENCH_PROFILE=N`: N more accesses of the sibling on one context (to profile the walk alone).
+if let n = ProcessInfo.processInfo.environment["MEMORY_BENCH_PROFILE"].flatMap(Int.init) {
+    let memory = MemoryContext(options)
+    _ = memory.access(args[3])
+    let c0 = cpu()
+    for _ in 0..<n { _ = memory.access((args[3] as NSString).deletingLastPathComponent + "/sibling.ts") }
+    print(String(format: "profile: %.1f us CPU per sibling access", Double(cpu() - c0) / 1000 / Double(n)))
+}
