@@ -150,6 +150,7 @@ public enum MemoryImports {
     /// The text without HTML comments (`<!-- … -->`) outside code, as the reference host strips them from
     /// memory files before injecting them. An unclosed comment is kept.
     public static func strippingComments(_ text: String) -> String {
+        guard text.utf8.contains(UInt8(ascii: "<")) else { return text }
         let bytes = Array(text.utf8)
         guard find(bytes, "<!--", from: 0) != nil else { return text }
         let code = codeRanges(bytes)
