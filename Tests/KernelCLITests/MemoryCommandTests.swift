@@ -87,4 +87,23 @@ import Testing
         let usage = try await s.run(["memory", "show", "--cwd", "no-such-folder"])
         #expect(usage.status == 64)
     }
+
+    @Test func validateCountsAndChecksRulesAndWorkflows() async throws {
+        let s = try Sandbox()
+        let plugin = try tree(s)
+        let ok = try await s.ok(["plugins", "validate", plugin])
+        #expect(ok.contains("  rules (1): style\n  workflows (1): review\n"))
+        let json = try await s.ok(["plugins", "validate", plugin, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let components = try #require(object["components"] as? [String: Any])
+        #expect(components["rules"] as? [String] == ["style"])
+        #expect(components["workflows"] as? [String] == ["review"])
+
+        try write("\(plugin)/rules/md.md", "---\ntrigger: model_decision\n---\nx\n")
+        try write("\(plugin)/workflows/broken.js", "export const meta = {\n  name: 'b',\n  description: \"open\n}\n")
+        let bad = try await s.run(["plugins", "validate", plugin])
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("\(plugin)/rules/md.md:1:1: warning: trigger: model_decision needs a non-empty description: the rule is not injected"))
+        #expect(bad.stdout.contains("\(plugin)/workflows/broken.js:3:16: error: unterminated string (a line ends before the closing \")"))
+    }
 }
