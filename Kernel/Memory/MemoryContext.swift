@@ -271,7 +271,7 @@ public final class MemoryContext {
         do {
             bytes = try FileSystem.read(path, limit: Self.maxFileSize)
         } catch {
-            diagnostics.warning("cannot read memory file: \(error)", at: SourceLocation(file: path))
+            diagnostics.warning(id: "memory.cannot_read_memory_file", "cannot read memory file: \(error)", at: SourceLocation(file: path))
             skipped.append((path, "\(error)"))
             return
         }
@@ -477,7 +477,7 @@ public final class MemoryContext {
             do {
                 bytes = try FileSystem.read(path, limit: Self.maxFileSize)
             } catch {
-                diagnostics.warning("cannot read rule: \(error)", at: SourceLocation(file: path))
+                diagnostics.warning(id: "memory.cannot_read_rule", "cannot read rule: \(error)", at: SourceLocation(file: path))
                 skipped.append((path, "\(error)"))
                 continue
             }

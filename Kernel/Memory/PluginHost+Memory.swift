@@ -31,16 +31,16 @@ extension PluginHost {
             } else if let list = value.array {
                 for item in list {
                     if let s = item.string { names.append(s) } else {
-                        diagnostics.warning("context.fileName entries should be strings", at: item.location(in: file))
+                        diagnostics.warning(id: "memory.context_filename_entries_should_be", "context.fileName entries should be strings", at: item.location(in: file))
                     }
                 }
             } else {
-                diagnostics.warning("context.fileName should be a string or a list of strings", at: value.location(in: file))
+                diagnostics.warning(id: "memory.context_filename_should_be_a", "context.fileName should be a string or a list of strings", at: value.location(in: file))
                 continue
             }
             let usable = names.filter { name in
                 let ok = !name.isEmpty && !name.contains("/") && name != "." && name != ".."
-                if !ok { diagnostics.warning("context.fileName '\(name)' is not a file name; ignored", at: value.location(in: file)) }
+                if !ok { diagnostics.warning(id: "memory.context_filename_is_not_a", "context.fileName '\(name)' is not a file name; ignored", at: value.location(in: file)) }
                 return ok
             }
             if !usable.isEmpty { fileNames = usable }

@@ -34,7 +34,7 @@ public enum WorkflowCatalog {
                 let bytes = try FileSystem.read(path, limit: WorkflowParser.maxSize)
                 workflow = WorkflowParser.parse(bytes, file: path, diagnostics: &diagnostics)
             } catch {
-                diagnostics.error("cannot read the script: \(error)", at: SourceLocation(file: path))
+                diagnostics.error(id: "workflow.cannot_read_the_script", "cannot read the script: \(error)", at: SourceLocation(file: path))
             }
             let base = workflow?.name ?? String(e.name.dropLast(3))
             let name = plugin.map { "\(Self.pluginName($0)):\(base)" } ?? base

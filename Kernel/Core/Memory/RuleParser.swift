@@ -64,7 +64,7 @@ public enum RuleParser {
             guard let node = fields[key] else { return nil }
             if let s = node.scalarText { return (s.trimmingSpaces, node) }
             if !node.isNull {
-                diagnostics.warning("'\(key)' should be a string, not \(node.kindDescription); ignored", at: node.location(in: file))
+                diagnostics.warning(id: "rule.should_be_a_string_not", "'\(key)' should be a string, not \(node.kindDescription); ignored", at: node.location(in: file))
             }
             return nil
         }
@@ -76,16 +76,16 @@ public enum RuleParser {
             } else if let items = node.array {
                 for item in items {
                     if let s = item.string { entries.append(s) } else {
-                        diagnostics.warning("'\(key)' entries should be strings, not \(item.kindDescription); ignored", at: item.location(in: file))
+                        diagnostics.warning(id: "rule.entries_should_be_strings_not", "'\(key)' entries should be strings, not \(item.kindDescription); ignored", at: item.location(in: file))
                     }
                 }
             } else if !node.isNull {
-                diagnostics.warning("'\(key)' should be a glob or a list of globs, not \(node.kindDescription)", at: node.location(in: file))
+                diagnostics.warning(id: "rule.should_be_a_glob_or", "'\(key)' should be a glob or a list of globs, not \(node.kindDescription)", at: node.location(in: file))
             }
             var usable: [String] = []
             for glob in RuleGlobList.normalize(entries) {
                 if let problem = GitignoreGlob.problem(in: glob) {
-                    diagnostics.warning("\(key) '\(glob)' is not a usable glob: \(problem)", at: node.location(in: file))
+                    diagnostics.warning(id: "rule.is_not_a_usable_glob", "\(key) '\(glob)' is not a usable glob: \(problem)", at: node.location(in: file))
                 } else {
                     usable.append(glob)
                 }
@@ -101,7 +101,7 @@ public enum RuleParser {
         if let (value, node) = text("trigger") {
             trigger = RuleMode(rawValue: value)
             if trigger == nil {
-                diagnostics.warning("unknown trigger '\(value)' (expected always_on, manual, model_decision or glob); ignored",
+                diagnostics.warning(id: "rule.unknown_trigger_expected_always_on", "unknown trigger '\(value)' (expected always_on, manual, model_decision or glob); ignored",
                                     at: node.location(in: file))
             }
         }
@@ -109,7 +109,7 @@ public enum RuleParser {
         if let node = fields["alwaysApply"] {
             alwaysApply = node.flexibleBool
             if alwaysApply == nil {
-                diagnostics.warning("'alwaysApply' should be true or false; ignored", at: node.location(in: file))
+                diagnostics.warning(id: "rule.alwaysapply_should_be_true_or", "'alwaysApply' should be true or false; ignored", at: node.location(in: file))
             }
         }
 
@@ -117,7 +117,7 @@ public enum RuleParser {
             rule.decidedBy = "trigger: \(trigger.rawValue)"
             rule.mode = trigger
             if let node = fields["alwaysApply"], alwaysApply != nil {
-                diagnostics.note("'alwaysApply' is ignored: 'trigger' takes precedence", at: node.location(in: file))
+                diagnostics.note(id: "rule.alwaysapply_is_ignored_trigger_takes", "'alwaysApply' is ignored: 'trigger' takes precedence", at: node.location(in: file))
             }
             switch trigger {
             case .modelDecision where description == nil:
@@ -134,31 +134,31 @@ public enum RuleParser {
                 break
             }
             if trigger != .glob, let glob {
-                diagnostics.warning("'glob' is used only with trigger: glob; ignored", at: glob.node.location(in: file))
+                diagnostics.warning(id: "rule.glob_is_used_only_with", "'glob' is used only with trigger: glob; ignored", at: glob.node.location(in: file))
             }
             if let paths {
-                diagnostics.warning("'paths' is ignored: 'trigger' takes precedence", at: paths.node.location(in: file))
+                diagnostics.warning(id: "rule.paths_is_ignored_trigger_takes", "'paths' is ignored: 'trigger' takes precedence", at: paths.node.location(in: file))
             }
         } else if let alwaysApply {
             rule.decidedBy = "alwaysApply: \(alwaysApply)"
             rule.mode = alwaysApply ? .alwaysOn : .manual
-            if let paths { diagnostics.warning("'paths' is ignored: 'alwaysApply' takes precedence", at: paths.node.location(in: file)) }
+            if let paths { diagnostics.warning(id: "rule.paths_is_ignored_alwaysapply_takes", "'paths' is ignored: 'alwaysApply' takes precedence", at: paths.node.location(in: file)) }
         } else if let paths {
             rule.decidedBy = "paths"
             if paths.globs.isEmpty {
                 // The reference host treats an unusable `paths` as absent: the rule is always-on.
-                diagnostics.warning("'paths' has no usable glob; the rule is always-on", at: paths.node.location(in: file))
+                diagnostics.warning(id: "rule.paths_has_no_usable_glob", "'paths' has no usable glob; the rule is always-on", at: paths.node.location(in: file))
                 rule.decidedBy = "default"
             } else {
                 rule.mode = .glob
                 rule.globs = paths.globs
             }
-            if let glob { diagnostics.warning("'glob' is used only with trigger: glob; ignored", at: glob.node.location(in: file)) }
+            if let glob { diagnostics.warning(id: "rule.glob_is_used_only_with", "'glob' is used only with trigger: glob; ignored", at: glob.node.location(in: file)) }
         } else if let glob {
-            diagnostics.warning("'glob' is used only with trigger: glob (or write 'paths'); ignored", at: glob.node.location(in: file))
+            diagnostics.warning(id: "rule.glob_is_used_only_with", "'glob' is used only with trigger: glob (or write 'paths'); ignored", at: glob.node.location(in: file))
         }
         if let invalid = rule.invalid {
-            diagnostics.warning("\(invalid): the rule is not injected", at: SourceLocation(file: file, line: 1, column: 1))
+            diagnostics.warning(id: "rule.the_rule_is_not_injected", "\(invalid): the rule is not injected", at: SourceLocation(file: file, line: 1, column: 1))
         }
         return rule
     }

@@ -33,7 +33,7 @@ public enum WorkflowParser {
             return SourceLocation(file: file, line: p.line, column: p.column)
         }
         if bytes.count > maxSize {
-            diagnostics.error("the script is \(bytes.count) bytes; the limit is \(maxSize)", at: SourceLocation(file: file))
+            diagnostics.error(id: "workflow.the_script_is_bytes_the", "the script is \(bytes.count) bytes; the limit is \(maxSize)", at: SourceLocation(file: file))
             return nil
         }
         var reader = JSLiteralReader(bytes)
@@ -61,7 +61,7 @@ public enum WorkflowParser {
             }
             meta = try reader.value()
         } catch {
-            diagnostics.error(error.message, at: at(error.offset))
+            diagnostics.error(id: "workflow.meta_literal", error.message, at: at(error.offset))
             return nil
         }
         guard case .object(let members) = meta else { return nil }
@@ -70,11 +70,11 @@ public enum WorkflowParser {
         }
         func requiredText(_ key: String) -> String? {
             guard let m = member(key) else {
-                diagnostics.error("meta.\(key) is required (a non-empty string)", at: at(0))
+                diagnostics.error(id: "workflow.meta_is_required_a_non", "meta.\(key) is required (a non-empty string)", at: at(0))
                 return nil
             }
             guard let s = m.value.string, !s.isEmpty else {
-                diagnostics.error("meta.\(key) must be a non-empty string, not \(m.value.kindDescription)", at: at(m.offset))
+                diagnostics.error(id: "workflow.meta_must_be_a_non", "meta.\(key) must be a non-empty string, not \(m.value.kindDescription)", at: at(m.offset))
                 return nil
             }
             return s
@@ -82,7 +82,7 @@ public enum WorkflowParser {
         func optionalText(_ key: String) -> String? {
             guard let m = member(key) else { return nil }
             guard let s = m.value.string else {
-                diagnostics.warning("meta.\(key) should be a string, not \(m.value.kindDescription); ignored", at: at(m.offset))
+                diagnostics.warning(id: "workflow.meta_should_be_a_string", "meta.\(key) should be a string, not \(m.value.kindDescription); ignored", at: at(m.offset))
                 return nil
             }
             return s
@@ -96,20 +96,20 @@ public enum WorkflowParser {
             if case .array(let items) = m.value {
                 for (index, item) in items.enumerated() {
                     guard case .object = item, let title = item["title"]?.string else {
-                        diagnostics.warning("meta.phases[\(index)] has no string 'title'; skipped", at: at(m.offset))
+                        diagnostics.warning(id: "workflow.meta_phases_has_no_string", "meta.phases[\(index)] has no string 'title'; skipped", at: at(m.offset))
                         continue
                     }
                     workflow.phases.append(.init(title: title, detail: item["detail"]?.string, model: item["model"]?.string))
                 }
             } else {
-                diagnostics.warning("meta.phases should be an array of {title, detail}, not \(m.value.kindDescription); ignored", at: at(m.offset))
+                diagnostics.warning(id: "workflow.meta_phases_should_be_an", "meta.phases should be an array of {title, detail}, not \(m.value.kindDescription); ignored", at: at(m.offset))
             }
         }
         if let m = member("inputSchema") {
             if case .object = m.value {
                 workflow.inputSchema = m.value.json
             } else {
-                diagnostics.error("meta.inputSchema must be an object literal, not \(m.value.kindDescription)", at: at(m.offset))
+                diagnostics.error(id: "workflow.meta_inputschema_must_be_an", "meta.inputSchema must be an object literal, not \(m.value.kindDescription)", at: at(m.offset))
                 return nil
             }
         }
