@@ -9,7 +9,7 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory"]),
         // First-party native modules, built as shared objects beside `kernel` (see Plugins/README.md).
         .library(name: "KernelBuiltins", type: .dynamic, targets: ["KernelBuiltins"]),
         .library(name: "KernelTemplateModule", type: .dynamic, targets: ["KernelTemplateModule"]),
@@ -111,6 +111,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Static memory (AGENTS.md, rules, the on-demand walk, InstructionsLoaded) and saved workflows.
+        .target(
+            name: "KernelMemory",
+            dependencies: ["KernelCore", "KernelHost", "KernelHooks"],
+            path: "Kernel/Memory",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
         // The CLI commands, as a library so tests can run them in-process.
         .target(
             name: "KernelCLI",
@@ -118,6 +127,7 @@ let package = Package(
                 "KernelCore",
                 "KernelHost",
                 "KernelHooks",
+                "KernelMemory",
                 "KernelNative",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -142,6 +152,13 @@ let package = Package(
             name: "kernel-bench",
             dependencies: ["KernelHooks", "KernelCore", "KernelStore", "KernelNative", "KernelProcess"],
             path: "Tests/Benchmarks/HooksBench",
+            swiftSettings: swiftSettings
+        ),
+        // `kernel-memory-bench`: the in-process cost of the on-demand memory walk (Tests/Benchmarks/memory_bench.py).
+        .executableTarget(
+            name: "kernel-memory-bench",
+            dependencies: ["KernelMemory", "KernelCore"],
+            path: "Tests/Benchmarks/MemoryBench",
             swiftSettings: swiftSettings
         ),
         // First-party modules: the kernel's built-in subagents and commands (Swift), and the Swift template.
@@ -200,6 +217,12 @@ let package = Package(
             dependencies: ["KernelNative", "KernelHost", "KernelHooks", "KernelCore", "KernelStore", "KernelCLI", "kernel",
                            "KernelTestSupport"],
             path: "Tests/KernelNativeTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelMemoryTests",
+            dependencies: ["KernelMemory", "KernelHooks", "KernelHost", "KernelCore", "KernelStore"],
+            path: "Tests/KernelMemoryTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

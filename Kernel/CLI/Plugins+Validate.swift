@@ -1,6 +1,7 @@
 import ArgumentParser
 import KernelCore
 import KernelHost
+import KernelMemory
 import KernelNative
 
 extension KernelCommand.Plugins {
@@ -53,16 +54,25 @@ extension KernelCommand.Plugins {
                 // Native modules are scanned out of process (only when the bundle has some).
                 let modules = PluginHost.validationScans(bundle)
                 for m in modules { bundle.diagnostics += m.components.diagnostics }
+                // Rules and workflows (KernelMemory reads them; the bundle model does not hold them yet).
+                let memory = PluginMemoryComponents(root: bundle.root)
+                bundle.diagnostics += memory.diagnostics
                 valid = strict ? bundle.isStrictlyValid : bundle.isValid
                 if json {
                     var report = ValidationReport.json(bundle, strict: strict)
                     if case .object(var fields) = report {
+                        if let i = fields.firstIndex(where: { $0.0 == "components" }), case .object(var components) = fields[i].1 {
+                            components += [("rules", .strings(memory.rules)), ("workflows", .strings(memory.workflows))]
+                            fields[i].1 = .object(components)
+                        }
                         fields.append(("moduleScans", .array(modules.map(\.json))))
                         report = .object(fields)
                     }
                     Output.out(report.serialized())
                 } else {
                     Output.out(ValidationReport.text(bundle))
+                    if !memory.rules.isEmpty { Output.out("  rules (\(memory.rules.count)): \(memory.rules.joined(separator: ", "))") }
+                    if !memory.workflows.isEmpty { Output.out("  workflows (\(memory.workflows.count)): \(memory.workflows.joined(separator: ", "))") }
                     for m in modules { Output.out(ModulesReport.text(m, indent: "  ")) }
                     printDiagnostics(bundle.diagnostics)
                     Output.out(verdict(valid, bundle.diagnostics))

@@ -176,7 +176,7 @@ public struct KernelPaths: Sendable, Equatable {
 
     /// `path` made absolute against `base` and lexically normalised: no `.`, no `..` (never above `/`),
     /// no repeated or trailing slash.
-    static func normalize(_ path: String, relativeTo base: String) -> String {
+    public static func normalize(_ path: String, relativeTo base: String) -> String {
         let full = path.hasPrefix("/") ? path : base + "/" + path
         var parts: [Substring] = []
         for part in full.split(separator: "/", omittingEmptySubsequences: true) {
@@ -191,7 +191,8 @@ public struct KernelPaths: Sendable, Equatable {
         dir == "/" ? "/" + name : dir + "/" + name
     }
 
-    static func parent(_ path: String) -> String {
+    /// The folder holding `path` (`/` for `/x` and `/`).
+    public static func parent(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
         return String(path[..<slash])
     }
