@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 import Testing
 import KernelCore
 import KernelHost
@@ -155,20 +156,8 @@ int kernel_module_register(const kernel_host *host) {
 
     /// Runs `kernel` and returns its pid with the result.
     func kernel(_ arguments: [String]) throws -> (pid: Int32, run: ProcessRun) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Paths.kernel)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let pid = process.processIdentifier
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (pid, ProcessRun(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                                stderr: String(decoding: e, as: UTF8.self)))
+        let r = try runChild(Paths.kernel, arguments)
+        return (r.pid, r)
     }
 
     @Test func cliListsWithoutLoadingAndRendersThroughTheModule() throws {
