@@ -11,7 +11,7 @@ import KernelStore
 /// composition decodes the bundle.
 struct BundleCache {
     /// Bump when the bundle model, the summary or the parsers change what they produce.
-    static let version = 2
+    static let version = 3
     static let kind = "bundle"
 
     let store: KernelStore

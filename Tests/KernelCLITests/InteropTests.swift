@@ -136,3 +136,18 @@ import Testing
         #expect(read(path) == text)
     }
 }
+
+/// Bundles the hosts load: listed as they list them.
+@Suite struct HostLeniencyListingTests {
+    @Test func mcpServerWithAPlaceholderURLIsListedAsNeedingConfiguration() async throws {
+        let box = try Sandbox()
+        let src = try box.makePlugin("remote", files: [
+            "mcp.json": #"{"mcpServers": {"api": {"type": "http", "url": "{{USER_CONFIG}}"}, "ok": {"type": "ws", "url": "wss://example.com"}}}"#,
+        ])
+        try await box.ok(["plugins", "install", src])
+        let rows = try await box.listing(["mcp", "list"])
+        #expect(rows.map { $0["name"] as? String } == ["remote:api", "remote:ok"])
+        #expect(rows.map { $0["state"] as? String } == ["inactive", "active"])
+        #expect(rows.first?["reason"] as? String == "needs configuration: 'url' is the placeholder {{USER_CONFIG}}")
+    }
+}
