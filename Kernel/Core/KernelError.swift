@@ -58,7 +58,7 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
     /// diagnostic.
     public init(settings error: SettingsError) {
         self.init(.settings, error.description, underlying: error,
-                  diagnostics: [Diagnostic(.error, error.message, at: error.location)])
+                  diagnostics: [Diagnostic(id: "settings.\(error.code.rawValue)", .error, error.message, at: error.location)])
     }
 
     public var description: String { message }

@@ -139,7 +139,7 @@ extension HookEngine {
 
     /// The body of `kernel hooks run-async SPEC`: runs one background handler described by the spec file (written
     /// by a fire in `.detached` mode), stores its result, removes the file.
-    public static func runDetachedAsync(specFile: String) async -> Bool {
+    package static func runDetachedAsync(specFile: String) async -> Bool {
         defer { try? FileManager.default.removeItem(atPath: specFile) }
         guard let data = FileManager.default.contents(atPath: specFile),
               let (node, _) = try? JSONReader.parse([UInt8](data)), let spec = AsyncSpec(node: node) else { return false }

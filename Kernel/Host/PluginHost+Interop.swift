@@ -22,7 +22,7 @@ extension PluginHost {
         do {
             contents = try InstalledPluginsFile.read(file)
         } catch {
-            return (all, [Diagnostic(.warning, error.message + "; Kernel's own install records are used and the file is not written",
+            return (all, [Diagnostic(id: "interop.installed_file_unreadable", .warning, error.message + "; Kernel's own install records are used and the file is not written",
                                      at: error.location)])
         }
         guard let contents else {
@@ -44,7 +44,7 @@ extension PluginHost {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: entry.installPath, isDirectory: &isDirectory), isDirectory.boolValue else {
                 diagnostics.append(Diagnostic(
-                    .warning, "\(entry.id) (\(entry.scope.rawValue)) is recorded at \(entry.installPath), which is not a folder; not listed",
+                    id: "interop.installed_path_missing", .warning, "\(entry.id) (\(entry.scope.rawValue)) is recorded at \(entry.installPath), which is not a folder; not listed",
                     at: SourceLocation(file: file)))
                 continue
             }
@@ -61,7 +61,7 @@ extension PluginHost {
                     installedAt: installedAt, updatedAt: max(Date(), installedAt))
                 try store.upsertReceipt(adopted)
             } catch {
-                diagnostics.append(Diagnostic(.warning, "cannot adopt \(entry.id) (\(entry.scope.rawValue)): \(error)",
+                diagnostics.append(Diagnostic(id: "interop.adopt_failed", .warning, "cannot adopt \(entry.id) (\(entry.scope.rawValue)): \(error)",
                                               at: SourceLocation(file: file)))
                 continue
             }

@@ -1,5 +1,6 @@
 import Foundation
-public import KernelCore
+// The facade re-exports the model: `import KernelHost` gives an embedder KernelPaths, Registry, KernelError…
+@_exported public import KernelCore
 public import KernelStore
 public import KernelNative
 

@@ -31,7 +31,7 @@ public struct ModuleScanJob: Sendable, Equatable {
 /// killed and that module is broken with the timeout. A new child then scans the rest.
 public struct ModuleScanner: Sendable {
     /// The hidden subcommand of `kernel` that runs the scanner child.
-    public static let childCommand = "__scan-modules"
+    package static let childCommand = "__scan-modules"
     static let replyDescriptor: Int32 = 3
 
     /// The `kernel` executable.
@@ -187,9 +187,9 @@ public struct ModuleScanner: Sendable {
 }
 
 /// The scanner child: `kernel __scan-modules <path> <plugin name> <plugin root> <plugin data> …`.
-public enum ModuleScannerChild {
+package enum ModuleScannerChild {
     /// Scans each module in turn and writes its result to descriptor 3 before opening the next. Exits 0.
-    public static func main(_ arguments: [String]) -> Never {
+    package static func main(_ arguments: [String]) -> Never {
         var i = 0
         while i + 3 < arguments.count {
             let job = ModuleScanJob(path: arguments[i], pluginName: arguments[i + 1], pluginRoot: arguments[i + 2],

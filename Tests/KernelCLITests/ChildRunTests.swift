@@ -10,7 +10,7 @@ import Testing
         #expect(r.status == 0 && r.stdout == "out\n" && r.stderr.count == 300_000)
     }
 
-    @Test func stdinIsWrittenWhileOutputIsRead() throws {
+    @Test func stdinIsGivenWhileOutputIsRead() throws {
         let big = String(repeating: "x", count: 200_000)
         let r = try runChild("/bin/cat", [], stdin: big)
         #expect(r.stdout.count == 200_000)

@@ -4,12 +4,18 @@ import Foundation
 import Glibc
 #endif
 
+/// The test process ignores SIGPIPE, as a host embedding the kernel typically does (a test that writes to a
+/// child or a socket that went away gets EPIPE, not a dead test run). The kernel's library never changes the
+/// disposition itself: its hook handlers read their input from a file. Called by every helper here.
+public let ignoreSIGPIPEInTests: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
 /// A fresh folder under the system temp folder (its physical path, so comparisons with getcwd-style paths
 /// hold), removed when the value is released.
 public final class TemporaryDirectory: @unchecked Sendable {
     public let path: String
 
     public init(prefix: String = "kernel-test") throws {
+        ignoreSIGPIPEInTests
         var template = Array((NSTemporaryDirectory() + "/\(prefix)-XXXXXX").utf8CString)
         guard let p = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
         path = URL(fileURLWithPath: String(cString: p)).resolvingSymlinksInPath().path
@@ -53,10 +59,11 @@ public struct ChildRun: Sendable {
     public var stderr: String
 }
 
-/// Runs `executable` to its end, writing `stdin` and reading stdout and stderr at the same time (a child that
-/// fills one pipe while the test waits on the other would deadlock; each pipe holds 64 KiB).
+/// Runs `executable` to its end with `stdin` as its input, reading stdout and stderr at the same time (a child
+/// that fills one pipe while the test waits on the other would deadlock; each pipe holds 64 KiB).
 public func runChild(_ executable: String, _ arguments: [String], cwd: String? = nil,
                      environment: [String: String] = [:], stdin: String? = nil) throws -> ChildRun {
+    ignoreSIGPIPEInTests
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -67,20 +74,23 @@ public func runChild(_ executable: String, _ arguments: [String], cwd: String? =
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    let input = stdin.map { _ in Pipe() }
+    // stdin from a file (written before the child starts), not a pipe: a child that exits without reading it
+    // (an unknown hook event) cannot make the write fail.
+    var input: FileHandle?
+    if let stdin {
+        let file = NSTemporaryDirectory() + "/kernel-stdin-\(UUID().uuidString)"
+        try Data(stdin.utf8).write(to: URL(fileURLWithPath: file))
+        input = FileHandle(forReadingAtPath: file)
+        unlink(file)
+    }
     process.standardInput = input ?? FileHandle.nullDevice
     try process.run()
     let group = DispatchGroup()
     nonisolated(unsafe) var errData = Data()
     DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    if let input, let stdin {
-        DispatchQueue.global().async(group: group) {
-            input.fileHandleForWriting.write(Data(stdin.utf8))
-            try? input.fileHandleForWriting.close()
-        }
-    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
+    try? input?.close()
     process.waitUntilExit()
     return ChildRun(pid: process.processIdentifier, status: process.terminationStatus,
                     stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))

@@ -50,12 +50,36 @@ private struct Loader {
     /// unchanged (a file appearing or disappearing changes its folder's mtime).
     var inputs: [String] = []
 
-    /// Lists a folder, recording it as an input.
+    /// Lists a folder, recording it as an input. An entry whose name cannot be kept as a `String` without loss
+    /// (invalid UTF-8, a control character such as a newline) is reported as an error naming it escaped, and
+    /// left out: never dropped silently, never re-encoded into a path that names another file.
     mutating func list(_ dir: String) -> [FileSystem.Entry]? {
-        let entries = FileSystem.list(dir)
-        if entries != nil { inputs.append(dir) }
-        return entries
+        guard let entries = FileSystem.list(dir) else { return nil }
+        inputs.append(dir)
+        var usable: [FileSystem.Entry] = []
+        usable.reserveCapacity(entries.count)
+        for entry in entries {
+            if let problem = entry.nameProblem {
+                diagnostics.error(id: "bundle.unloadable_name", "the name '\(entry.name)' \(problem); it cannot be loaded (rename it)",
+                                  at: SourceLocation(file: FileSystem.join(dir, entry.name)))
+                continue
+            }
+            usable.append(entry)
+        }
+        return usable
     }
+
+    /// Reports a `.md` entry that is a FIFO, socket or device (listed as `.other`): it is not read.
+    mutating func reportNonRegular(_ entry: FileSystem.Entry, in dir: String) {
+        guard entry.type == .other, entry.name.hasSuffix(".md") else { return }
+        let file = FileSystem.join(dir, entry.name)
+        var what = "not a regular file"
+        do { _ = try FileSystem.read(file, limit: 0) } catch { what = "\(error)" }
+        diagnostics.error(id: "bundle.cannot_read_file", "cannot read file: \(what)", at: SourceLocation(file: file))
+    }
+
+    /// The deepest `commands/` nesting read (a `dir:` segment per level).
+    static let maxCommandDepth = 16
 
     init(root: String) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
@@ -65,7 +89,9 @@ private struct Loader {
 
     mutating func run(entryManifest: PluginManifest?) -> PluginBundle {
         guard FileSystem.isDirectory(root) else {
-            diagnostics.error(FileSystem.exists(root) ? "not a directory" : "no such directory",
+            let exists = FileSystem.exists(root)
+            diagnostics.error(id: exists ? "bundle.not_a_directory" : "bundle.no_such_directory",
+                              exists ? "not a directory" : "no such directory",
                               at: SourceLocation(file: root))
             var bundle = PluginBundle(root: root, name: FileSystem.baseName(root), manifestFormat: .none)
             bundle.diagnostics = diagnostics.items
@@ -117,7 +143,7 @@ private struct Loader {
         bundle.workflows = listFiles(in: "workflows").filter { $0.hasSuffix(".js") }.sorted().map { path("workflows/" + $0) }
 
         if !bundle.hasComponents {
-            diagnostics.note("no components found: nothing in commands/, agents/, skills/, output-styles/, workflows/ "
+            diagnostics.note(id: "bundle.no_components_found_nothing_commands", "no components found: nothing in commands/, agents/, skills/, output-styles/, workflows/ "
                              + "or bin/, no hooks/hooks.json, .mcp.json, mcp.json or modules/*.so", at: SourceLocation(file: root))
         }
         bundle.diagnostics = diagnostics.items
@@ -132,7 +158,7 @@ private struct Loader {
         do {
             return try FileSystem.read(file, limit: limit)
         } catch {
-            diagnostics.error("cannot read file: \(error)", at: SourceLocation(file: file))
+            diagnostics.error(id: "bundle.cannot_read_file", "cannot read file: \(error)", at: SourceLocation(file: file))
             return nil
         }
     }
@@ -144,11 +170,11 @@ private struct Loader {
         let full = relative.isEmpty ? root : path(relative)
         let location = SourceLocation(file: manifestFile ?? root, line: field.line, column: field.column)
         guard let real = FileSystem.realPath(full) else {
-            diagnostics.error("'\(key)' path '\(field.path)' does not exist", at: location)
+            diagnostics.error(id: "bundle.path_does_not_exist", "'\(key)' path '\(field.path)' does not exist", at: location)
             return nil
         }
         if let canonicalRoot, !FileSystem.isInside(real, root: canonicalRoot) {
-            diagnostics.error("'\(key)' path '\(field.path)' resolves to '\(real)', outside the plugin root", at: location)
+            diagnostics.error(id: "bundle.path_resolves_outside_plugin_root", "'\(key)' path '\(field.path)' resolves to '\(real)', outside the plugin root", at: location)
             return nil
         }
         return full
@@ -163,27 +189,28 @@ private struct Loader {
 
     mutating func loadCommands(_ fields: [ManifestPath]?) -> [CommandDefinition] {
         var found: [(name: String, file: String, isSkillFolder: Bool)] = []
+        var visited = Set<FileSystem.FileID>()
         if let fields {
             for field in fields {
                 guard let full = resolve(field, key: "commands") else { continue }
                 if FileSystem.isDirectory(full) {
-                    collectCommands(in: full, prefix: [], into: &found)
+                    collectCommands(in: full, prefix: [], into: &found, visited: &visited)
                 } else if full.hasSuffix(".md") {
                     found.append((String(FileSystem.baseName(full).dropLast(3)), full, false))
                 } else {
-                    diagnostics.warning("'commands' path '\(field.path)' is neither a folder nor a .md file; ignored",
+                    diagnostics.warning(id: "bundle.commands_path_neither_folder_nor", "'commands' path '\(field.path)' is neither a folder nor a .md file; ignored",
                                         at: SourceLocation(file: full))
                 }
             }
         } else if FileSystem.isDirectory(path("commands")) {
-            collectCommands(in: path("commands"), prefix: [], into: &found)
+            collectCommands(in: path("commands"), prefix: [], into: &found, visited: &visited)
         }
 
         var byName: [String: String] = [:]
         var commands: [CommandDefinition] = []
         for item in found {
             if let first = byName[item.name] {
-                diagnostics.error("command '\(item.name)' is defined twice: by '\(first)' and by '\(item.file)'",
+                diagnostics.error(id: "bundle.command_defined_twice", "command '\(item.name)' is defined twice: by '\(first)' and by '\(item.file)'",
                                   at: SourceLocation(file: item.file, line: 1, column: 1))
                 continue
             }
@@ -198,9 +225,22 @@ private struct Loader {
     }
 
     /// A folder holding SKILL.md is one command and nothing under it is read; otherwise every `.md` file is a
-    /// command and every subfolder adds a `dir:` segment.
+    /// command and every subfolder adds a `dir:` segment. Each folder is read once (by device and inode): a
+    /// symlink back to a folder already read (`commands/a -> .`) is a warning and is not followed; nesting
+    /// deeper than `maxCommandDepth` is a warning and is not read.
     mutating func collectCommands(in dir: String, prefix: [String],
-                                  into found: inout [(name: String, file: String, isSkillFolder: Bool)]) {
+                                  into found: inout [(name: String, file: String, isSkillFolder: Bool)],
+                                  visited: inout Set<FileSystem.FileID>) {
+        if let id = FileSystem.fileID(dir), !visited.insert(id).inserted {
+            diagnostics.warning(id: "bundle.folder_already_read", "'\(FileSystem.baseName(dir))' leads to a folder already read (a symbolic link loop "
+                                + "or a second link to it); not followed", at: SourceLocation(file: dir))
+            return
+        }
+        if prefix.count > Self.maxCommandDepth {
+            diagnostics.warning(id: "bundle.commands_too_deep", "commands nested more than \(Self.maxCommandDepth) folders deep; this folder is not read",
+                                at: SourceLocation(file: dir))
+            return
+        }
         guard let entries = list(dir) else { return }
         if !prefix.isEmpty, entries.contains(where: { $0.name == "SKILL.md" && $0.type == .file }) {
             found.append((prefix.joined(separator: ":"), FileSystem.join(dir, "SKILL.md"), true))
@@ -211,7 +251,10 @@ private struct Loader {
                 found.append(((prefix + [String(entry.name.dropLast(3))]).joined(separator: ":"),
                               FileSystem.join(dir, entry.name), false))
             } else if entry.type == .directory, !entry.name.hasPrefix(".") {
-                collectCommands(in: FileSystem.join(dir, entry.name), prefix: prefix + [entry.name], into: &found)
+                collectCommands(in: FileSystem.join(dir, entry.name), prefix: prefix + [entry.name], into: &found,
+                                visited: &visited)
+            } else {
+                reportNonRegular(entry, in: dir)
             }
         }
     }
@@ -241,7 +284,7 @@ private struct Loader {
             }
             guard let entries = list(container.path) else {
                 if container.explicit {
-                    diagnostics.error("'skills' path is not a folder", at: SourceLocation(file: container.path))
+                    diagnostics.error(id: "bundle.skills_path_not_folder", "'skills' path is not a folder", at: SourceLocation(file: container.path))
                 }
                 continue
             }
@@ -253,7 +296,7 @@ private struct Loader {
                 }
                 inputs.append(folder)  // a SKILL.md added later changes its mtime
                 if FileSystem.isFile(FileSystem.join(folder, "skill.md")) {
-                    diagnostics.warning("skill file must be named SKILL.md (upper case); 'skill.md' is not loaded",
+                    diagnostics.warning(id: "bundle.skill_file_named_skill_md", "skill file must be named SKILL.md (upper case); 'skill.md' is not loaded",
                                         at: SourceLocation(file: FileSystem.join(folder, "skill.md")))
                 }
             }
@@ -266,7 +309,7 @@ private struct Loader {
             guard let skill = SkillParser.parse(bytes, file: file, folderName: FileSystem.baseName(folder),
                                                 diagnostics: &diagnostics) else { continue }
             if let first = byName[skill.name] {
-                diagnostics.warning("skill '\(skill.name)' is defined twice: '\(first)' is used and this one is ignored",
+                diagnostics.warning(id: "bundle.skill_defined_twice_used_one", "skill '\(skill.name)' is defined twice: '\(first)' is used and this one is ignored",
                                     at: SourceLocation(file: file, line: 1, column: 1))
                 continue
             }
@@ -286,11 +329,11 @@ private struct Loader {
             return bytes
         } catch .cannotOpen(_, let code) where code == ENOENT || code == ENOTDIR {
             return nil
-        } catch .notAFile {
+        } catch .notAFile(_, let kind) where kind == "a folder" {
             return nil
         } catch {
             inputs.append(file)
-            diagnostics.error("cannot read file: \(error)", at: SourceLocation(file: file))
+            diagnostics.error(id: "bundle.cannot_read_file", "cannot read file: \(error)", at: SourceLocation(file: file))
             return nil
         }
     }
@@ -319,7 +362,7 @@ private struct Loader {
                 continue
             }
             if let first = byName[agent.name] {
-                diagnostics.warning("agent '\(agent.name)' is defined twice: '\(first)' is used and this one is ignored",
+                diagnostics.warning(id: "bundle.agent_defined_twice_used_one", "agent '\(agent.name)' is defined twice: '\(first)' is used and this one is ignored",
                                     at: SourceLocation(file: file, line: 1, column: 1))
                 continue
             }
@@ -331,7 +374,9 @@ private struct Loader {
 
     /// `.md` files directly in a folder (none when absent).
     mutating func mdFiles(in dir: String) -> [String] {
-        (list(dir) ?? [])
+        let entries = list(dir) ?? []
+        for entry in entries { reportNonRegular(entry, in: dir) }
+        return entries
             .filter { $0.type == .file && $0.name.hasSuffix(".md") && $0.name.count > 3 }
             .map { FileSystem.join(dir, $0.name) }
     }
@@ -341,7 +386,8 @@ private struct Loader {
     /// The convention file plus the manifest's paths (each file once, even when named twice).
     mutating func files(convention: String, _ ref: ManifestComponentRef?, key: String) -> [String] {
         var files: [String] = []
-        if FileSystem.isFile(path(convention)) { files.append(path(convention)) }
+        // Anything by that name but a folder is read: a FIFO or device there is a located error, not skipped.
+        if let type = FileSystem.type(of: path(convention)), type != .directory { files.append(path(convention)) }
         if case .paths(let fields) = ref {
             for field in fields {
                 guard let full = resolve(field, key: key) else { continue }
@@ -378,7 +424,7 @@ private struct Loader {
         var unique: [MCPServerDefinition] = []
         for server in servers {
             if let first = seen[server.name] {
-                diagnostics.warning("MCP server '\(server.name)' is defined twice (first in \(first.file)); the first is used",
+                diagnostics.warning(id: "bundle.mcp_server_defined_twice_first", "MCP server '\(server.name)' is defined twice (first in \(first.file)); the first is used",
                                     at: SourceLocation(file: server.file, line: server.line, column: server.column))
                 continue
             }

@@ -116,19 +116,19 @@ public enum HooksParser {
         if let wrapped = root["hooks"] {
             for m in members where m.key != "hooks" && m.key != "description" && m.key != "$schema" {
                 if isEventName(m.key) {
-                    d.error("event '\(m.key)' must be inside the 'hooks' object", at: r.at(m))
+                    d.error(id: "hooks.event_inside_hooks_object", "event '\(m.key)' must be inside the 'hooks' object", at: r.at(m))
                 } else {
-                    d.warning("unknown key '\(m.key)' in hooks file (expected 'hooks' and 'description')", at: r.at(m))
+                    d.warning(id: "hooks.unknown_key_hooks_file_expected", "unknown key '\(m.key)' in hooks file (expected 'hooks' and 'description')", at: r.at(m))
                 }
             }
             return parseEventMap(wrapped, file: file, diagnostics: &d)
         }
         if members.contains(where: { isEventName($0.key) || closestMatch($0.key, in: allEventNames) != nil }) {
-            d.error("hooks file must wrap its events in {\"hooks\": {...}}: write {\"hooks\": {\"\(members[0].key)\": …}}",
+            d.error(id: "hooks.hooks_file_wrap_events_hooks", "hooks file must wrap its events in {\"hooks\": {...}}: write {\"hooks\": {\"\(members[0].key)\": …}}",
                     at: r.at(root))
             return parseEventMap(root, file: file, diagnostics: &d)
         }
-        d.error("hooks file is missing required key 'hooks'", at: r.at(root))
+        d.error(id: "hooks.hooks_file_missing_required_key", "hooks file is missing required key 'hooks'", at: r.at(root))
         return []
     }
 
@@ -144,14 +144,14 @@ public enum HooksParser {
         for m in members {
             if HookEvent(rawValue: m.key) == nil {
                 if HookEvent.claudeCodeOnly.contains(m.key) {
-                    d.warning("hook event '\(m.key)' is a Claude Code event that this host never fires", at: r.at(m))
+                    d.warning(id: "hooks.hook_event_claude_code_event", "hook event '\(m.key)' is a Claude Code event that this host never fires", at: r.at(m))
                 } else {
-                    d.error("unknown hook event '\(m.key)'\(didYouMean(m.key, in: allEventNames))", at: r.at(m))
+                    d.error(id: "hooks.unknown_hook_event", "unknown hook event '\(m.key)'\(didYouMean(m.key, in: allEventNames))", at: r.at(m))
                     continue
                 }
             }
             guard let items = m.value.array else {
-                d.error("'\(m.key)' must be an array of matcher groups, got \(m.value.kindDescription)", at: r.at(m.value))
+                d.error(id: "hooks.array_matcher_groups", "'\(m.key)' must be an array of matcher groups, got \(m.value.kindDescription)", at: r.at(m.value))
                 continue
             }
             for item in items {
@@ -167,7 +167,7 @@ public enum HooksParser {
 
     static func parseGroup(_ node: Node, event: String, reader r: FieldReader, _ d: inout Diagnostics) -> HookMatcherGroup? {
         guard node.members != nil else {
-            d.error("a matcher group of '\(event)' must be an object with 'hooks', got \(node.kindDescription)", at: r.at(node))
+            d.error(id: "hooks.matcher_group_object_hooks", "a matcher group of '\(event)' must be an object with 'hooks', got \(node.kindDescription)", at: r.at(node))
             return nil
         }
         var matcher: String?
@@ -186,19 +186,25 @@ public enum HooksParser {
                 r.typeError("hooks", expected: "an array of hook entries", got: hooksNode, &d)
             }
         } else {
-            d.error("matcher group of '\(event)' is missing required key 'hooks'", at: r.at(node))
+            d.error(id: "hooks.matcher_group_missing_required_key", "matcher group of '\(event)' is missing required key 'hooks'", at: r.at(node))
         }
         return HookMatcherGroup(event: event, matcher: matcher, handlers: handlers, async: async,
                                 file: r.file, line: node.line, column: node.column)
     }
 
-    /// A matcher is `*`, empty, plain names separated by `|`, or a regular expression that must compile.
+    /// A matcher is `*`, empty, plain names separated by `|`, or a regular expression that must compile with
+    /// `MatcherRegex`, the engine the hook engine matches with. Nested quantifiers are a warning: harmless in
+    /// the kernel, catastrophic on hosts whose engine backtracks.
     static func checkMatcher(_ matcher: String, at location: SourceLocation, _ d: inout Diagnostics) {
         if isPlainMatcher(matcher) { return }
         do {
-            _ = try Regex(matcher)
+            let regex = try MatcherRegex(matcher)
+            if regex.hasNestedQuantifiers {
+                d.warning(id: "hooks.matcher_nested_quantifiers", "matcher '\(matcher)' nests quantifiers (a repeated group holding a repetition): "
+                          + "hosts with a backtracking regex engine can take exponential time on it", at: location)
+            }
         } catch {
-            d.error("matcher '\(matcher)' is not a valid regular expression: \(error)", at: location)
+            d.error(id: "hooks.matcher_not_valid_regular_expression", "matcher '\(matcher)' is not a valid regular expression: \(error)", at: location)
         }
     }
 
@@ -212,17 +218,17 @@ public enum HooksParser {
 
     static func parseHandler(_ node: Node, reader r: FieldReader, _ d: inout Diagnostics) -> HookHandler? {
         guard node.members != nil else {
-            d.error("a hook entry must be an object with 'type', got \(node.kindDescription)", at: r.at(node))
+            d.error(id: "hooks.hook_entry_object_type", "a hook entry must be an object with 'type', got \(node.kindDescription)", at: r.at(node))
             return nil
         }
         let typeNames = HookHandlerType.allCases.map(\.rawValue)
         guard let typeNode = node["type"], !typeNode.isNull else {
-            d.error("hook entry is missing required key 'type' (one of \(typeNames.joined(separator: ", ")))", at: r.at(node))
+            d.error(id: "hooks.hook_entry_missing_required_key", "hook entry is missing required key 'type' (one of \(typeNames.joined(separator: ", ")))", at: r.at(node))
             return nil
         }
         guard let typeName = r.string(typeNode, label: "type", &d) else { return nil }
         guard let type = HookHandlerType(rawValue: typeName) else {
-            d.error("unknown hook type '\(typeName)'\(didYouMean(typeName, in: typeNames)); expected one of \(typeNames.joined(separator: ", "))",
+            d.error(id: "hooks.unknown_hook_type_expected_one", "unknown hook type '\(typeName)'\(didYouMean(typeName, in: typeNames)); expected one of \(typeNames.joined(separator: ", "))",
                     at: r.at(typeNode))
             return nil
         }
@@ -240,7 +246,7 @@ public enum HooksParser {
             if turns >= 1, turns == turns.rounded(), turns < 1e9 {
                 h.maxTurns = Int(turns)
             } else {
-                d.error("'maxTurns' must be a positive integer, got \(turnsNode.text ?? "\(turns)")", at: r.at(turnsNode))
+                d.error(id: "hooks.maxturns_positive_integer", "'maxTurns' must be a positive integer, got \(turnsNode.text ?? "\(turns)")", at: r.at(turnsNode))
             }
         }
         h.prompt = r.string(node, "prompt", &d)
@@ -255,20 +261,20 @@ public enum HooksParser {
             if t > 0 && t.isFinite {
                 h.timeout = t
             } else {
-                d.error("'timeout' must be a positive number of seconds, got \(tNode.text ?? "\(t)")", at: r.at(tNode))
+                d.error(id: "hooks.timeout_positive_number_seconds", "'timeout' must be a positive number of seconds, got \(tNode.text ?? "\(t)")", at: r.at(tNode))
             }
         }
         func require(_ key: String, _ present: Bool) {
             guard !present else { return }
             valid = false
             if node[key] == nil || node[key]?.isNull == true {
-                d.error("\(type.rawValue) hook is missing required key '\(key)'", at: r.at(node))
+                d.error(id: "hooks.hook_missing_required_key", "\(type.rawValue) hook is missing required key '\(key)'", at: r.at(node))
             }
         }
         switch type {
         case .command:
             require("command", h.command.map { !$0.isEmpty } ?? false)
-            if h.command?.isEmpty == true { d.error("'command' must not be empty", at: r.at(node["command"]!)) }
+            if h.command?.isEmpty == true { d.error(id: "hooks.command_not_empty", "'command' must not be empty", at: r.at(node["command"]!)) }
         case .http:
             require("url", h.url != nil)
         case .prompt, .agent:

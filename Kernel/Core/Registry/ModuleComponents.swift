@@ -44,7 +44,7 @@ public enum ModuleComponentParser {
             module.mcpServers += MCPParser.parseServers(root["mcpServers"] ?? root, file: file, diagnostics: &d)
         case .command, .skill, .agent, .outputStyle:
             guard let members = root.members else {
-                d.error("a \(kind.rawValue) must be a JSON object, got \(root.kindDescription)",
+                d.error(id: "module.json_object", "a \(kind.rawValue) must be a JSON object, got \(root.kindDescription)",
                         at: SourceLocation(file: file, line: root.line, column: root.column))
                 break
             }
@@ -57,7 +57,7 @@ public enum ModuleComponentParser {
             switch kind {
             case .command:
                 guard let name, !name.isEmpty else {
-                    d.error("a command contributed by a module needs a 'name'",
+                    d.error(id: "module.command_contributed_module_needs_name", "a command contributed by a module needs a 'name'",
                             at: SourceLocation(file: file, line: root.line, column: root.column))
                     break
                 }

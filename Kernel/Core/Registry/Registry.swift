@@ -122,7 +122,7 @@ public struct Registry: Sendable {
         return nativeCommands[Self.nativeCommandKey(module: module, name: entry.item.name)]
     }
 
-    public static func nativeCommandKey(module: String, name: String) -> String { module + "\u{0}" + name }
+    package static func nativeCommandKey(module: String, name: String) -> String { module + "\u{0}" + name }
 
     /// The active skill invoked as `name` (same rules as commands).
     public func skill(named name: String) -> Lookup<SkillDefinition> {

@@ -51,27 +51,27 @@ public enum InstalledPluginsFile {
             let id = member.key
             guard id.split(separator: "@", omittingEmptySubsequences: false).count == 2,
                   !id.hasPrefix("@"), !id.hasSuffix("@") else {
-                diagnostics.warning("plugin id '\(id)' is not name@marketplace; entry ignored",
+                diagnostics.warning(id: "interop.installed_id_invalid", "plugin id '\(id)' is not name@marketplace; entry ignored",
                                     at: SourceLocation(file: path, line: member.keyLine, column: member.keyColumn))
                 continue
             }
             guard let items = member.value.array else {
-                diagnostics.warning("'\(id)' is \(member.value.kindDescription), expected an array of installs; ignored",
+                diagnostics.warning(id: "interop.installed_entry_not_array", "'\(id)' is \(member.value.kindDescription), expected an array of installs; ignored",
                                     at: member.value.location(in: path))
                 continue
             }
             for item in items {
                 guard let scopeText = item["scope"]?.string, let scope = Scope(rawValue: scopeText) else {
-                    diagnostics.warning("install of '\(id)' has no scope user, project or local; ignored", at: item.location(in: path))
+                    diagnostics.warning(id: "interop.installed_scope_invalid", "install of '\(id)' has no scope user, project or local; ignored", at: item.location(in: path))
                     continue
                 }
                 guard let installPath = item["installPath"]?.string, installPath.hasPrefix("/") else {
-                    diagnostics.warning("install of '\(id)' has no absolute installPath; ignored", at: item.location(in: path))
+                    diagnostics.warning(id: "interop.installed_path_invalid", "install of '\(id)' has no absolute installPath; ignored", at: item.location(in: path))
                     continue
                 }
                 let projectPath = item["projectPath"]?.string
                 if scope != .user, projectPath?.hasPrefix("/") != true {
-                    diagnostics.warning("\(scope.rawValue) install of '\(id)' has no absolute projectPath; ignored",
+                    diagnostics.warning(id: "interop.installed_project_invalid", "\(scope.rawValue) install of '\(id)' has no absolute projectPath; ignored",
                                         at: item.location(in: path))
                     continue
                 }

@@ -48,7 +48,7 @@ public enum KnownMarketplacesFile {
         for member in members {
             let entry = member.value
             guard let source = entry["source"], source.members != nil, let location = entry["installLocation"]?.string else {
-                diagnostics.warning("marketplace '\(member.key)' needs a source object and an installLocation; ignored",
+                diagnostics.warning(id: "interop.marketplace_entry_invalid", "marketplace '\(member.key)' needs a source object and an installLocation; ignored",
                                     at: entry.location(in: path))
                 continue
             }
