@@ -38,17 +38,19 @@ def main():
     plugin = str(ROOT / "Plugins/hello-world")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        project = tmp / "project"
-        (project / ".git").mkdir(parents=True)
+        # One project per tool: each adds the same server names.
+        kproject, rproject = tmp / "kernel-project", tmp / "ref-project"
+        for p in (kproject, rproject):
+            (p / ".git").mkdir(parents=True)
         kernel_home = tmp / "kernel-home"
         ref_home = tmp / "ref-home"
         ref_home.mkdir()
         kenv = dict(os.environ, QODER_HOME=str(kernel_home), NO_COLOR="1")
         renv = dict(os.environ, HOME=str(ref_home), NO_COLOR="1")
-        kernel = [a.kernel]
+        kernel = [str(Path(a.kernel).resolve())]
         ref = ["unshare", "-rn", a.qodercli]
-        timed(kernel + ["plugins", "install", plugin], kenv, project)
-        timed(ref + ["plugins", "install", plugin], renv, project)
+        timed(kernel + ["plugins", "install", plugin], kenv, kproject)
+        timed(ref + ["plugins", "install", plugin], renv, rproject)
 
         work = [
             ("mcp add", lambda i: ["mcp", "add", f"server{i}", "--", "npx", "-y", "pkg"]),
@@ -58,8 +60,8 @@ def main():
         ]
         print(f"{'work':<12} {'kernel':>10} {'qodercli':>10} {'ratio':>8}")
         for name, args in work:
-            k = statistics.median(timed(kernel + args(i), kenv, project) for i in range(a.runs))
-            r = statistics.median(timed(ref + args(i), renv, project) for i in range(a.runs))
+            k = statistics.median(timed(kernel + args(i), kenv, kproject) for i in range(a.runs))
+            r = statistics.median(timed(ref + args(i), renv, rproject) for i in range(a.runs))
             print(f"{name:<12} {k * 1000:>8.1f}ms {r * 1000:>8.0f}ms {r / k:>7.0f}x")
 
 
