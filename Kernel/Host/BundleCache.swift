@@ -4,11 +4,11 @@ import KernelCore
 import KernelStore
 
 /// The one cache of read folders (installed plugins, the user's and the project's `.qoder`): one
-/// `component_cache` row per folder, under the folder's own path, kind `bundle`. Its payload holds, in this
-/// order, the file keys of every input of the load (folders listed, files read; relative to the root), the
-/// listing summary, and the whole bundle as JSON. An entry is used only while every input still has the same
-/// device, inode, size and mtime. A listing reads the keys and the summary and never decodes the bundle; a
-/// composition decodes the bundle.
+/// `component_cache` row per folder, under the folder's own path, kind `bundle`. Its payload holds the file keys
+/// of every input of the load (folders listed, files read; relative to the root) and the listing summary, in
+/// binary; its detail holds the whole bundle as JSON. An entry is used only while every input still has the same
+/// device, inode, size and mtime. A listing reads only the payload (and, on a miss, writes the row without a
+/// detail: it never encodes a bundle); a composition reads the detail too, and fills it when it is missing.
 struct BundleCache {
     /// Bump when the bundle model, the summary or the parsers change what they produce.
     static let version = 3
@@ -28,34 +28,37 @@ struct BundleCache {
     func load(_ roots: [String], decodeBundles: Bool,
               read: @escaping @Sendable (String) -> PluginBundle) -> [Loaded] {
         // Entries by path; each lists the keys of all its inputs (the root among them), checked below.
-        let hits = (try? store.cachedComponents(atPaths: roots, parserVersion: Self.version)) ?? [:]
+        let hits = (try? store.cachedComponents(atPaths: roots, parserVersion: Self.version, withDetail: decodeBundles)) ?? [:]
         let results = ParallelMap.map(roots) { root -> (Loaded, CachedComponent?) in
-            if let hit = hits[root], hit.kind == Self.kind,
-               let entry = Entry(decoding: [UInt8](hit.payload), bundle: decodeBundles), entry.isFresh(root: root),
-               !decodeBundles || entry.bundle != nil {
-                return (Loaded(bundle: entry.bundle, summary: entry.summary, cached: true), nil)
+            if let hit = hits[root], hit.kind == Self.kind, let entry = Entry(decoding: [UInt8](hit.payload)),
+               entry.isFresh(root: root) {
+                if !decodeBundles { return (Loaded(bundle: nil, summary: entry.summary, cached: true), nil) }
+                if let detail = hit.detail, let bundle = try? JSONDecoder().decode(PluginBundle.self, from: detail) {
+                    return (Loaded(bundle: bundle, summary: entry.summary, cached: true), nil)
+                }
             }
             let bundle = read(root)
             let summary = PluginSummary(bundle)
             let inputs = Entry.keys(of: bundle.inputs, root: root)
-            guard var rootKey = inputs.first(where: { $0.path.isEmpty }),
-                  let payload = Entry(inputs: inputs, summary: summary, bundle: bundle).encoded()
-            else { return (Loaded(bundle: bundle, summary: summary, cached: false), nil) }
+            guard var rootKey = inputs.first(where: { $0.path.isEmpty }) else {
+                return (Loaded(bundle: bundle, summary: summary, cached: false), nil)
+            }
             rootKey.path = root
+            let detail = decodeBundles ? try? JSONEncoder().encode(bundle) : nil
             return (Loaded(bundle: bundle, summary: summary, cached: false),
-                    CachedComponent(key: rootKey, kind: Self.kind, parserVersion: Self.version, payload: Data(payload)))
+                    CachedComponent(key: rootKey, kind: Self.kind, parserVersion: Self.version,
+                                    payload: Data(Entry(inputs: inputs, summary: summary).encoded()), detail: detail))
         }
         let fresh = results.compactMap(\.1)
         if !fresh.isEmpty { try? store.storeComponents(fresh) }
         return results.map(\.0)
     }
 
-    /// One cache entry.
+    /// One entry's payload.
     struct Entry {
         /// Keys of the inputs, with paths relative to the root ("" is the root itself).
         var inputs: [FileKey]
         var summary: PluginSummary
-        var bundle: PluginBundle?
 
         /// The keys of `paths` (absolute, under `root`), relative to `root`; paths that no longer exist are skipped.
         static func keys(of paths: [String], root: String) -> [FileKey] {
@@ -80,10 +83,8 @@ struct BundleCache {
             return inputs.allSatisfy { FileKey.stat($0.path, relativeTo: fd) == $0 }
         }
 
-        /// Little-endian, length-prefixed: the keys and the summary in binary (read back without parsing), then
-        /// the bundle as JSON. Nil when the bundle cannot be encoded.
-        func encoded() -> [UInt8]? {
-            guard let bundle, let json = try? JSONEncoder().encode(bundle) else { return nil }
+        /// Little-endian, length-prefixed: the keys and the summary in binary (read back without parsing).
+        func encoded() -> [UInt8] {
             var w = ByteWriter()
             w.int(Int64(inputs.count))
             for key in inputs {
@@ -99,19 +100,15 @@ struct BundleCache {
             w.string(summary.resourcesJSON)
             w.int(Int64(summary.textLines.count))
             for line in summary.textLines { w.string(line) }
-            w.int(Int64(json.count))
-            w.bytes += json
             return w.bytes
         }
 
-        init(inputs: [FileKey], summary: PluginSummary, bundle: PluginBundle?) {
+        init(inputs: [FileKey], summary: PluginSummary) {
             self.inputs = inputs
             self.summary = summary
-            self.bundle = bundle
         }
 
-        /// - Parameter bundle: decode the bundle too (else `bundle` is nil).
-        init?(decoding bytes: [UInt8], bundle decodeBundle: Bool) {
+        init?(decoding bytes: [UInt8]) {
             var r = ByteReader(bytes)
             guard let count = r.int(), count >= 0, count < 1_000_000 else { return nil }
             var inputs: [FileKey] = []
@@ -129,16 +126,10 @@ struct BundleCache {
                 guard let line = r.string() else { return nil }
                 lines.append(line)
             }
-            guard let jsonCount = r.int(), jsonCount >= 0, r.offset + Int(jsonCount) == bytes.count else { return nil }
+            guard r.isAtEnd else { return nil }
             self.inputs = inputs
             summary = PluginSummary(name: name, version: version, description: description, resourcesJSON: resources,
                                     textLines: lines)
-            bundle = nil
-            if decodeBundle {
-                guard let decoded = try? JSONDecoder().decode(PluginBundle.self, from: Data(bytes[r.offset...]))
-                else { return nil }
-                bundle = decoded
-            }
         }
     }
 }
