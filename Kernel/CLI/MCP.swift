@@ -9,7 +9,98 @@ extension KernelCommand {
         static let configuration = CommandConfiguration(
             commandName: "mcp",
             abstract: "MCP servers: local > project > user; plugin servers are plugin:server.",
-            subcommands: [List.self])
+            subcommands: [List.self, Add.self, AddJSON.self, Remove.self, Get.self])
+
+        /// `kernel mcp add <name> [-t stdio|sse|http|ws] [-s user|project|local] [-e K=V…] [-H "K: V"…] -- <command…> | <url>`
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "add", abstract: "Add an MCP server: a command (stdio) or a URL (sse, http, ws).",
+                discussion: "Writes mcpServers.<name> in the local settings (default), the user settings (-s user) or the project's .mcp.json (-s project).")
+            @OptionGroup var global: GlobalOptions
+            @Option(name: .shortAndLong, help: "Scope: local (default), project (.mcp.json) or user.") var scope: Scope = .local
+            @Option(name: [.short, .customLong("transport")], help: "stdio, sse, http or ws (default: stdio, http for a URL).") var transport: String?
+            @Option(name: [.short, .customLong("env")], help: "An environment variable KEY=VALUE (repeatable).") var env: [String] = []
+            @Option(name: [.customShort("H"), .customLong("header")], help: "A header \"Name: value\" (repeatable).") var header: [String] = []
+            @Argument(help: "The server's name.") var name: String
+            @Argument(help: "The URL of a remote server (or a command without arguments).") var commandOrURL: String?
+            @Argument(parsing: .postTerminator, help: "After --: the command and its arguments.") var command: [String] = []
+
+            func run() throws {
+                let host = try global.host()
+                let args = (commandOrURL.map { [$0] } ?? []) + command
+                let file = try global.run { () throws(KernelError) in
+                    let config = try PluginHost.mcpServerConfig(transport: transport, target: args, env: env, headers: header)
+                    return try host.addMCPServer(name, config: config, scope: scope)
+                }
+                MCP.report(global, name: name, scope: scope, file: file, verb: "added to")
+            }
+        }
+
+        /// `kernel mcp add-json <name> <json> [-s scope]`
+        struct AddJSON: ParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "add-json", abstract: "Add an MCP server from its JSON definition.")
+            @OptionGroup var global: GlobalOptions
+            @Option(name: .shortAndLong, help: "Scope: local (default), project (.mcp.json) or user.") var scope: Scope = .local
+            @Argument(help: "The server's name.") var name: String
+            @Argument(help: "The server object, e.g. '{\"type\": \"http\", \"url\": \"https://host/mcp\"}'.") var json: String
+
+            func run() throws {
+                let host = try global.host()
+                let file = try global.run { () throws(KernelError) in
+                    try host.addMCPServer(name, config: try PluginHost.mcpServerConfig(json: json, name: name), scope: scope)
+                }
+                MCP.report(global, name: name, scope: scope, file: file, verb: "added to")
+            }
+        }
+
+        /// `kernel mcp remove <name> [-s scope]`
+        struct Remove: ParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove an MCP server from one scope.",
+                                                            aliases: ["rm"])
+            @OptionGroup var global: GlobalOptions
+            @Option(name: .shortAndLong, help: "The scope (required when several define the server).") var scope: Scope?
+            @Argument(help: "The server's name.") var name: String
+
+            func run() throws {
+                let host = try global.host()
+                let removed = try global.run { () throws(KernelError) in try host.removeMCPServer(name, scope: scope) }
+                MCP.report(global, name: name, scope: removed, file: host.mcpFile(removed), verb: "removed from")
+            }
+        }
+
+        /// `kernel mcp get <name> [--json]`
+        struct Get: ParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "get", abstract: "Show one MCP server's definition in every scope that has it.")
+            @OptionGroup var global: GlobalOptions
+            @Option(name: .shortAndLong, help: "Only this scope.") var scope: Scope?
+            @Argument(help: "The server's name.") var name: String
+
+            func run() throws {
+                let host = try global.host()
+                let found = try global.run { () throws(KernelError) in
+                    let all = try host.mcpDefinitions(named: name).filter { scope == nil || $0.scope == scope }
+                    if all.isEmpty { throw KernelError(.notFound, try host.unknownMCPServerMessage(name)) }
+                    return all
+                }
+                if global.json {
+                    let items = found.map { JSONValue.object([("name", .string(name)), ("scope", .string($0.scope.rawValue)),
+                                                              ("file", .string($0.file)), ("server", $0.server.json)]) }
+                    Output.out((items.count == 1 ? items[0] : .array(items)).serialized())
+                    return
+                }
+                for f in found {
+                    Output.out("\(name) (\(f.scope.rawValue), \(f.file)):\n" + f.server.json.serialized())
+                }
+            }
+        }
+
+        static func report(_ global: GlobalOptions, name: String, scope: Scope, file: String, verb: String) {
+            if global.json {
+                Output.out(JSONValue.object([("name", .string(name)), ("scope", .string(scope.rawValue)), ("file", .string(file))]).serialized())
+            } else {
+                Output.out("MCP server \"\(name)\" \(verb) \(scope.rawValue) settings (\(file)).")
+            }
+        }
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(commandName: "list", abstract: "List MCP servers with variables expanded.")

@@ -20,7 +20,8 @@ extension KernelCommand.Plugins {
 
         func run() throws {
             let host = try global.host()
-            let rows = try global.run { () throws(KernelError) in try host.listings(pluginDirs: pluginDirs) }
+            let (rows, warnings) = try global.run { () throws(KernelError) in try host.listingsReport(pluginDirs: pluginDirs) }
+            for warning in warnings { Output.err(warning.description) }
             if global.json {
                 Output.out(JSONValue.array(rows.map(\.json)).serialized())
                 return

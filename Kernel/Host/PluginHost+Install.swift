@@ -32,11 +32,14 @@ extension PluginHost {
         }
         guard bundle.hasComponents else {
             throw KernelError(.noContent, "No plugin content found in \"\(directory)\". Expected at least one of: "
-                              + "commands/, agents/, skills/, hooks/hooks.json, output-styles/, bin/, .mcp.json, modules/, "
+                              + "commands/, agents/, skills/, hooks/hooks.json, output-styles/, workflows/, bin/, .mcp.json, mcp.json, modules/, "
                               + "or a component path in the manifest.", diagnostics: bundle.diagnostics)
         }
-        // Refuse early, before copying, when a settings file we will read or write does not parse.
+        // Refuse early, before copying, when a settings file we will read or write does not parse, or the
+        // shared installed_plugins_v2.json cannot be written (it is reconciled with the store first).
         let states = try enabledStates()
+        try requireWritableInstalledFile()
+        _ = try reconciledReceipts()
 
         let name = bundle.name
         let marketplace = "local"
@@ -62,14 +65,19 @@ extension PluginHost {
                 installedAt: previousReceipt?.installedAt ?? now, updatedAt: now)
             try store.upsertReceipt(receipt)
             do {
+                try recordInFile(receipt)
                 let enabledHere = states[id].map { $0.enabled && $0.scope.priority >= scope.priority } ?? false
                 if !enabledHere {
                     try updateSettings(scope, keyPath: ["enabledPlugins", id], value: true)
                 }
             } catch {
-                // Put the receipt back as it was.
-                if let previousReceipt { try? store.upsertReceipt(previousReceipt) } else {
+                // Put the receipt and the file's entry back as they were.
+                if let previousReceipt {
+                    try? store.upsertReceipt(previousReceipt)
+                    try? recordInFile(previousReceipt)
+                } else {
                     _ = try? store.deleteReceipt(id: id, scope: installScope, projectPath: projectPath)
+                    try? removeFromFile(id: id, scope: installScope, projectPath: projectPath)
                 }
                 throw error
             }
@@ -159,8 +167,10 @@ extension PluginHost {
         let matches = try receipts(matching: name, scope: scope)
         let receipt = matches.max { $0.scope.priority < $1.scope.priority }!
         let target = receipt.scope
-        // Check every settings file we may touch before changing anything.
+        // Check every settings file we may touch, and installed_plugins_v2.json, before changing anything.
         for s in Scope.allCases { _ = try settings(s) }
+        try requireWritableInstalledFile()
+        try removeFromFile(id: receipt.id, scope: receipt.scope, projectPath: receipt.projectPath)
 
         do {
             _ = try store.deleteReceipt(id: receipt.id, scope: receipt.scope, projectPath: receipt.projectPath)

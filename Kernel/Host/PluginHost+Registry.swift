@@ -100,7 +100,8 @@ extension PluginHost {
         let cache = BundleCache(store: store)
         let projectRoot = FileSystem.join(paths.project, ".qoder")
         let folderRoots = projectRoot == paths.home ? [paths.home] : [paths.home, projectRoot]
-        let receipts = try installed()
+        let (receipts, interopDiagnostics) = try installedHere()
+        diagnostics += interopDiagnostics
         var roots: [String] = []
         var seenRoots = Set<String>()
         for receipt in receipts where seenRoots.insert(receipt.installPath).inserted { roots.append(receipt.installPath) }
@@ -185,9 +186,14 @@ extension PluginHost {
     /// unchanged since the last run (every folder listed and file read has the same device, inode, size and
     /// mtime) is not read again: its summary comes from the store; others are read and cached.
     public func listings(pluginDirs: [String] = []) throws(KernelError) -> [PluginListing] {
+        try listingsReport(pluginDirs: pluginDirs).rows
+    }
+
+    /// `listings` with what reconciling with `installed_plugins_v2.json` reported.
+    public func listingsReport(pluginDirs: [String] = []) throws(KernelError) -> (rows: [PluginListing], diagnostics: [Diagnostic]) {
         var rows = pluginDirs.map(flagListing)
         let states = try SettingsSnapshot(paths: paths).enabledStates
-        let receipts = try installed()
+        let (receipts, diagnostics) = try installedHere()
         // Each install folder once (the same copy may be installed at several scopes), checked or read in
         // parallel: freshness is one stat per input, a miss a whole bundle read.
         var roots: [String] = []
@@ -205,7 +211,7 @@ extension PluginHost {
                 projectPath: receipt.projectPath, installPath: receipt.installPath, installedAt: receipt.installedAt,
                 cachedSummary: folder.summary, bundle: folder.bundle))
         }
-        return rows
+        return (rows, diagnostics)
     }
 
     /// Empties the component cache. Returns how many entries were removed.

@@ -27,12 +27,18 @@ public final class PluginHost: Sendable {
 
     // MARK: - Installed plugins
 
-    /// The receipts that apply here: user-scope installs, and project/local installs of this project.
+    /// The receipts that apply here: user-scope installs, and project/local installs of this project, after
+    /// reconciling the store with `installed_plugins_v2.json` (see `reconciledReceipts`).
     public func installed() throws(KernelError) -> [InstallReceipt] {
-        let all: [InstallReceipt]
-        do { all = try store.receipts() } catch { throw KernelError(.store, wrapping: error) }
-        return all.filter { $0.scope == .user || $0.projectPath == paths.project }
+        try installedHere().receipts
+    }
+
+    /// `installed()` with what reconciling reported (a corrupt or foreign-version file, entries skipped).
+    public func installedHere() throws(KernelError) -> (receipts: [InstallReceipt], diagnostics: [Diagnostic]) {
+        let (all, diagnostics) = try reconciledReceipts()
+        let here = all.filter { $0.scope == .user || $0.projectPath == paths.project }
             .sorted { ($0.id, $0.scope.rawValue) < ($1.id, $1.scope.rawValue) }
+        return (here, diagnostics)
     }
 
     /// The receipts for a name (`hello` or `hello@local`). A bare name matching plugins of several

@@ -195,7 +195,7 @@ private func makeDemo(_ box: Sandbox, version: String = "1.2.0") throws -> Strin
         let r = try await box.run(["plugins", "install", src])
         #expect(r.status == 1)
         #expect(r.stderr.hasSuffix("error: No plugin content found in \"\(src)\". Expected at least one of: commands/, "
-                + "agents/, skills/, hooks/hooks.json, output-styles/, bin/, .mcp.json, modules/, or a component path in the manifest.\n"),
+                + "agents/, skills/, hooks/hooks.json, output-styles/, workflows/, bin/, .mcp.json, mcp.json, modules/, or a component path in the manifest.\n"),
                 "\(r.stderr)")
         let j = try await box.run(["plugins", "install", src, "--json"])
         #expect(j.status == 1)

@@ -41,9 +41,10 @@ extension Diagnostics {
         #expect(d.lines == [
             "8:1: warning: unknown frontmatter key 'author'",
             "9:1: warning: unknown frontmatter key 'descripton'; did you mean 'description'?",
-            "2:7: error: skill name 'Bad--Skill-' must be lowercase",
-            "2:7: error: skill name 'Bad--Skill-' must not start or end with '-'",
-            "2:7: error: skill name 'Bad--Skill-' must not contain '--'",
+            "2:7: warning: skill name 'Bad--Skill-' must be lowercase; hosts load it as 'Bad--Skill-' (the Agent Skills naming rule, an error under --strict)",
+            "2:7: warning: skill name 'Bad--Skill-' must not start or end with '-'; hosts load it as 'Bad--Skill-' (the Agent Skills naming rule, an error under --strict)",
+            "2:7: warning: skill name 'Bad--Skill-' must not contain '--'; hosts load it as 'Bad--Skill-' (the Agent Skills naming rule, an error under --strict)",
+            "2:7: warning: skill name 'Bad--Skill-' does not match its folder 'bad-skill'",
             "3:14: error: 'description' must not be empty",
             "4:16: error: 'compatibility' must be a string, got an array",
             "6:9: error: metadata value 'tags' must be a string, got an array",
@@ -80,7 +81,7 @@ extension Diagnostics {
         _ = SkillParser.parse(Array("---\nname: \(name)\ndescription: \(long)\ncompatibility: \(compat)\n---\n".utf8),
                               file: "SKILL.md", folderName: name, diagnostics: &d)
         #expect(d.lines == [
-            "2:7: error: skill name '\(name)' is 65 characters; the limit is 64",
+            "2:7: warning: skill name '\(name)' is 65 characters; the limit is 64; hosts load it as '\(name)' (the Agent Skills naming rule, an error under --strict)",
             "3:14: error: 'description' is 1025 characters; the limit is 1024",
             "4:16: error: 'compatibility' is 501 characters; the limit is 500",
         ])
@@ -95,12 +96,12 @@ extension Diagnostics {
         var d = Diagnostics()
         _ = SkillParser.parse(Array("---\nname: café\ndescription: x\n---\n".utf8),
                               file: "SKILL.md", folderName: "café", diagnostics: &d)
-        #expect(d.lines == ["2:7: error: skill name 'café' contains 'é'; only lowercase letters a-z, digits and '-' are allowed"])
+        #expect(d.lines == ["2:7: warning: skill name 'café' contains 'é'; only lowercase letters a-z, digits and '-' are allowed; hosts load it as 'café' (the Agent Skills naming rule, an error under --strict)"])
 
         var d2 = Diagnostics()
         _ = SkillParser.parse(Array("---\nname: my_skill\ndescription: x\n---\n".utf8), file: "SKILL.md",
                               folderName: "my_skill", diagnostics: &d2)
-        #expect(d2.lines == ["2:7: error: skill name 'my_skill' contains '_'; only lowercase letters a-z, digits and '-' are allowed"])
+        #expect(d2.lines == ["2:7: warning: skill name 'my_skill' contains '_'; only lowercase letters a-z, digits and '-' are allowed; hosts load it as 'my_skill' (the Agent Skills naming rule, an error under --strict)"])
     }
 
     @Test func claudeCodeExtensionsAreAccepted() {

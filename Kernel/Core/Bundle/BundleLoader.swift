@@ -140,10 +140,11 @@ private struct Loader {
         bundle.outputStyles = loadOutputStyles(manifest?.outputStyles)
         bundle.binaries = listFiles(in: "bin").map { path("bin/" + $0) }
         bundle.modules = loadModules(manifest?.modules)
+        bundle.workflows = listFiles(in: "workflows").filter { $0.hasSuffix(".js") }.sorted().map { path("workflows/" + $0) }
 
         if !bundle.hasComponents {
-            diagnostics.note(id: "bundle.no_components_found_nothing_commands", "no components found: nothing in commands/, agents/, skills/, output-styles/ or bin/, "
-                             + "no hooks/hooks.json, .mcp.json or modules/*.so", at: SourceLocation(file: root))
+            diagnostics.note(id: "bundle.no_components_found_nothing_commands", "no components found: nothing in commands/, agents/, skills/, output-styles/, workflows/ "
+                             + "or bin/, no hooks/hooks.json, .mcp.json, mcp.json or modules/*.so", at: SourceLocation(file: root))
         }
         bundle.diagnostics = diagnostics.items
         bundle.inputs = inputs
@@ -412,7 +413,9 @@ private struct Loader {
 
     mutating func loadMCP(_ manifest: PluginManifest?) -> [MCPServerDefinition] {
         var servers = manifest?.inlineMCPServers(diagnostics: &diagnostics) ?? []
-        let files = files(convention: ".mcp.json", manifest?.mcpServers, key: "mcpServers")
+        var files = files(convention: ".mcp.json", manifest?.mcpServers, key: "mcpServers")
+        // `mcp.json` without the dot is read too (the Qoder CLI counts it as content).
+        if FileSystem.isFile(path("mcp.json")) { files.insert(path("mcp.json"), at: FileSystem.isFile(path(".mcp.json")) ? 1 : 0) }
         for file in files {
             guard let bytes = readFile(file) else { continue }
             servers += MCPParser.parseFile(bytes, file: file, diagnostics: &diagnostics)

@@ -28,6 +28,8 @@ public struct PluginBundle: Sendable, Codable {
     public var binaries: [String] = []
     /// Native modules (`modules/*.so` and the manifest's `modules`), as paths.
     public var modules: [String] = []
+    /// `workflows/*.js` files (saved workflows, `seeds/cli-workflows.md`): counted as content, not run.
+    public var workflows: [String] = []
     public var diagnostics: [Diagnostic] = []
     /// Every folder listed or probed and every file read while loading: if none of them changed (path, inode,
     /// size, mtime), loading again gives the same bundle. What the component cache keys on.
@@ -58,7 +60,7 @@ public struct PluginBundle: Sendable, Codable {
 
     /// At least one component or resource: what `install` requires.
     public var hasComponents: Bool {
-        !(contributions.isEmpty && binaries.isEmpty && modules.isEmpty)
+        !(contributions.isEmpty && binaries.isEmpty && modules.isEmpty && workflows.isEmpty)
     }
 }
 

@@ -52,6 +52,7 @@ public enum ValidationReport {
             ("mcpServers", .strings(bundle.mcpServers.map(\.name))),
             ("outputStyles", .strings(bundle.outputStyles.map(\.name))),
             ("modules", .strings(bundle.modules)),
+            ("workflows", .strings(bundle.workflows.map(FileSystem.baseName))),
         ])
     }
 
@@ -92,6 +93,7 @@ public enum ValidationReport {
         row("output styles", bundle.outputStyles.map(\.name))
         row("bin", bundle.binaries.map(FileSystem.baseName))
         row("modules", bundle.modules.map(FileSystem.baseName))
+        row("workflows", bundle.workflows.map(FileSystem.baseName))
         return lines.joined(separator: "\n")
     }
 

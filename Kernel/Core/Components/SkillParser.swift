@@ -113,41 +113,38 @@ public enum SkillParser {
         return description == nil ? nil : skill
     }
 
-    /// Checks the naming rules; reports each rule broken. True when the name is valid.
+    /// Checks the Agent Skills naming rules; reports each rule broken. An empty name is an error (false); the
+    /// other rules are warnings (the hosts load such skills under the name as written, so does Kernel; `--strict`
+    /// fails on them): true.
     static func checkName(_ name: String, at location: SourceLocation, _ diagnostics: inout Diagnostics) -> Bool {
         if name.isEmpty {
             diagnostics.error(id: "skill.name_not_empty", "'name' must not be empty", at: location)
             return false
         }
-        var ok = true
+        let loaded = "; hosts load it as '\(name)' (the Agent Skills naming rule, an error under --strict)"
         let length = name.unicodeScalars.count
         if length > maxNameLength {
-            diagnostics.error(id: "skill.skill_name_characters_limit", "skill name '\(name)' is \(length) characters; the limit is \(maxNameLength)",
-                              at: location)
-            ok = false
+            diagnostics.warning(id: "skill.skill_name_characters_limit", "skill name '\(name)' is \(length) characters; the limit is \(maxNameLength)" + loaded,
+                                at: location)
         }
         if name.lowercased() != name {
-            diagnostics.error(id: "skill.skill_name_lowercase", "skill name '\(name)' must be lowercase", at: location)
-            ok = false
+            diagnostics.warning(id: "skill.skill_name_lowercase", "skill name '\(name)' must be lowercase" + loaded, at: location)
         }
         if name.hasPrefix("-") || name.hasSuffix("-") {
-            diagnostics.error(id: "skill.skill_name_not_start_end", "skill name '\(name)' must not start or end with '-'", at: location)
-            ok = false
+            diagnostics.warning(id: "skill.skill_name_not_start_end", "skill name '\(name)' must not start or end with '-'" + loaded, at: location)
         }
         if name.contains("--") {
-            diagnostics.error(id: "skill.skill_name_not_contain", "skill name '\(name)' must not contain '--'", at: location)
-            ok = false
+            diagnostics.warning(id: "skill.skill_name_not_contain", "skill name '\(name)' must not contain '--'" + loaded, at: location)
         }
         // The Agent Skills rule: a-z, 0-9 and '-' (skills-ref also admits letters of other scripts after NFKC
-        // normalisation; hosts key skills by name, so Kernel keeps names to what every host accepts).
+        // normalisation; hosts key skills by name, so Kernel asks for names every host accepts).
         if let bad = name.unicodeScalars.first(where: {
             !($0 == "-" || ("a"..."z").contains($0) || ("0"..."9").contains($0))
         }), !("A"..."Z").contains(bad) {  // upper case is reported above
-            diagnostics.error(id: "skill.skill_name_contains_only_lowercase", "skill name '\(name)' contains '\(bad)'; only lowercase letters a-z, digits and '-' "
-                                  + "are allowed", at: location)
-            ok = false
+            diagnostics.warning(id: "skill.skill_name_contains_only_lowercase", "skill name '\(name)' contains '\(bad)'; only lowercase letters a-z, digits and '-' "
+                                    + "are allowed" + loaded, at: location)
         }
-        return ok
+        return true
     }
 
     private static func metadata(_ m: Node, _ f: FrontmatterFields, _ diagnostics: inout Diagnostics)

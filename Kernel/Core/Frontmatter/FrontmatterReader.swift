@@ -118,11 +118,17 @@ public enum FrontmatterReader {
         if let rewrite = LenientFrontmatter.rewrite(yaml),
            let (root, issues) = try? YAMLReader.parse(rewrite.yaml, firstLine: 2) {
             for change in rewrite.changes {
-                let why = change.reason == LenientFrontmatter.commentReason
+                let why = change.reason == LenientFrontmatter.unindentedReason
+                    ? "goes on over unindented lines (<example> blocks) and is not valid YAML"
+                    : change.reason == LenientFrontmatter.commentReason
                     ? "contains ' #', which YAML reads as the start of a comment; as the frontmatter is not valid "
                         + "YAML, the whole value was read as a quoted string"
                     : "\(change.reason) and is not valid YAML; it was read as a quoted string"
-                diagnostics.warning(id: "frontmatter.value_quote", "value of '\(change.key)' \(why) — quote it: \(change.key): \"...\"",
+                let fix = change.reason == LenientFrontmatter.unindentedReason
+                    ? "it was read up to the next key with its lines kept, as Claude Code reads it — indent those lines under "
+                        + "\(change.key): |"
+                    : "quote it: \(change.key): \"...\""
+                diagnostics.warning(id: change.reason == LenientFrontmatter.unindentedReason ? "frontmatter.value_unindented_lines" : "frontmatter.value_quote", "value of '\(change.key)' \(why) — \(fix)",
                                     at: SourceLocation(file: file, line: change.line + 2, column: change.column))
             }
             report(issues, file: file, into: &diagnostics)

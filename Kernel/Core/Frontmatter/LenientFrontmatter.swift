@@ -10,8 +10,23 @@
 ///   `%`, `,`, `]`, `}`, or `- `/`? `/`: `),
 /// - the value is wrapped in double quotes (`\` and `"` escaped); indented continuation lines of the same plain
 ///   value are folded into it as YAML folds them, and left blank so later line numbers do not move.
+/// - A `description` whose plain value goes on over lines at column 1 holding `<example>` blocks (Claude Code agents:
+///   `Context: …`, `user: "…"`, `assistant: "…"`, `<commentary>`) takes every following line up to the next line
+///   that starts a known frontmatter key (`knownKeys`); those lines are kept as lines (newlines),
+///   as Claude Code shows them.
 enum LenientFrontmatter {
     static let commentReason = "contains ' #'"
+    static let unindentedReason = "goes on over unindented lines"
+
+    /// The frontmatter keys of commands, skills and agents in the seeds and in Claude Code: a line at column 1
+    /// starting with one of them ends a multi-line `description`.
+    static let knownKeys: Set<String> = [
+        "name", "description", "model", "color", "tools", "allowed-tools", "disallowedTools", "disallowed-tools",
+        "argument-hint", "disable-model-invocation", "user-invocable", "license", "metadata", "compatibility",
+        "hooks", "mcpServers", "permissionMode", "maxTurns", "skills", "isolation", "timeoutMins", "version",
+        "effort", "memory", "background", "context", "agent", "when_to_use", "when-to-use", "initialPrompt",
+        "type", "author", "tags", "category", "keep-coding-instructions", "paths", "shell", "arguments",
+    ]
 
     struct Change: Equatable {
         var key: String
@@ -41,7 +56,10 @@ enum LenientFrontmatter {
         while i < lines.count {
             let (start, end) = lines[i]
             let newline: [UInt8] = lines[i].end < yaml.count ? [0x0A] : []
-            guard let candidate = quotable(yaml, start: start, end: end) else {
+            let unindented = continuesUnindented(yaml, lines, i)
+            guard let candidate = quotable(yaml, start: start, end: end)
+                    ?? (unindented ? plainValue(yaml, start: start, end: end).map { ($0.keyEnd, $0.valueStart, $0.valueEnd, unindentedReason) } : nil)
+            else {
                 out.append(contentsOf: yaml[start..<end])
                 out.append(contentsOf: newline)
                 i += 1
@@ -56,7 +74,7 @@ enum LenientFrontmatter {
                     j += 1
                     continue
                 }
-                guard yaml[ls] == 0x20 || yaml[ls] == 0x09 else { break }
+                guard yaml[ls] == 0x20 || yaml[ls] == 0x09 || (unindented && !startsKnownKey(yaml, ls, le)) else { break }
                 lastContent = j
                 j += 1
             }
@@ -69,11 +87,11 @@ enum LenientFrontmatter {
                         pendingBreaks += 1
                         continue
                     }
-                    let t = trimmed(yaml, ls, le)
+                    let t = unindented ? (start: ls, end: trimmed(yaml, ls, le).end) : trimmed(yaml, ls, le)
                     if pendingBreaks > 0 {
-                        value.append(contentsOf: [UInt8](repeating: 0x0A, count: pendingBreaks))
+                        value.append(contentsOf: [UInt8](repeating: 0x0A, count: unindented ? pendingBreaks + 1 : pendingBreaks))
                     } else {
-                        value.append(0x20)
+                        value.append(unindented ? 0x0A : 0x20)
                     }
                     pendingBreaks = 0
                     value.append(contentsOf: yaml[t.start..<t.end])
@@ -106,6 +124,56 @@ enum LenientFrontmatter {
             i = lastContent + 1
         }
         return changes.isEmpty ? nil : (out, changes)
+    }
+
+    /// Whether line `i` is `description: <plain value>` followed (after blank lines) by a line at column 1 that
+    /// does not start a known key: the multi-line description of Claude Code agents.
+    private static func continuesUnindented(_ y: [UInt8], _ lines: [(start: Int, end: Int)], _ i: Int) -> Bool {
+        let (start, end) = lines[i]
+        guard end - start > 12, Array(y[start..<(start + 12)]) == Array("description:".utf8),
+              let v = plainValue(y, start: start, end: end) else { return false }
+        let first = y[v.valueStart]
+        if [UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "|"), UInt8(ascii: ">"), UInt8(ascii: "["),
+            UInt8(ascii: "{"), UInt8(ascii: "&"), UInt8(ascii: "*"), UInt8(ascii: "!"), UInt8(ascii: "#")].contains(first) {
+            return false
+        }
+        var j = i + 1
+        while j < lines.count, isBlank(y, lines[j].start, lines[j].end) { j += 1 }
+        guard j < lines.count else { return false }
+        let (ls, le) = lines[j]
+        guard y[ls] != 0x20 && y[ls] != 0x09 && !startsKnownKey(y, ls, le) else { return false }
+        // Only the `<example>` shape: one of the lines before the next key holds an example or commentary tag.
+        while j < lines.count {
+            let (ls, le) = lines[j]
+            if ls < le, y[ls] != 0x20 && y[ls] != 0x09 && startsKnownKey(y, ls, le) { break }
+            let text = String(decoding: y[ls..<le], as: UTF8.self)
+            if text.contains("<example>") || text.contains("</example>") || text.contains("<commentary>") { return true }
+            j += 1
+        }
+        return false
+    }
+
+    /// `key:` at column 1 with a key of `knownKeys`.
+    private static func startsKnownKey(_ y: [UInt8], _ s: Int, _ e: Int) -> Bool {
+        var i = s
+        while i < e && isKeyByte(y[i]) { i += 1 }
+        guard i > s, i < e, y[i] == UInt8(ascii: ":"), i + 1 == e || y[i + 1] == 0x20 || y[i + 1] == 0x09 || y[i + 1] == 0x0D
+        else { return false }
+        return knownKeys.contains(String(decoding: y[s..<i], as: UTF8.self))
+    }
+
+    /// A top-level `key: value` line's parts (value trimmed, not empty).
+    private static func plainValue(_ y: [UInt8], start: Int, end: Int) -> (keyEnd: Int, valueStart: Int, valueEnd: Int)? {
+        var i = start
+        guard i < end, isKeyByte(y[i]), y[i] != UInt8(ascii: "-") else { return nil }
+        while i < end && isKeyByte(y[i]) { i += 1 }
+        let keyEnd = i
+        guard i + 1 < end, y[i] == UInt8(ascii: ":"), y[i + 1] == 0x20 || y[i + 1] == 0x09 else { return nil }
+        i += 1
+        while i < end && (y[i] == 0x20 || y[i] == 0x09) { i += 1 }
+        var valueEnd = end
+        while valueEnd > i && (y[valueEnd - 1] == 0x20 || y[valueEnd - 1] == 0x09 || y[valueEnd - 1] == 0x0D) { valueEnd -= 1 }
+        return i < valueEnd ? (keyEnd, i, valueEnd) : nil
     }
 
     /// The key line's parts when its plain value needs quoting.

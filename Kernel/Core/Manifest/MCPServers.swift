@@ -25,6 +25,9 @@ public struct MCPServerDefinition: Sendable, Codable {
     public var cwd: String?
     public var url: String?
     public var headers: [String: String] = [:]
+    /// Why the server cannot run until the user configures it (an empty `url`, or a `{{USER_CONFIG}}`-style
+    /// placeholder); nil when it can. Listed as inactive with this reason.
+    public var needsConfiguration: String?
     /// The server object as written.
     public var node: Node
     public var file: String
@@ -122,13 +125,19 @@ public enum MCPParser {
                 return nil
             }
         case .http, .sse, .ws:
-            guard let url, !url.isEmpty else {
+            guard let url else {
                 if node["url"] == nil || node["url"]?.isNull == true {
                     d.error(id: "mcp.mcp_server_missing_required_key", "MCP server '\(name)' (\(transport.rawValue)) is missing required key 'url'", at: r.at(node))
-                } else if url?.isEmpty == true {
-                    d.error(id: "mcp.mcp_server_url_not_empty", "MCP server '\(name)': 'url' must not be empty", at: r.at(node["url"]!))
                 }
                 return nil
+            }
+            // A placeholder the user fills in (public bundles ship these; the hosts load them): kept, inactive.
+            let trimmed = url.trimmingBlanks
+            if trimmed.isEmpty || (trimmed.hasPrefix("{{") && trimmed.hasSuffix("}}")) {
+                let what = trimmed.isEmpty ? "'url' is empty" : "'url' is the placeholder \(trimmed)"
+                s.needsConfiguration = "needs configuration: \(what)"
+                d.warning(id: "mcp.url_needs_configuration", "MCP server '\(name)': \(what); it is listed as needing configuration and does not run until "
+                          + "the url is set", at: r.at(node["url"]!))
             }
         }
         return s

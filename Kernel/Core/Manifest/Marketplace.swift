@@ -170,6 +170,8 @@ public enum MarketplaceParser {
 
     static func parseSource(_ node: Node, reader r: FieldReader, _ d: inout Diagnostics) -> PluginSource? {
         if let path = node.string {
+            // "." is the marketplace's own folder, as "./" (the hosts accept both; public marketplaces use it).
+            if path == "." { return .relative("./") }
             guard RelativePath.check(path, root: "marketplace root", at: r.at(node), &d) else { return nil }
             return .relative(path)
         }

@@ -88,7 +88,8 @@ public struct ContributionKind: Sendable {
                          _ entries: any WritableKeyPath<Registry, [RegistryEntry<Item>]> & Sendable,
                          naming: Naming, executes: Bool, shadows: Bool,
                          key: @escaping @Sendable (Item) -> String,
-                         location: @escaping @Sendable (Item) -> (file: String?, line: Int?)) {
+                         location: @escaping @Sendable (Item) -> (file: String?, line: Int?),
+                         inactive: @escaping @Sendable (Item) -> String? = { _ in nil }) {
         self.name = name
         self.naming = naming
         self.executes = executes
@@ -103,7 +104,8 @@ public struct ContributionKind: Sendable {
                 let (file, line) = location(item)
                 provenance.file = file ?? source.file
                 provenance.line = line
-                registry[keyPath: entries].append(RegistryEntry(name: name, item: item, provenance: provenance, state: state))
+                let itemState = state.isActive ? inactive(item).map { ComponentState.inactive(reason: $0) } ?? state : state
+                registry[keyPath: entries].append(RegistryEntry(name: name, item: item, provenance: provenance, state: itemState))
             }
         }
         if shadows {
@@ -139,7 +141,7 @@ extension Contributions {
         ContributionKind("hooks", \.hooks, \.hooks, naming: .bare, executes: true, shadows: false,
                          key: \.event, location: { ($0.file, $0.line) }),
         ContributionKind("mcpServers", \.mcpServers, \.mcpServers, naming: .namespaced, executes: true, shadows: true,
-                         key: \.name, location: { ($0.file, $0.line) }),
+                         key: \.name, location: { ($0.file, $0.line) }, inactive: { $0.needsConfiguration }),
         ContributionKind("outputStyles", \.outputStyles, \.outputStyles, naming: .namespaced, executes: false,
                          shadows: true, key: \.name, location: { ($0.file, nil) }),
         ContributionKind("nativeHooks", \.nativeHooks, \.nativeHooks, naming: .bare, executes: true, shadows: false,

@@ -133,6 +133,12 @@ public struct KernelPaths: Sendable, Equatable {
         Self.join(Self.join(pluginsDir, "data"), Self.sanitizedID(pluginID))
     }
 
+    /// The Qoder CLI's record of installed plugins, shared with it: `~/.qoder/plugins/installed_plugins_v2.json`.
+    public var installedPluginsFile: String { Self.join(pluginsDir, "installed_plugins_v2.json") }
+
+    /// The Qoder CLI's record of added marketplaces, shared with it: `~/.qoder/plugins/known_marketplaces.json`.
+    public var knownMarketplacesFile: String { Self.join(pluginsDir, "known_marketplaces.json") }
+
     /// The kernel's SQLite database: `~/.qoder/plugins/kernel.sqlite`.
     public var databaseFile: String { Self.join(pluginsDir, "kernel.sqlite") }
 

@@ -18,6 +18,8 @@ public struct SettingsError: Error, Sendable, CustomStringConvertible {
         public static let editRefused = Code("editRefused")
         /// A system call failed; `errno` says why.
         public static let io = Code("io")
+        /// A versioned file (`installed_plugins_v2.json`) holds a version this kernel does not read.
+        public static let unsupportedVersion = Code("unsupportedVersion")
     }
 
     public var code: Code

@@ -1,0 +1,112 @@
+import Foundation
+public import KernelCore
+public import KernelStore
+
+/// Sharing `~/.qoder` with the Qoder CLI: `plugins/installed_plugins_v2.json` is the record of what is installed
+/// (both tools write it); the SQLite receipts add what it lacks (source, sha256 of the tree) and follow it.
+extension PluginHost {
+    /// Every receipt, reconciled with `installed_plugins_v2.json` first:
+    /// - an install the file records and the store does not (the Qoder CLI installed it) is adopted: a receipt is
+    ///   created with the sha256 of its tree and source `{"type": "adopted"}`; one whose folder is missing is
+    ///   reported and skipped;
+    /// - a receipt whose install the file records with another path or version follows the file (sha256 again);
+    /// - a receipt the file does not record (the Qoder CLI uninstalled it) is deleted;
+    /// - no file yet: the receipts (installs made before Kernel shared the file) are written to it.
+    /// A file that does not parse or has another `version` is reported in the diagnostics, left untouched, and the
+    /// receipts are used as they are.
+    public func reconciledReceipts() throws(KernelError) -> (receipts: [InstallReceipt], diagnostics: [Diagnostic]) {
+        let file = paths.installedPluginsFile
+        var all: [InstallReceipt]
+        do { all = try store.receipts() } catch { throw KernelError(.store, wrapping: error) }
+        let contents: InstalledPluginsFile.Contents?
+        do {
+            contents = try InstalledPluginsFile.read(file)
+        } catch {
+            return (all, [Diagnostic(id: "interop.installed_file_unreadable", .warning, error.message + "; Kernel's own install records are used and the file is not written",
+                                     at: error.location)])
+        }
+        guard let contents else {
+            for receipt in all { try? InstalledPluginsFile.record(entry(for: receipt), in: file) }
+            return (all, [])
+        }
+        var diagnostics = contents.diagnostics
+        var byKey: [String: InstallReceipt] = [:]
+        for receipt in all { byKey[Self.slotKey(receipt.id, receipt.scope, receipt.projectPath)] = receipt }
+        var result: [InstallReceipt] = []
+        var seen = Set<String>()
+        for entry in contents.entries {
+            let key = Self.slotKey(entry.id, entry.scope, entry.projectPath)
+            guard seen.insert(key).inserted else { continue }
+            if let receipt = byKey[key], receipt.installPath == entry.installPath, receipt.version == entry.version {
+                result.append(receipt)
+                continue
+            }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: entry.installPath, isDirectory: &isDirectory), isDirectory.boolValue else {
+                diagnostics.append(Diagnostic(
+                    id: "interop.installed_path_missing", .warning, "\(entry.id) (\(entry.scope.rawValue)) is recorded at \(entry.installPath), which is not a folder; not listed",
+                    at: SourceLocation(file: file)))
+                continue
+            }
+            let adopted: InstallReceipt
+            do {
+                let sha = try TreeHash.sha256(ofDirectory: entry.installPath)
+                let at = byKey[key]
+                let parts = entry.id.split(separator: "@", maxSplits: 1).map(String.init)
+                let installedAt = at?.installedAt ?? entry.installedAt.flatMap(Self.parseDate) ?? Date()
+                adopted = InstallReceipt(
+                    name: parts[0], marketplace: parts[1], scope: entry.scope, projectPath: entry.projectPath,
+                    version: entry.version, installPath: entry.installPath,
+                    source: at?.source ?? #"{"type":"adopted","from":"installed_plugins_v2.json"}"#, sha256: sha,
+                    installedAt: installedAt, updatedAt: max(Date(), installedAt))
+                try store.upsertReceipt(adopted)
+            } catch {
+                diagnostics.append(Diagnostic(id: "interop.adopt_failed", .warning, "cannot adopt \(entry.id) (\(entry.scope.rawValue)): \(error)",
+                                              at: SourceLocation(file: file)))
+                continue
+            }
+            result.append(adopted)
+        }
+        for receipt in all where !seen.contains(Self.slotKey(receipt.id, receipt.scope, receipt.projectPath)) {
+            _ = try? store.deleteReceipt(id: receipt.id, scope: receipt.scope, projectPath: receipt.projectPath)
+        }
+        return (result, diagnostics)
+    }
+
+    /// Throws when `installed_plugins_v2.json` cannot be written safely (does not parse, another version): an
+    /// install or uninstall checks this before it changes anything.
+    func requireWritableInstalledFile() throws(KernelError) {
+        do { _ = try InstalledPluginsFile.read(paths.installedPluginsFile) } catch { throw KernelError(settings: error) }
+    }
+
+    /// Records (or, with nil, removes) one install in `installed_plugins_v2.json`.
+    func recordInFile(_ receipt: InstallReceipt) throws(KernelError) {
+        do { try InstalledPluginsFile.record(entry(for: receipt), in: paths.installedPluginsFile) } catch {
+            throw KernelError(settings: error)
+        }
+    }
+
+    func removeFromFile(id: String, scope: Scope, projectPath: String?) throws(KernelError) {
+        do {
+            try InstalledPluginsFile.remove(id: id, scope: scope, projectPath: projectPath, in: paths.installedPluginsFile)
+        } catch {
+            throw KernelError(settings: error)
+        }
+    }
+
+    /// The file entry the reference host writes for an install.
+    func entry(for receipt: InstallReceipt) -> InstalledPluginEntry {
+        InstalledPluginEntry(id: receipt.id, scope: receipt.scope, projectPath: receipt.projectPath,
+                             installPath: receipt.installPath, version: receipt.version,
+                             installedAt: PluginListing.date(receipt.installedAt))
+    }
+
+    static func slotKey(_ id: String, _ scope: Scope, _ projectPath: String?) -> String {
+        id + "\u{0}" + scope.rawValue + "\u{0}" + (scope == .user ? "" : projectPath ?? "")
+    }
+
+    static func parseDate(_ text: String) -> Date? {
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
+            ?? (try? Date.ISO8601FormatStyle().parse(text))
+    }
+}
