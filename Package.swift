@@ -9,7 +9,7 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelNative", "KernelHost", "KernelNet", "KernelHooks"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelTasks"]),
         // First-party native modules, built as shared objects beside `kernel` (see Plugins/README.md).
         .library(name: "KernelBuiltins", type: .dynamic, targets: ["KernelBuiltins"]),
         .library(name: "KernelTemplateModule", type: .dynamic, targets: ["KernelTemplateModule"]),
@@ -103,6 +103,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Tasks that run on their own: blueprints, the scheduler, the runner, run history (Kernel/Tasks/README.md).
+        .target(
+            name: "KernelTasks",
+            dependencies: [
+                "KernelCore",
+                "KernelStore",
+                "KernelHooks",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            path: "Kernel/Tasks",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
         // The CLI commands, as a library so tests can run them in-process.
         .target(
             name: "KernelCLI",
@@ -111,6 +126,7 @@ let package = Package(
                 "KernelHost",
                 "KernelHooks",
                 "KernelNative",
+                "KernelTasks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Kernel/CLI",
@@ -190,6 +206,12 @@ let package = Package(
             name: "KernelNativeTests",
             dependencies: ["KernelNative", "KernelHost", "KernelHooks", "KernelCore", "KernelStore", "KernelCLI", "kernel"],
             path: "Tests/KernelNativeTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelTasksTests",
+            dependencies: ["KernelTasks", "KernelCore", "KernelStore", "KernelHooks", "KernelHost", "KernelCLI", "kernel"],
+            path: "Tests/KernelTasksTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -194,6 +194,7 @@ public final class KernelStore: Sendable {
                 """)
         }
 
+        registerTaskMigrations(&migrator)
         return migrator
     }
 }
