@@ -7,7 +7,7 @@ public struct KernelCommand: AsyncParsableCommand {
         commandName: "kernel",
         abstract: "A plugin host for agent CLIs: validate, install and compose plugins.",
         version: KernelVersion.string,
-        subcommands: [Plugins.self, Skills.self, Commands.self, Agents.self, Hooks.self, MCP.self, Trust.self, Untrust.self, Cache.self, Modules.self]
+        subcommands: [Plugins.self, Skills.self, Commands.self, Agents.self, Hooks.self, MCP.self, Trust.self, Untrust.self, Cache.self, Modules.self, Tasks.self]
     )
 
     public init() {}

@@ -369,3 +369,24 @@ final class RunLog: @unchecked Sendable {
         }
     }
 }
+
+extension TaskEngine {
+    /// Claims one queued run by id for this process (a test run started by hand, or `tasks exec`), whatever
+    /// the concurrency limits say. Nil when it is not queued or another process has it.
+    public func claim(_ id: String) throws(TaskError) -> TaskRun? {
+        try write { db in
+            try db.execute(sql: "UPDATE task_run SET supervisor = ? WHERE id = ? AND state = 'queued' AND supervisor IS NULL",
+                           arguments: [identity, id])
+            return db.changesCount == 1 ? try Self.run(db, id) : nil
+        }
+    }
+
+    /// When something is next due: the earliest next fire of a trigger or wait of an unclaimed queued run.
+    public func nextWake() throws(TaskError) -> Date? {
+        try read { db in
+            let fire = try Int64.fetchOne(db, sql: "SELECT min(next_fire) FROM task_trigger WHERE next_fire IS NOT NULL")
+            let wait = try Int64.fetchOne(db, sql: "SELECT min(not_before) FROM task_run WHERE state = 'queued' AND supervisor IS NULL")
+            return [fire, wait].compactMap { $0 }.min().map { Date(ms: $0) }
+        }
+    }
+}
