@@ -28,6 +28,11 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
         /// 0-based offset (in characters) into the expression.
         public var offset: Int
         public var description: String { "column \(offset + 1): \(message)" }
+
+        public init(message: String, offset: Int) {
+            self.message = message
+            self.offset = offset
+        }
     }
 
     static let fieldNames = ["minute", "hour", "day-of-month", "month", "day-of-week"]
@@ -173,9 +178,20 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
     /// both, following real time).
     public func nextFire(after date: Date, in zone: TimeZone) -> Date? {
         let afterSeconds = Int64(floor(date.timeIntervalSince1970))
-        // Start at the wall-clock minute after `date` (in the zone's offset at that instant).
-        let offset = Int64(zone.secondsFromGMT(for: date))
-        var wall = WallTime(seconds: (afterSeconds + offset) / 60 * 60 + 60)
+        // Start at the wall-clock minute after `date` (in the zone's offset at that instant). A schedule that
+        // follows real time also searches from the wall time in the offset a few hours on, so a repeated hour
+        // (the clock going back) is searched again.
+        var offsets = [Int64(zone.secondsFromGMT(for: date))]
+        if followsRealTime {
+            let later = Int64(zone.secondsFromGMT(for: date.addingTimeInterval(3 * 3600)))
+            if later != offsets[0] { offsets.append(later) }
+        }
+        let found = offsets.compactMap { search(from: WallTime(seconds: (afterSeconds + $0) / 60 * 60 + 60), after: afterSeconds, zone: zone) }
+        return found.min().map { Date(timeIntervalSince1970: Double($0)) }
+    }
+
+    func search(from start: WallTime, after afterSeconds: Int64, zone: TimeZone) -> Int64? {
+        var wall = start
         let limitYear = wall.year + 10
         while wall.year <= limitYear {
             if !matchesDay(year: wall.year, month: wall.month, day: wall.day) {
@@ -185,7 +201,7 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
             guard hours.contains(wall.hour) else { wall = wall.nextHour(); continue }
             guard minutes.contains(wall.minute) else { wall = wall.nextMinute(); continue }
             for instant in Self.instants(of: wall, in: zone, all: followsRealTime) where instant > afterSeconds {
-                return Date(timeIntervalSince1970: Double(instant))
+                return instant
             }
             wall = wall.nextMinute()
         }
