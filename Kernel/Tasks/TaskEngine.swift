@@ -299,7 +299,7 @@ public final class TaskEngine: Sendable {
             try db.execute(sql: "UPDATE task_run SET state = 'cancelled', reason = ?, finished_at = ? WHERE blueprint = ? AND state = 'queued'",
                            arguments: ["replaced by run \(r.id) (overlap: replace)", now.ms, r.blueprint])
             for row in try Row.fetchAll(db, sql: "SELECT id, pid FROM task_run WHERE blueprint = ? AND state = 'running'", arguments: [r.blueprint]) {
-                try db.execute(sql: "UPDATE task_run SET cancel_requested = 1, reason = ? WHERE id = ?",
+                try db.execute(sql: "UPDATE task_run SET cancel_requested = 1, reason = coalesce(reason, ?) WHERE id = ?",
                                arguments: ["replaced by run \(r.id) (overlap: replace)", row["id"] as String])
                 if let pid: Int = row["pid"] { signals.append(pid) }
             }

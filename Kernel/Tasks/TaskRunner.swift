@@ -116,7 +116,7 @@ extension TaskEngine {
             case .success(let value): env[k] = value
             case .failure(let missing):
                 log.write("kernel: env \(k): ${\(missing)} is not set in the scheduler's environment\n")
-                return complete(finish(.failed, "env \(k): ${\(missing)} is not set in the scheduler's environment"), b, hookInput)
+                return await complete(finish(.failed, "env \(k): ${\(missing)} is not set in the scheduler's environment"), b, hookInput)
             }
         }
         // The working folder: a fresh clone for a repo blueprint.
@@ -130,14 +130,14 @@ extension TaskEngine {
             clone += ["--", repo, dir]
             log.write("kernel: \(clone.joined(separator: " "))\n")
             let r = await spawn(clone, env: env, cwd: configuration.workDir, timeout: b.timeout, log: log, onStart: { _ in })
-            if r.exit != 0 { return complete(finish(.failed, "git clone failed: \(r.describe)"), b, hookInput) }
+            if r.exit != 0 { return await complete(finish(.failed, "git clone failed: \(r.describe)"), b, hookInput) }
             for command in b.setupCommands {
                 log.write("kernel: setup: \(command)\n")
                 let s = await spawn(["/bin/bash", "-c", command], env: env, cwd: dir, timeout: b.timeout, log: log, onStart: { _ in })
-                if s.exit != 0 { return complete(finish(.failed, "setup command failed (\(command)): \(s.describe)"), b, hookInput) }
+                if s.exit != 0 { return await complete(finish(.failed, "setup command failed (\(command)): \(s.describe)"), b, hookInput) }
             }
         } else if !FileSystem.isDirectory(dir) {
-            return complete(finish(.failed, "the working directory \(dir) does not exist"), b, hookInput)
+            return await complete(finish(.failed, "the working directory \(dir) does not exist"), b, hookInput)
         }
         let argv = TaskSettings.command(b.runner ?? configuration.runner, values: [
             "prompt": prompt, "cwd": dir, "model": b.model == "default" ? "" : (b.model ?? ""), "agent": b.agent ?? "",
@@ -153,7 +153,7 @@ extension TaskEngine {
         }
         if let error = result.spawnError {
             log.write("kernel: \(error)\n")
-            return complete(finish(.failed, error), b, hookInput)
+            return await complete(finish(.failed, error), b, hookInput)
         }
         let cancelled = (try? self.run(run.id).cancelRequested) ?? false
         let state: RunState
@@ -162,12 +162,12 @@ extension TaskEngine {
         else if result.timedOut { state = .failed; reason = "timed out after \(TaskDuration.format(b.timeout)); the process group was killed" }
         else if result.exit == 0 { state = .succeeded; reason = nil }
         else { state = .failed; reason = result.describe }
-        return complete(finish(state, reason, exit: result.exit, signal: result.signal), b, hookInput)
+        return await complete(finish(state, reason, exit: result.exit, signal: result.signal), b, hookInput)
     }
 
-    /// After a run ended: retry, failure count and pause, success reset; then TaskCompleted (fired in the
-    /// background: its decision cannot change what happened).
-    func complete(_ run: TaskRun, _ b: TaskBlueprint, _ hookInput: (String, [(String, JSONValue)]) -> JSONValue) -> TaskRun {
+    /// After a run ended: retry, failure count and pause, success reset; then TaskCompleted (its decision cannot
+    /// change what happened).
+    func complete(_ run: TaskRun, _ b: TaskBlueprint, _ hookInput: (String, [(String, JSONValue)]) -> JSONValue) async -> TaskRun {
         let now = clock.now()
         if !run.test {
             _ = try? write { db in
@@ -204,10 +204,7 @@ extension TaskEngine {
                 ("exit_code", run.exitCode.map { .int($0) } ?? .null),
                 ("duration_ms", run.duration.map { .int(Int($0 * 1000)) } ?? .null), ("log_path", .optional(run.logPath)),
             ])
-            let session = "task-\(run.id)"
-            let done = DispatchSemaphore(value: 0)
-            Task.detached { _ = await hooks.fire(event: "TaskCompleted", input: input, session: session); done.signal() }
-            done.wait()
+            _ = await hooks.fire(event: "TaskCompleted", input: input, session: "task-\(run.id)")
         }
         return run
     }
@@ -387,6 +384,16 @@ extension TaskEngine {
             let fire = try Int64.fetchOne(db, sql: "SELECT min(next_fire) FROM task_trigger WHERE next_fire IS NOT NULL")
             let wait = try Int64.fetchOne(db, sql: "SELECT min(not_before) FROM task_run WHERE state = 'queued' AND supervisor IS NULL")
             return [fire, wait].compactMap { $0 }.min().map { Date(ms: $0) }
+        }
+    }
+}
+
+extension TaskEngine {
+    /// Records `identity` (`pid:starttime`) as the claimer of a queued run: what a process that claimed it and
+    /// then died leaves behind (for tests of ``recover()``).
+    package func recordClaim(_ id: String, by identity: String) throws(TaskError) {
+        try write { db in
+            try db.execute(sql: "UPDATE task_run SET supervisor = ? WHERE id = ? AND state = 'queued'", arguments: [identity, id])
         }
     }
 }

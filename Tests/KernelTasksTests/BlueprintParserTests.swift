@@ -96,7 +96,8 @@ import KernelCore
         #expect(bp.retries.delay(after: 1) == 10 && bp.retries.delay(after: 2) == 20 && bp.retries.delay(after: 5) == 60)
         #expect(bp.timeout == 1800 && bp.concurrency == 2 && bp.pauseAfterFailures == 0)
         #expect(bp.env.map(\.0) == ["LOG_LEVEL", "GITHUB_TOKEN"])
-        #expect(bp.triggers[0].at == (try Date("2026-12-24T17:00:00Z", strategy: .iso8601)))
+        let at = try Date("2026-12-24T17:00:00Z", strategy: .iso8601)
+        #expect(bp.triggers[0].at == at)
         #expect(bp.triggers[1].every == 900 && bp.triggers[1].jitter == 60 && bp.triggers[1].missed == .skip)
         #expect(bp.triggers[2].labels == ["cve", "security"] && bp.triggers[2].repository == "acme/web" && bp.triggers[2].kinds == ["issues"])
     }
