@@ -151,6 +151,13 @@ let package = Package(
             path: "Tests/Benchmarks/HooksBench",
             swiftSettings: swiftSettings
         ),
+        // `swift build -c release --product tasks-bench`: tick cost, fire-to-spawn latency, store size.
+        .executableTarget(
+            name: "tasks-bench",
+            dependencies: ["KernelTasks", "KernelStore", "KernelCore"],
+            path: "Tests/Benchmarks/TasksBench",
+            swiftSettings: swiftSettings
+        ),
         // First-party modules: the kernel's built-in subagents and commands (Swift), and the Swift template.
         .target(
             name: "KernelBuiltins",

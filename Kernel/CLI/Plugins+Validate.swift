@@ -2,6 +2,7 @@ import ArgumentParser
 import KernelCore
 import KernelHost
 import KernelNative
+import KernelTasks
 
 extension KernelCommand.Plugins {
     /// `kernel plugins validate <path> [--strict] [--json]`
@@ -53,22 +54,32 @@ extension KernelCommand.Plugins {
                 // Native modules are scanned out of process (only when the bundle has some).
                 let modules = Self.scanModules(bundle)
                 for m in modules { bundle.diagnostics += m.components.diagnostics }
+                let tasks = Self.tasks(bundle)
+                bundle.diagnostics += tasks.flatMap(\.diagnostics)
                 valid = strict ? bundle.isStrictlyValid : bundle.isValid
                 if json {
                     var report = ValidationReport.json(bundle, strict: strict)
                     if case .object(var fields) = report {
                         fields.append(("moduleScans", .array(modules.map(ModulesReport.json))))
+                        fields.append(("tasks", .strings(tasks.map(\.name))))
                         report = .object(fields)
                     }
                     Output.out(report.serialized())
                 } else {
                     Output.out(ValidationReport.text(bundle))
+                    if !tasks.isEmpty { Output.out("  tasks (\(tasks.count)): \(tasks.map(\.name).joined(separator: ", "))") }
                     for m in modules { Output.out(ModulesReport.text(m, indent: "  ")) }
                     printDiagnostics(bundle.diagnostics)
                     Output.out(verdict(valid, bundle.diagnostics))
                 }
             }
             if !valid { throw ExitCode(1) }
+        }
+
+        /// The bundle's task blueprints (`tasks/*.md`), named `plugin:name`, each with its diagnostics.
+        static func tasks(_ bundle: PluginBundle) -> [BlueprintEntry] {
+            BlueprintCatalog.readFolder(FileSystem.join(bundle.root, "tasks"), source: .plugin,
+                                        plugin: TaskPluginRoot(id: bundle.name, name: bundle.name, root: bundle.root, enabled: true, projectScoped: false))
         }
 
         /// Scans a bundle's modules in a scanner child (no cache: validate checks the files as they are now).

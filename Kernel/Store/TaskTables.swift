@@ -69,7 +69,11 @@ extension KernelStore {
                     CHECK (state <> 'running' OR started_at IS NOT NULL)
                 );
                 CREATE INDEX task_run_blueprint ON task_run (blueprint, queued_at);
-                CREATE INDEX task_run_active ON task_run (state, not_before) WHERE state IN ('queued', 'running');
+                CREATE INDEX task_run_queued ON task_run (queued_at);
+                -- Small partial indexes for the overlap and concurrency checks and the queue (queries repeat
+                -- their WHERE terms verbatim so SQLite can use them).
+                CREATE INDEX task_run_active ON task_run (blueprint, state) WHERE state IN ('queued', 'running');
+                CREATE INDEX task_run_ready ON task_run (not_before) WHERE state = 'queued';
                 """)
         }
     }

@@ -281,8 +281,8 @@ public final class TaskEngine: Sendable {
             r.state = .skipped; r.reason = "the blueprint reached maxRuns (\(max))"
             return try insert(db, r)
         }
-        let running = try Int.fetchOne(db, sql: "SELECT count(*) FROM task_run WHERE blueprint = ? AND state = 'running'", arguments: [r.blueprint]) ?? 0
-        let waiting = try Int.fetchOne(db, sql: "SELECT count(*) FROM task_run WHERE blueprint = ? AND state = 'queued'", arguments: [r.blueprint]) ?? 0
+        let running = try Int.fetchOne(db, sql: "SELECT count(*) FROM task_run WHERE blueprint = ? AND \(Self.active) AND state = 'running'", arguments: [r.blueprint]) ?? 0
+        let waiting = try Int.fetchOne(db, sql: "SELECT count(*) FROM task_run WHERE blueprint = ? AND \(Self.active) AND state = 'queued'", arguments: [r.blueprint]) ?? 0
         switch b.overlap {
         case .allow: break
         case .skip:
@@ -296,9 +296,9 @@ public final class TaskEngine: Sendable {
                 return try insert(db, r)
             }
         case .replace:
-            try db.execute(sql: "UPDATE task_run SET state = 'cancelled', reason = ?, finished_at = ? WHERE blueprint = ? AND state = 'queued'",
+            try db.execute(sql: "UPDATE task_run SET state = 'cancelled', reason = ?, finished_at = ? WHERE blueprint = ? AND \(Self.active) AND state = 'queued'",
                            arguments: ["replaced by run \(r.id) (overlap: replace)", now.ms, r.blueprint])
-            for row in try Row.fetchAll(db, sql: "SELECT id, pid FROM task_run WHERE blueprint = ? AND state = 'running'", arguments: [r.blueprint]) {
+            for row in try Row.fetchAll(db, sql: "SELECT id, pid FROM task_run WHERE blueprint = ? AND \(Self.active) AND state = 'running'", arguments: [r.blueprint]) {
                 try db.execute(sql: "UPDATE task_run SET cancel_requested = 1, reason = coalesce(reason, ?) WHERE id = ?",
                                arguments: ["replaced by run \(r.id) (overlap: replace)", row["id"] as String])
                 if let pid: Int = row["pid"] { signals.append(pid) }
@@ -313,6 +313,9 @@ public final class TaskEngine: Sendable {
         if let max = b.maxRuns, state.runCount >= max { try disable(db, r.blueprint, "reached maxRuns (\(max))") }
         return run
     }
+
+    /// The partial index `task_run_active`'s condition, repeated verbatim in queries so SQLite uses it.
+    static let active = "state IN ('queued', 'running')"
 
     func disable(_ db: Database, _ name: String, _ reason: String) throws {
         try db.execute(sql: """
@@ -474,8 +477,9 @@ public final class TaskEngine: Sendable {
     /// One run by id (or a unique prefix of it).
     public func run(_ id: String) throws(TaskError) -> TaskRun {
         let rows = try read { db in
-            try Row.fetchAll(db, sql: "SELECT \(TaskRun.columns) FROM task_run WHERE id = ? OR id LIKE ? LIMIT 2",
-                             arguments: [id, id.replacingOccurrences(of: "%", with: "") + "%"]).map(TaskRun.init(row:))
+            if let exact = try Self.run(db, id) { return [exact] }
+            return try Row.fetchAll(db, sql: "SELECT \(TaskRun.columns) FROM task_run WHERE id >= ? AND id < ? LIMIT 2",
+                                    arguments: [id, id + "\u{10FFFF}"]).map(TaskRun.init(row:))
         }
         if let exact = rows.first(where: { $0.id == id }) { return exact }
         if rows.count == 1, id.count >= 4 { return rows[0] }
