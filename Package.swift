@@ -229,3 +229,21 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (Tests/Fuzz, run by Tests/Fuzz/run.sh): declared only when KERNEL_FUZZ=1, because they
+// link only with `-sanitize=fuzzer` (they call libFuzzer's driver), so a plain `swift build` never sees them.
+if Context.environment["KERNEL_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzFrontmatter", ["KernelCore"]), ("FuzzJSONReader", ["KernelCore"]), ("FuzzManifest", ["KernelCore"]),
+        ("FuzzMarketplace", ["KernelCore"]), ("FuzzHooks", ["KernelCore"]), ("FuzzMCP", ["KernelCore"]),
+        ("FuzzSettings", ["KernelCore"]), ("FuzzRenderer", ["KernelCore"]), ("FuzzMatcher", ["KernelCore"]),
+        ("FuzzJSONScan", ["KernelCore", "KernelHooks"]),
+    ]
+    for t in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: t.name, dependencies: t.dependencies, path: "Tests/Fuzz/" + t.name,
+            swiftSettings: swiftSettings
+        ))
+        package.products.append(.executable(name: t.name, targets: [t.name]))
+    }
+}

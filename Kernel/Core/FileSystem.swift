@@ -5,8 +5,63 @@ public enum FileSystem {
     public enum EntryType: Sendable { case file, directory, symlink, other }
 
     public struct Entry: Sendable {
+        /// The name; for an unusable name (`nameProblem` set), its escaped form (`a\\nb`, `\\xFF`).
         public var name: String
         public var type: EntryType
+        /// Why the name cannot be used as a path component of a component ("is not valid UTF-8", "holds a
+        /// control character"): kept as a `String` it would be re-encoded lossily (and a newline breaks every
+        /// line-based output). Nil for ordinary names.
+        public var nameProblem: String? = nil
+    }
+
+    /// A file's identity (device and inode), to follow a folder reached through symlinks only once.
+    public struct FileID: Hashable, Sendable {
+        public var device: UInt64
+        public var inode: UInt64
+    }
+
+    /// The identity of what a path names, following symlinks; nil when it does not exist.
+    public static func fileID(_ path: String) -> FileID? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return FileID(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
+
+    /// A file name's bytes with control characters, backslashes and invalid UTF-8 escaped (`\\n`, `\\xFF`).
+    public static func escapedName(_ bytes: [UInt8]) -> String {
+        var out = ""
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b < 0x80 {
+                switch b {
+                case 0x0A: out += "\\n"
+                case 0x09: out += "\\t"
+                case 0x0D: out += "\\r"
+                case 0x5C: out += "\\\\"
+                case 0..<0x20, 0x7F: out += "\\x" + hexByte(b)
+                default: out.unicodeScalars.append(Unicode.Scalar(b))
+                }
+                i += 1
+                continue
+            }
+            // The longest valid UTF-8 sequence here, else one escaped byte.
+            var decoded: String?
+            for length in [2, 3, 4] where i + length <= bytes.count {
+                if let s = String(validating: bytes[i..<(i + length)], as: UTF8.self), s.unicodeScalars.count == 1 {
+                    decoded = s
+                    i += length
+                    break
+                }
+            }
+            if let decoded { out += decoded } else { out += "\\x" + hexByte(b); i += 1 }
+        }
+        return out
+    }
+
+    private static func hexByte(_ b: UInt8) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
+        return String(decoding: [digits[Int(b >> 4)], digits[Int(b & 0xF)]], as: UTF8.self)
     }
 
     /// What a path is, following symlinks; nil when it does not exist.
@@ -38,10 +93,28 @@ public enum FileSystem {
         defer { closedir(dir) }
         var entries: [Entry] = []
         while let ent = readdir(dir) {
-            let name = withUnsafePointer(to: ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            let raw = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: UInt8.self, capacity: 256) { p in
+                    Array(UnsafeBufferPointer(start: p, count: strlen(UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self))))
+                }
+            }
+            var problem: String?
+            var name: String
+            if let valid = String(validating: raw, as: UTF8.self) {
+                name = valid
+                if raw.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+                    problem = "holds a control character"
+                    name = escapedName(raw)
+                }
+            } else {
+                problem = "is not valid UTF-8"
+                name = escapedName(raw)
             }
             if name == "." || name == ".." { continue }
+            if let problem {
+                entries.append(Entry(name: name, type: .other, nameProblem: problem))
+                continue
+            }
             let type: EntryType
             switch Int32(ent.pointee.d_type) {
             case Int32(DT_REG): type = .file
@@ -60,24 +133,43 @@ public enum FileSystem {
     public enum ReadError: Error, Sendable, CustomStringConvertible {
         case cannotOpen(String, Int32)
         case tooLarge(String, Int, limit: Int)
-        case notAFile(String)
+        /// The path names something else than a regular file; `kind` says what ("a FIFO", "a folder"…).
+        case notAFile(String, kind: String)
 
         public var description: String {
             switch self {
             case .cannotOpen(_, let errno): String(cString: strerror(errno))
             case .tooLarge(_, let size, let limit): "file is \(size) bytes; the limit is \(limit)"
-            case .notAFile: "not a regular file"
+            case .notAFile(_, let kind): "not a regular file: it is \(kind)"
             }
         }
     }
 
+    /// What a non-regular file is, for diagnostics.
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a folder"
+        case S_IFIFO: "a FIFO (named pipe)"
+        case S_IFSOCK: "a socket"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFLNK: "a symbolic link"
+        default: "not a regular file"
+        }
+    }
+
+    /// Reads a whole regular file. The type is checked before the file is opened (opening a FIFO blocks until
+    /// a writer comes; opening a device can have effects), and again on the open descriptor (opened with
+    /// `O_NONBLOCK`, so a FIFO swapped in between cannot block either).
     public static func read(_ path: String, limit: Int = 16 << 20) throws(ReadError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw .cannotOpen(path, errno) }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw .notAFile(path, kind: kindName(st.st_mode)) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .cannotOpen(path, errno) }
         defer { close(fd) }
-        var st = stat()
         guard fstat(fd, &st) == 0 else { throw .cannotOpen(path, errno) }
-        guard st.st_mode & S_IFMT == S_IFREG else { throw .notAFile(path) }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw .notAFile(path, kind: kindName(st.st_mode)) }
         let size = Int(st.st_size)
         guard size <= limit else { throw .tooLarge(path, size, limit: limit) }
         var buffer = [UInt8](repeating: 0, count: size)

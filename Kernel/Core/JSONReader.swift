@@ -28,6 +28,7 @@ public struct JSONReader {
     private var index = 0
     private var line = 1
     private var lineStart = 0  // byte index where the current line starts
+    private var columnMark = (index: 0, column: 1)  // the last column computed, on the current line
     private var depth = 0
     public private(set) var duplicateKeys: [DuplicateKey] = []
 
@@ -61,7 +62,22 @@ public struct JSONReader {
     // MARK: - Positions
 
     /// Column of byte `i` on the current line, counting Unicode scalars (UTF-8 lead bytes), 1-based.
-    private func column(at i: Int) -> Int {
+    /// Incremental: positions asked for only move forward on a line, so the count continues from the last
+    /// one asked (a line of any length costs one pass, not one pass per key).
+    private mutating func column(at i: Int) -> Int {
+        if columnMark.index < lineStart || columnMark.index > i { columnMark = (lineStart, 1) }
+        var col = columnMark.column
+        var j = columnMark.index
+        while j < i {
+            if bytes[j] & 0xC0 != 0x80 { col += 1 }
+            j += 1
+        }
+        columnMark = (i, col)
+        return col
+    }
+
+    /// The same count without the mark, for errors (computed once per parse).
+    private func errorColumn(at i: Int) -> Int {
         var col = 1
         var j = lineStart
         while j < i {
@@ -73,7 +89,7 @@ public struct JSONReader {
 
     private func error(_ message: String, at i: Int? = nil) -> SyntaxError {
         let at = i ?? index
-        return SyntaxError(message: message, line: line, column: column(at: at))
+        return SyntaxError(message: message, line: line, column: errorColumn(at: at))
     }
 
     private func describeCurrent() -> String {
@@ -237,10 +253,20 @@ public struct JSONReader {
 
     private mutating func parseEscape(into out: inout [UInt8]) throws(SyntaxError) {
         let start = index
-        index += 1
-        guard index < bytes.count else { throw error("unterminated escape sequence", at: start) }
-        let c = bytes[index]
-        index += 1
+        if let message = Self.decodeEscape(bytes, at: &index, end: bytes.count, into: &out) {
+            throw error(message, at: start)
+        }
+    }
+
+    /// Decodes the escape sequence at `i` (a backslash) into UTF-8, appends it to `out` and moves `i` past it:
+    /// the one decoding of JSON escapes, shared with the hook engine's field scanner. A high surrogate must be
+    /// followed by an escaped low one to pair; a lone surrogate becomes U+FFFD (JSON.parse keeps it).
+    /// - Returns: nil, or the error message (the error is at the backslash; `i` is then unspecified).
+    public static func decodeEscape(_ bytes: [UInt8], at i: inout Int, end: Int, into out: inout [UInt8]) -> String? {
+        i += 1
+        guard i < end else { return "unterminated escape sequence" }
+        let c = bytes[i]
+        i += 1
         switch c {
         case UInt8(ascii: "\""): out.append(0x22)
         case UInt8(ascii: "\\"): out.append(0x5C)
@@ -251,45 +277,57 @@ public struct JSONReader {
         case UInt8(ascii: "r"): out.append(0x0D)
         case UInt8(ascii: "t"): out.append(0x09)
         case UInt8(ascii: "u"):
-            var scalar = try parseHex4(escapeStart: start)
+            guard var scalar = hex4(bytes, at: &i, end: end) else { return "invalid \\u escape: expected 4 hex digits" }
             if (0xD800...0xDBFF).contains(scalar) {
-                // A high surrogate must be followed by an escaped low surrogate.
-                if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
-                    let lowStart = index
-                    index += 2
-                    let low = try parseHex4(escapeStart: lowStart)
-                    guard (0xDC00...0xDFFF).contains(low) else {
-                        throw error("invalid surrogate pair in \\u escape", at: start)
-                    }
+                if i + 1 < end, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                    i += 2
+                    guard let low = hex4(bytes, at: &i, end: end) else { return "invalid \\u escape: expected 4 hex digits" }
+                    guard (0xDC00...0xDFFF).contains(low) else { return "invalid surrogate pair in \\u escape" }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 } else {
-                    scalar = 0xFFFD  // lone surrogate: JSON.parse keeps it; we substitute U+FFFD
+                    scalar = 0xFFFD
                 }
             } else if (0xDC00...0xDFFF).contains(scalar) {
                 scalar = 0xFFFD
             }
-            out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
+            appendUTF8(scalar, to: &out)
         default:
-            throw error("invalid escape sequence '\\\(Character(Unicode.Scalar(c)))'", at: start)
+            let shown = c >= 0x20 && c < 0x7F ? String(Character(Unicode.Scalar(c))) : "\\u{\(String(c, radix: 16))}"
+            return "invalid escape sequence '\\\(shown)'"
         }
+        return nil
     }
 
-    private mutating func parseHex4(escapeStart: Int) throws(SyntaxError) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw error("truncated \\u escape", at: escapeStart) }
+    private static func hex4(_ bytes: [UInt8], at i: inout Int, end: Int) -> UInt32? {
+        guard i + 4 <= end else { return nil }
         var v: UInt32 = 0
         for _ in 0..<4 {
-            let c = bytes[index]
+            let c = bytes[i]
             let d: UInt32
             switch c {
             case 0x30...0x39: d = UInt32(c - 0x30)
             case 0x41...0x46: d = UInt32(c - 0x41 + 10)
             case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            default: throw error("invalid \\u escape: expected 4 hex digits", at: escapeStart)
+            default: return nil
             }
             v = v << 4 | d
-            index += 1
+            i += 1
         }
         return v
+    }
+
+    private static func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {
+        switch scalar {
+        case ..<0x80: out.append(UInt8(scalar))
+        case ..<0x800:
+            out.append(UInt8(0xC0 | scalar >> 6)); out.append(UInt8(0x80 | scalar & 0x3F))
+        case ..<0x10000:
+            out.append(UInt8(0xE0 | scalar >> 12)); out.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            out.append(UInt8(0x80 | scalar & 0x3F))
+        default:
+            out.append(UInt8(0xF0 | scalar >> 18)); out.append(UInt8(0x80 | scalar >> 12 & 0x3F))
+            out.append(UInt8(0x80 | scalar >> 6 & 0x3F)); out.append(UInt8(0x80 | scalar & 0x3F))
+        }
     }
 
     private mutating func enter() throws(SyntaxError) {

@@ -1,6 +1,13 @@
+import KernelCore
+
 /// Reads single fields of a JSON object without building a tree: what matching needs on every fire
 /// (`tool_name`, `tool_input.command`…), so a fire that runs only native handlers parses nothing else.
 /// The scan checks structure as far as it walks; a malformed input yields nil.
+///
+/// It agrees with `JSONReader` on every input the reader accepts: the last of duplicate keys wins (the scan
+/// reads the whole object), keys are compared after decoding their escapes (`"tool\u005fname"`), escapes are
+/// decoded by the reader's own `decodeEscape`, and only a real UTF-8 BOM (EF BB BF) is skipped. Agreement is
+/// the invariant of the `FuzzJSONScan` target.
 struct JSONScan {
     let bytes: [UInt8]
 
@@ -9,18 +16,18 @@ struct JSONScan {
         bytes.withUnsafeBufferPointer { p -> Range<Int>? in
             var i = range?.lowerBound ?? 0
             let end = range?.upperBound ?? p.count
-            Self.skipSpace(p, &i, end)
-            if i < end, p[i] == 0xEF { i += 3 }  // BOM
+            if range == nil { Self.skipBOM(p, &i, end) }
             Self.skipSpace(p, &i, end)
             guard i < end, p[i] == UInt8(ascii: "{") else { return nil }
             i += 1
             var keyBytes = Array(key.utf8)
             return keyBytes.withUnsafeMutableBufferPointer { k -> Range<Int>? in
+                var found: Range<Int>?
+                Self.skipSpace(p, &i, end)
+                if i < end, p[i] == UInt8(ascii: "}") { return nil }
                 while true {
                     Self.skipSpace(p, &i, end)
-                    guard i < end else { return nil }
-                    if p[i] == UInt8(ascii: "}") { return nil }
-                    guard p[i] == UInt8(ascii: "\"") else { return nil }
+                    guard i < end, p[i] == UInt8(ascii: "\"") else { return nil }
                     let keyStart = i
                     guard Self.skipString(p, &i, end) else { return nil }
                     let keyRange = keyStart..<i
@@ -31,14 +38,23 @@ struct JSONScan {
                     let valueStart = i
                     guard Self.skipValue(p, &i, end, depth: 0) else { return nil }
                     let valueRange = valueStart..<i
-                    if Self.keyEquals(p, keyRange, UnsafeBufferPointer(k)) { return valueRange }
+                    if keyMatches(p, keyRange, UnsafeBufferPointer(k)) { found = valueRange }  // the last one wins
                     Self.skipSpace(p, &i, end)
                     guard i < end else { return nil }
                     if p[i] == UInt8(ascii: ",") { i += 1; continue }
-                    return nil
+                    return p[i] == UInt8(ascii: "}") ? found : nil
                 }
             }
         }
+    }
+
+    /// A key equals the one sought: bytewise when it has no escape, else after decoding.
+    private func keyMatches(_ p: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        var j = r.lowerBound + 1
+        while j < r.upperBound - 1, p[j] != UInt8(ascii: "\\") { j += 1 }
+        if j == r.upperBound - 1 { return Self.keyEquals(p, r, key) }
+        guard let decoded = decodeString(r) else { return false }
+        return decoded.utf8.elementsEqual(key)
     }
 
     /// The string value of `key` (nil when absent or not a string).
@@ -51,8 +67,8 @@ struct JSONScan {
     var isObject: Bool {
         var i = 0
         return bytes.withUnsafeBufferPointer { p in
+            Self.skipBOM(p, &i, p.count)
             Self.skipSpace(p, &i, p.count)
-            if i < p.count, p[i] == 0xEF { i += 3 }
             return i < p.count && p[i] == UInt8(ascii: "{")
         }
     }
@@ -66,48 +82,23 @@ struct JSONScan {
         var out: [UInt8] = []
         out.reserveCapacity(inner.count)
         var i = inner.lowerBound
-        func hex4(_ at: Int) -> UInt32? {
-            guard at + 4 <= inner.upperBound else { return nil }
-            var v: UInt32 = 0
-            for b in bytes[at..<(at + 4)] {
-                v <<= 4
-                switch b {
-                case 0x30...0x39: v |= UInt32(b - 0x30)
-                case 0x41...0x46: v |= UInt32(b - 0x41 + 10)
-                case 0x61...0x66: v |= UInt32(b - 0x61 + 10)
-                default: return nil
-                }
-            }
-            return v
-        }
         while i < inner.upperBound {
-            let b = bytes[i]
-            if b != UInt8(ascii: "\\") { out.append(b); i += 1; continue }
-            i += 1
-            guard i < inner.upperBound else { return nil }
-            switch bytes[i] {
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "u"):
-                guard var v = hex4(i + 1) else { return nil }
-                i += 4
-                if v >= 0xD800 && v < 0xDC00, i + 2 < inner.upperBound, bytes[i + 1] == UInt8(ascii: "\\"),
-                   bytes[i + 2] == UInt8(ascii: "u"), let low = hex4(i + 3), low >= 0xDC00 && low < 0xE000 {
-                    v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
-                    i += 6
-                }
-                out.append(contentsOf: String(Character(Unicode.Scalar(v) ?? "\u{FFFD}")).utf8)
-            default: out.append(bytes[i])
-            }
-            i += 1
+            var run = i
+            while run < inner.upperBound, bytes[run] != UInt8(ascii: "\\") { run += 1 }
+            out += bytes[i..<run]
+            i = run
+            guard i < inner.upperBound else { break }
+            guard JSONReader.decodeEscape(bytes, at: &i, end: inner.upperBound, into: &out) == nil else { return nil }
         }
         return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: - Scanning
+
+    /// A UTF-8 byte order mark at the start, as `JSONReader` skips it (whitespace before it is not skipped).
+    static func skipBOM(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ end: Int) {
+        if i + 3 <= end, p[i] == 0xEF, p[i + 1] == 0xBB, p[i + 2] == 0xBF { i += 3 }
+    }
 
     @inline(__always)
     static func skipSpace(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ end: Int) {

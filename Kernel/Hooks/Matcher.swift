@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
+import KernelCore
 
 /// A compiled `matcher`: omitted or `*` matches everything; plain names (letters, digits, `_`, `-`) separated
 /// by `|` match exactly; anything else is a regular expression searched in the value (unanchored, as Claude
-/// Code's `new RegExp(m).test(v)`), compiled once.
+/// Code's `new RegExp(m).test(v)`), compiled once by `MatcherRegex`.
 public struct HookMatcher: Sendable {
     enum Form: Sendable {
         case all
@@ -55,19 +56,17 @@ public struct HookMatcher: Sendable {
     }
 }
 
-/// An `NSRegularExpression` compiled once; matching is thread-safe.
-final class CompiledRegex: @unchecked Sendable {
-    let regex: NSRegularExpression
+/// A matcher pattern compiled once with `MatcherRegex` (the engine the hooks parser validates with: linear
+/// time, no backtracking); matching is thread-safe.
+final class CompiledRegex: Sendable {
+    let regex: MatcherRegex
 
     init?(_ pattern: String) {
-        guard let r = try? NSRegularExpression(pattern: pattern) else { return nil }
+        guard let r = try? MatcherRegex(pattern) else { return nil }
         regex = r
     }
 
-    func search(_ value: String) -> Bool {
-        let ns = value as NSString
-        return regex.firstMatch(in: value, range: NSRange(location: 0, length: ns.length)) != nil
-    }
+    func search(_ value: String) -> Bool { regex.search(value) }
 }
 
 /// An entry's `if`: `ToolName` or `ToolName(glob)`. The tool-name part is a matcher; the glob (fnmatch, `*`

@@ -132,6 +132,45 @@ import Testing
         #expect(try edit("{\"a\":{}}", ["a", "b"], true) == "{\"a\":{\"b\":true}}")
     }
 
+    /// Issue 8, defect 1: a comma-first file became unparseable (the nested object's lines started with `, `).
+    @Test func commaFirstLayoutStaysJSON() throws {
+        let original = "{ \"theme\": \"dark\"\n, \"model\": \"opus\"\n}\n"
+        let once = try edit(original, ["enabledPlugins", "x@local"], true)
+        #expect(once == "{ \"theme\": \"dark\"\n, \"model\": \"opus\"\n, \"enabledPlugins\": {\n  \"x@local\": true\n}\n}\n")
+        let tmp = try TempDirectory()
+        let path = try tmp.write("settings.json", once)
+        try SettingsFile.update(path, keyPath: ["enabledPlugins", "y@local"], value: true)
+        try SettingsFile.update(path, keyPath: ["model"], value: "sonnet")
+        #expect(try tmp.read("settings.json")
+            == "{ \"theme\": \"dark\"\n, \"model\": \"sonnet\"\n, \"enabledPlugins\": {\n  \"x@local\": true,\n  \"y@local\": true\n}\n}\n")
+        #expect(try SettingsFile.read(path)["enabledPlugins"]?["y@local"]?.bool == true)
+    }
+
+    /// The check every edit passes before it is written: what the faulty comma-first edit produced, a
+    /// sibling changed, and a value that does not read back are each refused.
+    @Test func verificationRefusesABadEdit() throws {
+        let before = Array("{ \"theme\": \"dark\"\n, \"model\": \"opus\"\n}\n".utf8)
+        let root = try JSONReader.parse(before).root
+        func check(_ after: String, _ value: JSONValue? = true) -> String? {
+            do {
+                try SettingsText.verify(before: before, root: root, after: Array(after.utf8),
+                                        keyPath: ["enabledPlugins", "x@local"], value: value)
+                return nil
+            } catch {
+                if case .unverified(let reason) = error { return reason }
+                return "\(error)"
+            }
+        }
+        let buggy = "{ \"theme\": \"dark\"\n, \"model\": \"opus\"\n, \"enabledPlugins\": {\n,   \"x@local\": true\n, }\n}\n"
+        #expect(check(buggy)?.contains("does not parse") == true)
+        #expect(check("{ \"theme\": \"light\"\n, \"model\": \"opus\", \"enabledPlugins\": {\"x@local\": true}\n}\n")?
+            .contains("beside 'enabledPlugins'") == true)
+        #expect(check("{ \"theme\": \"dark\"\n, \"model\": \"opus\", \"enabledPlugins\": {\"x@local\": false}\n}\n")?
+            .contains("does not read back") == true)
+        #expect(check("{ \"theme\": \"dark\"\n, \"model\": \"opus\", \"enabledPlugins\": {\"x@local\": true}\n}") != nil)
+        #expect(check("{ \"theme\": \"dark\"\n, \"model\": \"opus\", \"enabledPlugins\": {\"x@local\": true}\n}\n") == nil)
+    }
+
     @Test func byteOrderMarkIsKept() throws {
         let original = "\u{FEFF}{\n  \"a\": 1\n}\n"
         #expect(try edit(original, ["b"], 2) == "\u{FEFF}{\n  \"a\": 1,\n  \"b\": 2\n}\n")

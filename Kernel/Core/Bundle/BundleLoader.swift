@@ -50,12 +50,36 @@ private struct Loader {
     /// unchanged (a file appearing or disappearing changes its folder's mtime).
     var inputs: [String] = []
 
-    /// Lists a folder, recording it as an input.
+    /// Lists a folder, recording it as an input. An entry whose name cannot be kept as a `String` without loss
+    /// (invalid UTF-8, a control character such as a newline) is reported as an error naming it escaped, and
+    /// left out: never dropped silently, never re-encoded into a path that names another file.
     mutating func list(_ dir: String) -> [FileSystem.Entry]? {
-        let entries = FileSystem.list(dir)
-        if entries != nil { inputs.append(dir) }
-        return entries
+        guard let entries = FileSystem.list(dir) else { return nil }
+        inputs.append(dir)
+        var usable: [FileSystem.Entry] = []
+        usable.reserveCapacity(entries.count)
+        for entry in entries {
+            if let problem = entry.nameProblem {
+                diagnostics.error("the name '\(entry.name)' \(problem); it cannot be loaded (rename it)",
+                                  at: SourceLocation(file: FileSystem.join(dir, entry.name)))
+                continue
+            }
+            usable.append(entry)
+        }
+        return usable
     }
+
+    /// Reports a `.md` entry that is a FIFO, socket or device (listed as `.other`): it is not read.
+    mutating func reportNonRegular(_ entry: FileSystem.Entry, in dir: String) {
+        guard entry.type == .other, entry.name.hasSuffix(".md") else { return }
+        let file = FileSystem.join(dir, entry.name)
+        var what = "not a regular file"
+        do { _ = try FileSystem.read(file, limit: 0) } catch { what = "\(error)" }
+        diagnostics.error("cannot read file: \(what)", at: SourceLocation(file: file))
+    }
+
+    /// The deepest `commands/` nesting read (a `dir:` segment per level).
+    static let maxCommandDepth = 16
 
     init(root: String) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
@@ -162,11 +186,12 @@ private struct Loader {
 
     mutating func loadCommands(_ fields: [ManifestPath]?) -> [CommandDefinition] {
         var found: [(name: String, file: String, isSkillFolder: Bool)] = []
+        var visited = Set<FileSystem.FileID>()
         if let fields {
             for field in fields {
                 guard let full = resolve(field, key: "commands") else { continue }
                 if FileSystem.isDirectory(full) {
-                    collectCommands(in: full, prefix: [], into: &found)
+                    collectCommands(in: full, prefix: [], into: &found, visited: &visited)
                 } else if full.hasSuffix(".md") {
                     found.append((String(FileSystem.baseName(full).dropLast(3)), full, false))
                 } else {
@@ -175,7 +200,7 @@ private struct Loader {
                 }
             }
         } else if FileSystem.isDirectory(path("commands")) {
-            collectCommands(in: path("commands"), prefix: [], into: &found)
+            collectCommands(in: path("commands"), prefix: [], into: &found, visited: &visited)
         }
 
         var byName: [String: String] = [:]
@@ -197,9 +222,22 @@ private struct Loader {
     }
 
     /// A folder holding SKILL.md is one command and nothing under it is read; otherwise every `.md` file is a
-    /// command and every subfolder adds a `dir:` segment.
+    /// command and every subfolder adds a `dir:` segment. Each folder is read once (by device and inode): a
+    /// symlink back to a folder already read (`commands/a -> .`) is a warning and is not followed; nesting
+    /// deeper than `maxCommandDepth` is a warning and is not read.
     mutating func collectCommands(in dir: String, prefix: [String],
-                                  into found: inout [(name: String, file: String, isSkillFolder: Bool)]) {
+                                  into found: inout [(name: String, file: String, isSkillFolder: Bool)],
+                                  visited: inout Set<FileSystem.FileID>) {
+        if let id = FileSystem.fileID(dir), !visited.insert(id).inserted {
+            diagnostics.warning("'\(FileSystem.baseName(dir))' leads to a folder already read (a symbolic link loop "
+                                + "or a second link to it); not followed", at: SourceLocation(file: dir))
+            return
+        }
+        if prefix.count > Self.maxCommandDepth {
+            diagnostics.warning("commands nested more than \(Self.maxCommandDepth) folders deep; this folder is not read",
+                                at: SourceLocation(file: dir))
+            return
+        }
         guard let entries = list(dir) else { return }
         if !prefix.isEmpty, entries.contains(where: { $0.name == "SKILL.md" && $0.type == .file }) {
             found.append((prefix.joined(separator: ":"), FileSystem.join(dir, "SKILL.md"), true))
@@ -210,7 +248,10 @@ private struct Loader {
                 found.append(((prefix + [String(entry.name.dropLast(3))]).joined(separator: ":"),
                               FileSystem.join(dir, entry.name), false))
             } else if entry.type == .directory, !entry.name.hasPrefix(".") {
-                collectCommands(in: FileSystem.join(dir, entry.name), prefix: prefix + [entry.name], into: &found)
+                collectCommands(in: FileSystem.join(dir, entry.name), prefix: prefix + [entry.name], into: &found,
+                                visited: &visited)
+            } else {
+                reportNonRegular(entry, in: dir)
             }
         }
     }
@@ -285,7 +326,7 @@ private struct Loader {
             return bytes
         } catch .cannotOpen(_, let code) where code == ENOENT || code == ENOTDIR {
             return nil
-        } catch .notAFile {
+        } catch .notAFile(_, let kind) where kind == "a folder" {
             return nil
         } catch {
             inputs.append(file)
@@ -330,7 +371,9 @@ private struct Loader {
 
     /// `.md` files directly in a folder (none when absent).
     mutating func mdFiles(in dir: String) -> [String] {
-        (list(dir) ?? [])
+        let entries = list(dir) ?? []
+        for entry in entries { reportNonRegular(entry, in: dir) }
+        return entries
             .filter { $0.type == .file && $0.name.hasSuffix(".md") && $0.name.count > 3 }
             .map { FileSystem.join(dir, $0.name) }
     }
@@ -340,7 +383,8 @@ private struct Loader {
     /// The convention file plus the manifest's paths (each file once, even when named twice).
     mutating func files(convention: String, _ ref: ManifestComponentRef?, key: String) -> [String] {
         var files: [String] = []
-        if FileSystem.isFile(path(convention)) { files.append(path(convention)) }
+        // Anything by that name but a folder is read: a FIFO or device there is a located error, not skipped.
+        if let type = FileSystem.type(of: path(convention)), type != .directory { files.append(path(convention)) }
         if case .paths(let fields) = ref {
             for field in fields {
                 guard let full = resolve(field, key: key) else { continue }

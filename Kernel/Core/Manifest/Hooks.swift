@@ -188,11 +188,17 @@ public enum HooksParser {
                                 file: r.file, line: node.line, column: node.column)
     }
 
-    /// A matcher is `*`, empty, plain names separated by `|`, or a regular expression that must compile.
+    /// A matcher is `*`, empty, plain names separated by `|`, or a regular expression that must compile with
+    /// `MatcherRegex`, the engine the hook engine matches with. Nested quantifiers are a warning: harmless in
+    /// the kernel, catastrophic on hosts whose engine backtracks.
     static func checkMatcher(_ matcher: String, at location: SourceLocation, _ d: inout Diagnostics) {
         if isPlainMatcher(matcher) { return }
         do {
-            _ = try Regex(matcher)
+            let regex = try MatcherRegex(matcher)
+            if regex.hasNestedQuantifiers {
+                d.warning("matcher '\(matcher)' nests quantifiers (a repeated group holding a repetition): "
+                          + "hosts with a backtracking regex engine can take exponential time on it", at: location)
+            }
         } catch {
             d.error("matcher '\(matcher)' is not a valid regular expression: \(error)", at: location)
         }

@@ -14,6 +14,8 @@ public struct SettingsError: Error, Sendable, CustomStringConvertible {
         public static let invalidKeyPath = Code("invalidKeyPath")
         /// The file is larger than `SettingsFile.maxSize`.
         public static let tooLarge = Code("tooLarge")
+        /// The edited text failed its check before the write (see `SettingsText.verify`); nothing is written.
+        public static let editRefused = Code("editRefused")
         /// A system call failed; `errno` says why.
         public static let io = Code("io")
     }

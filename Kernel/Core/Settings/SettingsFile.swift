@@ -102,6 +102,9 @@ public enum SettingsFile {
                     // Only reachable if an edit produced invalid JSON: a bug, reported rather than written.
                     throw SettingsError(.syntax, file: path, line: error.line, column: error.column,
                                         message: "internal error: editing produced invalid JSON: \(error.message)")
+                case .unverified(let reason):
+                    throw SettingsError(.editRefused, file: path,
+                                        message: "refusing to write '\(edit.keyPath.joined(separator: "."))': \(reason); the file is left as it was")
                 case .notAnObject(let keyPath, let node):
                     let what = keyPath.isEmpty ? "the top level" : "'" + keyPath.joined(separator: ".") + "'"
                     throw SettingsError(.notAnObject, file: path, line: node.line, column: node.column,

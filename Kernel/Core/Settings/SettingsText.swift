@@ -12,6 +12,9 @@ enum SettingsText {
         case notAnObject(keyPath: [String], node: Node)
         /// The text does not parse (for text from `SettingsFile`, only after a faulty edit).
         case syntax(JSONReader.SyntaxError)
+        /// The edited text failed the check made before it is handed back (it does not parse, another member
+        /// changed, or the key does not read back as set): a layout the editor got wrong. Nothing is written.
+        case unverified(String)
     }
 
     /// Applies one edit, re-parsing as needed (duplicate keys are all removed on removal; on set the last one,
@@ -29,7 +32,67 @@ enum SettingsText {
             changed = true
             if value != nil { break }
         }
-        return changed ? current : nil
+        guard changed else { return nil }
+        let original: Node
+        do { original = try JSONReader.parse(bytes).root } catch { throw .syntax(error) }
+        try verify(before: bytes, root: original, after: current, keyPath: keyPath, value: value)
+        return current
+    }
+
+    /// Checks an edit before anything is written: the new text parses; the bytes around the top-level value
+    /// and every member beside the key path (at each level of it, in order) are byte-identical; the key path
+    /// reads back as `value` (absent for a removal).
+    static func verify(before: [UInt8], root: Node, after: [UInt8], keyPath: [String], value: JSONValue?) throws(EditError) {
+        let new: Node
+        do { new = try JSONReader.parse(after).root } catch {
+            throw .unverified("the edited text does not parse (\(error))")
+        }
+        let oldRange = root.byteRange ?? 0..<before.count, newRange = new.byteRange ?? 0..<after.count
+        guard before[..<oldRange.lowerBound] == after[..<newRange.lowerBound],
+              before[oldRange.upperBound...] == after[newRange.upperBound...] else {
+            throw .unverified("the text around the top-level object changed")
+        }
+        var old: Node? = root, cur: Node? = new
+        for (i, key) in keyPath.enumerated() {
+            guard let o = old, let oldMembers = o.members else { break }
+            guard let newMembers = cur?.members else { throw .unverified("'\(keyPath[..<i].joined(separator: "."))' is no longer an object") }
+            let others = { (b: [UInt8], ms: [Node.Member]) in
+                ms.filter { $0.key != key }.map { Array(b[$0.keyByteOffset!..<$0.value.byteRange!.upperBound]) }
+            }
+            guard others(before, oldMembers) == others(after, newMembers) else {
+                throw .unverified("a member beside '\(keyPath[...i].joined(separator: "."))' changed")
+            }
+            old = o[key]
+            cur = cur?[key]
+        }
+        var node: Node? = new
+        for key in keyPath { node = node?[key] }
+        if let value {
+            let expected: Node
+            do { expected = try JSONReader.parse(value.serialized(pretty: false)).root } catch {
+                throw .unverified("the value is not valid JSON (\(error))")
+            }
+            guard let node, sameValue(node, expected) else {
+                throw .unverified("'\(keyPath.joined(separator: "."))' does not read back as the value set")
+            }
+        } else if node != nil {
+            throw .unverified("'\(keyPath.joined(separator: "."))' is still present after its removal")
+        }
+    }
+
+    /// Structural equality of two parsed values (numbers by their text; the last of duplicate keys counts).
+    static func sameValue(_ a: Node, _ b: Node) -> Bool {
+        switch (a.value, b.value) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.number(let x), .number(let y)): return x == y || (Double(x) != nil && Double(x) == Double(y))
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x.count == y.count && zip(x, y).allSatisfy { sameValue($0, $1) }
+        case (.object(let x), .object(let y)):
+            let keys = Set(x.map(\.key))
+            return keys == Set(y.map(\.key)) && keys.allSatisfy { k in sameValue(a[k]!, b[k]!) }
+        default: return false
+        }
     }
 
     /// One splice: nil when there is nothing to remove.
@@ -130,7 +193,10 @@ enum SettingsText {
                     separator = Array(", ".utf8)
                 }
                 let pretty = separator.contains(0x0A)
-                let base = pretty ? Array(separator[(separator.lastIndex(of: 0x0A)! + 1)...]) : []
+                // The indentation of the separator's last line: only its leading spaces and tabs (in a
+                // comma-first layout, `\n, "key"`, the `, ` is punctuation, not indentation).
+                let base = pretty
+                    ? Array(separator[(separator.lastIndex(of: 0x0A)! + 1)...].prefix { $0 == 0x20 || $0 == 0x09 }) : []
                 let text = separator + memberText(key, value, base: base, pretty: pretty, compactColon: false)
                 let at = lastMember.value.byteRange!.upperBound
                 return splice(at..<at, text)

@@ -1,0 +1,38 @@
+// libFuzzer target: the JSON reader. Invariants: every value's byte range lies in the input, and re-reading
+// the bytes of the root's range gives the same value.
+import Glibc
+@testable import KernelCore
+
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzJSONReader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data else { return 0 }
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    guard let (root, _) = try? JSONReader.parse(bytes) else { return 0 }
+    func check(_ n: Node) {
+        guard let r = n.byteRange, r.lowerBound >= 0, r.upperBound <= bytes.count, n.line >= 1, n.column >= 1 else {
+            fatalError("a value's position is outside the input")
+        }
+        for item in n.array ?? [] { check(item) }
+        for m in n.members ?? [] {
+            guard let k = m.keyByteOffset, k < r.upperBound, bytes[k] == UInt8(ascii: "\"") else {
+                fatalError("a key's offset does not point at its quote")
+            }
+            check(m.value)
+        }
+    }
+    check(root)
+    let slice = Array(bytes[root.byteRange!])
+    guard let again = try? JSONReader.parse(slice).root, SettingsText.sameValue(root, again) else {
+        fatalError("re-reading the root's bytes gives another value")
+    }
+    return 0
+}
+
+// SwiftPM renames an executable's entry point (`main` becomes an alias of `<Target>_main`), so libFuzzer's own
+// `main` is not used: top-level code hands the arguments to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+               _ test: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+var argc = CommandLine.argc
+var argv = CommandLine.unsafeArgv
+exit(runDriver(&argc, &argv, fuzzJSONReader))
