@@ -167,15 +167,19 @@ final class CLISandbox: @unchecked Sendable {
         #expect(try await eventually {
             FileManager.default.fileExists(atPath: s.dir.file("record"))
         })
-        scheduler.terminate()  // SIGTERM while the run sleeps
+        let before = s.dir.read("record").split(separator: "\n").count
+        scheduler.terminate()  // SIGTERM while a run sleeps
         let status = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Int32, any Error>) in
             DispatchQueue.global().async { scheduler.waitUntilExit(); c.resume(returning: scheduler.terminationStatus) }
         }
         #expect(status == 0)
-        let runs = try await s.json(["tasks", "history"]).array ?? []
-        #expect(runs.filter { $0["state"]?.string == "succeeded" }.count == 1)
-        #expect(runs.allSatisfy { $0["state"]?.string != "running" && $0["state"]?.string != "queued" })
-        #expect(s.dir.read("record").split(separator: "\n").count == 1)
+        let runs = try await s.json(["tasks", "history", "--limit", "1000"]).array ?? []
+        // Drained: nothing left running or queued, nothing cancelled, the run going at the signal finished.
+        #expect(runs.allSatisfy { !["running", "queued", "cancelled"].contains($0["state"]?.string ?? "") })
+        #expect(runs.first { $0["state"]?.string != "skipped" }?["state"]?.string == "succeeded")
+        // No run started after the signal (one claimed just before it may have recorded its start since).
+        let after = s.dir.read("record").split(separator: "\n").count
+        #expect(after >= before && after <= before + 1)
     }
 }
 

@@ -88,7 +88,7 @@ final class Harness: @unchecked Sendable {
 }
 
 /// Waits (polling, at most `timeout` real seconds, never blocking a thread) until `condition` holds.
-func eventually(_ timeout: Double = 30, _ condition: () throws -> Bool) async rethrows -> Bool {
+func eventually(_ timeout: Double = 120, _ condition: () throws -> Bool) async rethrows -> Bool {
     let end = Date().addingTimeInterval(timeout)
     while Date() < end {
         if try condition() { return true }
