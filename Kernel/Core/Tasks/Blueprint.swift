@@ -82,7 +82,8 @@ public struct TaskTrigger: Sendable {
     public var kind: Kind
     /// `schedule`: the expression and its zone (default UTC).
     public var cron: CronExpression?
-    public var timezone: TimeZone = TimeZone(identifier: "UTC")!
+    public var timezone: TimeZone = TaskTrigger.utc
+    static let utc = TimeZone(identifier: "UTC")!
     /// `at`: the one-off instant.
     public var at: Date?
     /// `every`: the interval in seconds; slots are multiples of it since 1970-01-01 UTC, so every scheduler agrees.
