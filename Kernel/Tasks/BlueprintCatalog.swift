@@ -80,7 +80,8 @@ public struct BlueprintCatalog: Sendable {
                 }
             }
         }
-        let projectNames = Dictionary(project.filter { $0.blueprint != nil }.map { ($0.name, $0.file) }, uniquingKeysWith: { a, _ in a })
+        // Only a project blueprint that can run shadows the user's (an untrusted project's does not).
+        let projectNames = Dictionary(project.filter { $0.state == .active }.map { ($0.name, $0.file) }, uniquingKeysWith: { a, _ in a })
         for var e in user {
             if e.state == .active, let by = projectNames[e.name] { e.state = .shadowed(by: by) }
             entries.append(e)
@@ -100,6 +101,20 @@ public struct BlueprintCatalog: Sendable {
         var taken: [String: String] = [:]
         for i in entries.indices where entries[i].state == .active {
             if let first = taken[entries[i].name] { entries[i].state = .shadowed(by: first) } else { taken[entries[i].name] = entries[i].file }
+        }
+        // Webhook paths are global: a second active blueprint claiming one is inactive, with the reason.
+        var paths: [String: String] = [:]
+        for i in entries.indices where entries[i].state == .active {
+            for t in entries[i].blueprint?.triggers ?? [] where t.kind == .webhook {
+                guard let p = t.path else { continue }
+                if let owner = paths[p] {
+                    let message = "webhook path '\(p)' is already used by \(owner)"
+                    entries[i].diagnostics.append(Diagnostic(.error, message, at: SourceLocation(file: entries[i].file, line: t.line, column: t.column)))
+                    entries[i].state = .inactive(reason: message)
+                } else {
+                    paths[p] = entries[i].name
+                }
+            }
         }
         return BlueprintCatalog(entries: entries)
     }

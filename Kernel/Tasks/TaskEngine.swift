@@ -184,7 +184,7 @@ public final class TaskEngine: Sendable {
                 var slots = [first]
                 var cursor = first
                 var capped = false
-                while let n = t.nextSlot(after: cursor), n <= now {
+                while let n = t.nextSlot(after: cursor), fire(t, name, index, n) <= now {
                     if slots.count >= 1000 { capped = true; break }
                     slots.append(n)
                     cursor = n

@@ -146,6 +146,27 @@ import KernelTasks
     }
 }
 
+@Suite struct CatalogTests {
+    @Test("project beats user, plugin blueprints are plugin:name, a webhook path is used once, untrusted projects' are inactive")
+    func composition() throws {
+        let h = try Harness()
+        try h.blueprint("same", "triggers:\n  - type: api")
+        try h.blueprint("hook-a", "triggers:\n  - type: webhook\n    path: shared")
+        try h.dir.write("project/.qoder/tasks/same.md", "---\ntriggers:\n  - type: api\n---\nproject\n")
+        try h.dir.write("plug/tasks/nightly.md", "---\ntriggers:\n  - type: webhook\n    path: shared\n---\nx\n")
+        let plugin = TaskPluginRoot(id: "audits@local", name: "audits", root: h.dir.file("plug"), enabled: true, projectScoped: false)
+        let trusted = BlueprintCatalog.load(userRoot: h.home, projectDir: h.project, plugins: [plugin], projectTrusted: true)
+        #expect(trusted.entries.map { "\($0.name) \($0.source.rawValue) \($0.state.name)" }
+                == ["hook-a user active", "same user shadowed", "same project active", "audits:nightly plugin inactive"])
+        #expect(trusted.entries[3].state.reason == "webhook path 'shared' is already used by hook-a")
+        #expect(trusted.resolve("nightly")?.name == "audits:nightly")
+        #expect(trusted.resolve("same")?.source == .project)
+        let untrusted = BlueprintCatalog.load(userRoot: h.home, projectDir: h.project, plugins: [], projectTrusted: false)
+        #expect(untrusted.entries.first { $0.source == .project }?.state == .inactive(reason: "project not trusted (kernel trust)"))
+        #expect(untrusted.resolve("same")?.source == .user && untrusted.resolve("same")?.state == .active)
+    }
+}
+
 @Suite struct OverlapTests {
     @Test("overlap policy while a run is still going", arguments: ["skip", "buffer-one", "allow", "replace"])
     func overlap(policy: String) async throws {
