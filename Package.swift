@@ -9,7 +9,7 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelTasks"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelTasks"]),
         // First-party native modules, built as shared objects beside `kernel` (see Plugins/README.md).
         .library(name: "KernelBuiltins", type: .dynamic, targets: ["KernelBuiltins"]),
         .library(name: "KernelTemplateModule", type: .dynamic, targets: ["KernelTemplateModule"]),
@@ -62,18 +62,32 @@ let package = Package(
             publicHeadersPath: "."
         ),
 
-        // Native modules: loader and handshake, the out-of-process scanner, its cache, lazy in-process hooks.
+        // Child processes: the one spawning helper (posix_spawn with descriptor plumbing, reaped) and the
+        // captured, time-limited runs of hook handlers (swift-subprocess).
         .target(
-            name: "KernelNative",
-            dependencies: ["KernelCore", "KernelStore", "KernelABI"],
-            path: "Kernel/Native",
+            name: "KernelProcess",
+            dependencies: [
+                "KernelCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            path: "Kernel/Process",
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
 
-        // The embedding API: installed plugins, enablement, the composed registry.
+        // Native modules: loader and handshake, the out-of-process scanner, its cache, lazy in-process hooks.
+        .target(
+            name: "KernelNative",
+            dependencies: ["KernelCore", "KernelStore", "KernelABI", "KernelProcess"],
+            path: "Kernel/Native",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
+        // The embedding API: installed plugins, enablement, the composed registry, the hook engine over it.
         .target(
             name: "KernelHost",
-            dependencies: ["KernelCore", "KernelStore", "KernelNative"],
+            dependencies: ["KernelCore", "KernelStore", "KernelNative", "KernelHooks"],
             path: "Kernel/Host",
             exclude: ["README.md"],
             swiftSettings: swiftSettings
@@ -82,7 +96,7 @@ let package = Package(
         // HTTP(S) and file:// transfers through libcurl: size caps, timeouts, redirect and protocol limits.
         .target(
             name: "KernelNet",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", "KernelCore"],
             path: "Kernel/Net",
             exclude: ["README.md"],
             swiftSettings: swiftSettings
@@ -91,13 +105,7 @@ let package = Package(
         // The hook engine: matching, command/http/native/evaluator handlers, aggregation (`kernel hooks fire`).
         .target(
             name: "KernelHooks",
-            dependencies: [
-                "KernelCore",
-                "KernelStore",
-                "KernelHost",
-                "KernelNet",
-                .product(name: "Subprocess", package: "swift-subprocess"),
-            ],
+            dependencies: ["KernelCore", "KernelStore", "KernelNet", "KernelProcess"],
             path: "Kernel/Hooks",
             exclude: ["README.md"],
             swiftSettings: swiftSettings
@@ -144,10 +152,11 @@ let package = Package(
                                           .when(configuration: .release))]
         ),
 
-        // `swift run -c release kernel-bench`: hook engine overhead and native handler cost.
+        // `swift run -c release kernel-bench`: hook engine overhead and native handler cost; its `native-hook` and
+        // `modules-warm` subcommands are module_bench.py's in-process figures.
         .executableTarget(
             name: "kernel-bench",
-            dependencies: ["KernelHooks", "KernelCore"],
+            dependencies: ["KernelHooks", "KernelCore", "KernelStore", "KernelNative", "KernelProcess"],
             path: "Tests/Benchmarks/HooksBench",
             swiftSettings: swiftSettings
         ),
@@ -172,7 +181,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Test support shared by the test targets: a loopback HTTP server.
+        // Test support shared by the test targets: a loopback HTTP server, temporary folders.
         .target(
             name: "KernelTestSupport",
             path: "Tests/Support",
@@ -180,20 +189,20 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelCoreTests",
-            dependencies: ["KernelCore"],
+            dependencies: ["KernelCore", "KernelTestSupport"],
             path: "Tests/KernelCoreTests",
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "KernelStoreTests",
-            dependencies: ["KernelStore"],
+            dependencies: ["KernelStore", "KernelCore", "KernelTestSupport"],
             path: "Tests/KernelStoreTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "KernelHostTests",
-            dependencies: ["KernelHost", "KernelCore", "KernelStore"],
+            dependencies: ["KernelHost", "KernelHooks", "KernelCore", "KernelStore", "KernelTestSupport"],
             path: "Tests/KernelHostTests",
             swiftSettings: swiftSettings
         ),
@@ -211,7 +220,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelNativeTests",
-            dependencies: ["KernelNative", "KernelHost", "KernelHooks", "KernelCore", "KernelStore", "KernelCLI", "kernel"],
+            dependencies: ["KernelNative", "KernelHost", "KernelHooks", "KernelCore", "KernelStore", "KernelCLI", "kernel",
+                           "KernelTestSupport"],
             path: "Tests/KernelNativeTests",
             swiftSettings: swiftSettings
         ),
@@ -223,7 +233,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelCLITests",
-            dependencies: ["KernelCLI", "KernelCore", "kernel"],
+            dependencies: ["KernelCLI", "KernelCore", "kernel", "KernelTestSupport"],
             path: "Tests/KernelCLITests",
             swiftSettings: swiftSettings
         ),

@@ -34,13 +34,13 @@ extension KernelCommand.Hooks {
             let text = input.isEmpty ? [UInt8]("{}".utf8) : input
             do {
                 let (node, _) = try JSONReader.parse(text)
-                guard node.members != nil else { throw global.fail(KernelError(KernelError.Code("invalid_input"), "the event input must be a JSON object")) }
+                guard node.members != nil else { throw global.fail(KernelError(.invalidInput, "the event input must be a JSON object")) }
             } catch let error as JSONReader.SyntaxError {
-                throw global.fail(KernelError(KernelError.Code("invalid_input"), "the event input is not valid JSON: \(error)"))
+                throw global.fail(KernelError(.invalidInput, "the event input is not valid JSON: \(error)", underlying: error))
             }
-            let (host, composition) = try options.compose()
+            let (host, composition) = try options.compose(needs: .hooks)
             var engineOptions = HookEngine.Options()
-            engineOptions.asyncMode = .detached(executable: Self.executablePath(), arguments: ["hooks", "run-async"])
+            engineOptions.asyncMode = .detachedSelf(arguments: ["hooks", "run-async"])
             let engine = HookEngine(host: host, composition: composition, options: engineOptions)
             let outcome = await engine.fire(event: event, input: text, session: session)
             if global.json {
@@ -49,10 +49,6 @@ extension KernelCommand.Hooks {
                 Self.printText(outcome)
             }
             if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
-        }
-
-        static func executablePath() -> String {
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         }
 
         static func printText(_ o: HookOutcome) {

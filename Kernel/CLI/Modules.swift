@@ -25,7 +25,7 @@ extension KernelCommand {
             func run() throws {
                 let (_, c) = try options.compose()
                 if options.global.json {
-                    Output.out(JSONValue.array(c.modules.map(ModulesReport.json)).serialized())
+                    Output.out(JSONValue.array(c.modules.map(\.json)).serialized())
                     return
                 }
                 if c.modules.isEmpty { Output.out("No native modules."); return }
@@ -50,31 +50,6 @@ extension KernelCommand {
 }
 
 enum ModulesReport {
-    static func contributions(_ c: ModuleComponents) -> [(String, [String])] {
-        [
-            ("commands", c.commands.map(\.name)), ("skills", c.skills.map(\.name)), ("agents", c.agents.map(\.name)),
-            ("hooks", c.hooks.map { "\($0.event)[\($0.matcher ?? "*")]" }), ("mcpServers", c.mcpServers.map(\.name)),
-            ("outputStyles", c.outputStyles.map(\.name)),
-            ("nativeHooks", c.nativeHooks.map { "\($0.event)[\($0.matcher ?? "*")] \($0.name)" }),
-            ("evaluators", c.evaluators.map(\.name)),
-            ("nativeCommands", c.nativeCommands.map(\.name)),
-        ]
-    }
-
-    static func json(_ m: ModuleListing) -> JSONValue {
-        let r = m.result
-        return .object([
-            ("plugin", .optional(m.pluginID)), ("builtin", .bool(m.pluginID == nil)), ("path", .string(r.path)),
-            ("name", .optional(r.descriptor?.name)), ("version", .optional(r.descriptor?.version)),
-            ("abi", .optional(r.descriptor?.abi)), ("toolchain", .optional(r.descriptor?.toolchain)),
-            ("state", .string(r.state.rawValue)), ("reason", .optional(r.reason)),
-            ("signal", r.signal.map { .int(Int($0)) } ?? .null), ("cached", .bool(r.fromCache)),
-            ("contributes", .object(contributions(m.components).map { ($0.0, .strings($0.1)) })),
-            ("logs", .array(r.logs.map { .object([("level", .string($0.levelName)), ("message", .string($0.message))]) })),
-            ("diagnostics", .array(m.components.diagnostics.map(ValidationReport.json))),
-        ])
-    }
-
     static func text(_ m: ModuleListing, indent: String = "") -> String {
         let r = m.result
         var head = "\(indent)\(r.descriptor.map { "\($0.name) \($0.version)" } ?? FileSystem.baseName(r.path))"
@@ -82,7 +57,7 @@ enum ModulesReport {
         var lines = [head]
         if let d = r.descriptor { lines.append("\(indent)  ABI \(d.abi), toolchain \(d.toolchain)") }
         lines.append("\(indent)  state: \(r.stateDescription)")
-        for (kind, names) in contributions(m.components) where !names.isEmpty {
+        for (kind, names) in m.contributionNames where !names.isEmpty {
             lines.append("\(indent)  \(kind) (\(names.count)): \(names.joined(separator: ", "))")
         }
         return lines.joined(separator: "\n")

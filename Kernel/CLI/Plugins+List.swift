@@ -22,7 +22,7 @@ extension KernelCommand.Plugins {
             let host = try global.host()
             let rows = try global.run { () throws(KernelError) in try host.listings(pluginDirs: pluginDirs) }
             if global.json {
-                Output.out(JSONValue.array(rows.map(PluginJSON.listing)).serialized())
+                Output.out(JSONValue.array(rows.map(\.json)).serialized())
                 return
             }
             if rows.isEmpty {
@@ -48,19 +48,7 @@ extension KernelCommand.Plugins {
             let composition = try global.run { () throws(KernelError) in try host.compose() }
             let rows = composition.plugins.filter { row in matches.contains { $0.id == row.id && $0.scope.rawValue == row.scope } }
             if global.json {
-                let items = rows.map { row -> JSONValue in
-                    guard case .object(var members) = PluginJSON.listing(row), let b = row.bundle else { return .null }
-                    members += [
-                        ("homepage", .optional(b.manifest?.homepage)), ("repository", .optional(b.manifest?.repository)),
-                        ("license", .optional(b.manifest?.license)), ("author", .optional(b.manifest?.author?.name)),
-                        ("keywords", .strings(b.manifest?.keywords ?? [])),
-                        ("outputStyles", .strings(b.outputStyles.map(\.name))),
-                        ("bin", .strings(b.binaries.map(FileSystem.baseName))),
-                        ("modules", .strings(b.modules)),
-                        ("diagnostics", .array(b.diagnostics.map(ValidationReport.json))),
-                    ]
-                    return .object(members)
-                }
+                let items = rows.map(\.infoJSON)
                 Output.out((items.count == 1 ? items[0] : .array(items)).serialized())
                 return
             }
@@ -74,23 +62,6 @@ extension KernelCommand.Plugins {
                 if !extra.isEmpty { Output.out(extra.joined(separator: "\n")) }
             }
         }
-    }
-}
-
-/// The JSON rows of `plugins list`.
-enum PluginJSON {
-    static func listing(_ row: PluginHost.PluginListing) -> JSONValue {
-        var members: [(String, JSONValue)] = [
-            ("id", .string(row.id)), ("name", .string(row.name)), ("source", .string(row.source)),
-            ("version", .string(row.version)), ("scope", .string(row.scope)), ("enabled", .bool(row.enabled)),
-            ("canDisable", .bool(row.canDisable)),
-        ]
-        if let projectPath = row.projectPath { members.append(("projectPath", .string(projectPath))) }
-        members.append(("installPath", .string(row.installPath)))
-        if let installedAt = row.installedAt { members.append(("installedAt", .string(Format.date(installedAt)))) }
-        members.append(("description", .string(row.summary.description ?? "")))
-        members.append(("resources", .raw(row.summary.resourcesJSON)))
-        return .object(members)
     }
 }
 

@@ -41,7 +41,7 @@ extension KernelCommand.Plugins {
                 var marketplace = MarketplaceLoader.load(at: path)
                 for i in marketplace.plugins.indices {
                     guard let bundle = marketplace.plugins[i].bundle, !bundle.modules.isEmpty else { continue }
-                    marketplace.plugins[i].bundle?.diagnostics += Self.scanModules(bundle).flatMap(\.components.diagnostics)
+                    marketplace.plugins[i].bundle?.diagnostics += PluginHost.validationScans(bundle).flatMap(\.components.diagnostics)
                 }
                 valid = strict ? !marketplace.allDiagnostics.contains { $0.severity >= .warning } : marketplace.isValid
                 if json {
@@ -52,7 +52,7 @@ extension KernelCommand.Plugins {
             } else {
                 var bundle = BundleLoader.load(at: path)
                 // Native modules are scanned out of process (only when the bundle has some).
-                let modules = Self.scanModules(bundle)
+                let modules = PluginHost.validationScans(bundle)
                 for m in modules { bundle.diagnostics += m.components.diagnostics }
                 let tasks = Self.tasks(bundle)
                 bundle.diagnostics += tasks.flatMap(\.diagnostics)
@@ -60,7 +60,7 @@ extension KernelCommand.Plugins {
                 if json {
                     var report = ValidationReport.json(bundle, strict: strict)
                     if case .object(var fields) = report {
-                        fields.append(("moduleScans", .array(modules.map(ModulesReport.json))))
+                        fields.append(("moduleScans", .array(modules.map(\.json))))
                         fields.append(("tasks", .strings(tasks.map(\.name))))
                         report = .object(fields)
                     }
@@ -80,17 +80,6 @@ extension KernelCommand.Plugins {
         static func tasks(_ bundle: PluginBundle) -> [BlueprintEntry] {
             BlueprintCatalog.readFolder(FileSystem.join(bundle.root, "tasks"), source: .plugin,
                                         plugin: TaskPluginRoot(id: bundle.name, name: bundle.name, root: bundle.root, enabled: true, projectScoped: false))
-        }
-
-        /// Scans a bundle's modules in a scanner child (no cache: validate checks the files as they are now).
-        static func scanModules(_ bundle: PluginBundle) -> [ModuleListing] {
-            guard !bundle.modules.isEmpty else { return [] }
-            let jobs = bundle.modules.map { ModuleScanJob(path: $0, pluginName: bundle.name, pluginRoot: bundle.root) }
-            let catalog = ModuleCatalog(options: ModuleOptions(builtinDirectories: []), store: nil)
-            return zip(jobs, catalog.scan(jobs)).map { job, result in
-                ModuleListing(pluginID: "\(bundle.name)@validate", pluginPath: bundle.root, result: result,
-                              components: ModuleCatalog.components(of: result, job: job, fromPlugin: true))
-            }
         }
 
         func printText(_ marketplace: MarketplaceBundle, valid: Bool) {

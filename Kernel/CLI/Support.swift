@@ -21,10 +21,7 @@ extension GlobalOptions {
     /// Reports a host error (stderr, or one JSON object on stdout with `--json`) and returns the exit code.
     func fail(_ error: KernelError) -> ExitCode {
         if json {
-            Output.out(JSONValue.object([
-                ("error", true), ("code", .string(error.code.rawValue)), ("message", .string(error.message)),
-                ("diagnostics", .array(error.diagnostics.map(ValidationReport.json))),
-            ]).serialized())
+            Output.out(error.json.serialized())
         } else {
             for d in error.diagnostics { Output.err(d.description) }
             Output.err("error: \(error.message)")
@@ -43,11 +40,6 @@ extension GlobalOptions {
 }
 
 enum Format {
-    /// `2026-11-23T15:52:55.477Z`, as the reference host writes dates.
-    static func date(_ date: Date) -> String {
-        Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
-    }
-
     /// Left-aligned columns separated by two spaces.
     static func table(_ rows: [[String]]) -> String {
         guard let width = rows.map(\.count).max() else { return "" }

@@ -32,7 +32,7 @@ extension KernelCommand.Tasks {
                 return
             }
             guard let claimed = try options.run({ () throws(TaskError) in try ctx.engine.claim(queued.id) }) else {
-                throw options.global.fail(KernelError(.init("unavailable"), "run \(queued.id) was taken by another process"))
+                throw options.global.fail(KernelError(.unavailable, "run \(queued.id) was taken by another process"))
             }
             let done = await ctx.engine.execute(claimed)
             Output.out(options.global.json ? done.json.serialized() : TaskReport.runLine(done))

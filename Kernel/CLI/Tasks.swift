@@ -50,7 +50,9 @@ struct TaskOptions: ParsableArguments {
         do {
             return try body()
         } catch {
-            throw global.fail(KernelError(KernelError.Code(error.code.rawValue), error.message))
+            let codes: [TaskError.Code: KernelError.Code] = [.notFound: .notFound, .unavailable: .unavailable,
+                                                             .parameters: .parameters, .store: .store, .io: .io]
+            throw global.fail(KernelError(codes[error.code] ?? .store, error.message, underlying: error))
         }
     }
 
@@ -162,10 +164,10 @@ enum TaskParameters {
             }
             do {
                 let node = try JSONReader.parse(bytes).root
-                guard node.members != nil else { throw global.fail(KernelError(.init("parameters"), "\(file): the parameters must be a JSON object")) }
+                guard node.members != nil else { throw global.fail(KernelError(.parameters, "\(file): the parameters must be a JSON object")) }
                 root = JSONValue(node: node)
             } catch let e as ExitCode { throw e } catch {
-                throw global.fail(KernelError(.init("parameters"), "\(file):\(error)"))
+                throw global.fail(KernelError(.parameters, "\(file):\(error)"))
             }
         }
         for pair in pairs {
@@ -307,5 +309,12 @@ enum TaskReport {
         if let c = r.exitCode { s += "  exit \(c)" }
         if let reason = r.reason { s += "  \(reason)" }
         return s
+    }
+}
+
+extension Format {
+    /// `2026-11-23T15:52:55.477Z`.
+    static func date(_ date: Date) -> String {
+        Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
     }
 }

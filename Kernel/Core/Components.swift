@@ -116,6 +116,9 @@ public struct AgentDefinition: Sendable, Codable {
     public var kind: String?
     /// Frontmatter `hooks` (event → matcher groups), kept as read.
     public var hooks: Node?
+    /// `hooks`, parsed when the agent is read (its problems are the agent file's diagnostics): what the hook
+    /// engine runs for inputs naming this agent.
+    public var hookGroups: [HookMatcherGroup] = []
     /// Frontmatter `mcpServers` (names and/or inline servers), kept as read.
     public var mcpServers: Node?
     public var body: String

@@ -38,12 +38,18 @@ public struct SourceLocation: Hashable, Sendable, Codable, CustomStringConvertib
 
 /// One problem found while reading a bundle or marketplace, printed compiler-style:
 /// `path:line:col: error: message`.
+///
+/// `id` is stable (`area.problem`, e.g. `hooks.unknown_hook_event`): `validate --json` consumers match it, not
+/// the message text, which quotes names and may be reworded. The same kind of problem has the same id wherever
+/// it is found.
 public struct Diagnostic: Hashable, Sendable, Codable, CustomStringConvertible {
+    public var id: String
     public var severity: Severity
     public var message: String
     public var location: SourceLocation
 
-    public init(_ severity: Severity, _ message: String, at location: SourceLocation) {
+    public init(id: String, _ severity: Severity, _ message: String, at location: SourceLocation) {
+        self.id = id
         self.severity = severity
         self.message = message
         self.location = location
@@ -51,10 +57,11 @@ public struct Diagnostic: Hashable, Sendable, Codable, CustomStringConvertible {
 
     public var description: String { "\(location): \(severity.rawValue): \(message)" }
 
-    enum CodingKeys: String, CodingKey { case severity, file, line, column, message }
+    enum CodingKeys: String, CodingKey { case id, severity, file, line, column, message }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
         severity = try c.decode(Severity.self, forKey: .severity)
         message = try c.decode(String.self, forKey: .message)
         location = SourceLocation(
@@ -65,6 +72,7 @@ public struct Diagnostic: Hashable, Sendable, Codable, CustomStringConvertible {
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
         try c.encode(severity, forKey: .severity)
         try c.encode(location.file, forKey: .file)
         try c.encode(location.line, forKey: .line)
@@ -79,16 +87,16 @@ public struct Diagnostics: Sendable {
 
     public init() {}
 
-    public mutating func error(_ message: String, at location: SourceLocation) {
-        items.append(Diagnostic(.error, message, at: location))
+    public mutating func error(id: String, _ message: String, at location: SourceLocation) {
+        items.append(Diagnostic(id: id, .error, message, at: location))
     }
 
-    public mutating func warning(_ message: String, at location: SourceLocation) {
-        items.append(Diagnostic(.warning, message, at: location))
+    public mutating func warning(id: String, _ message: String, at location: SourceLocation) {
+        items.append(Diagnostic(id: id, .warning, message, at: location))
     }
 
-    public mutating func note(_ message: String, at location: SourceLocation) {
-        items.append(Diagnostic(.note, message, at: location))
+    public mutating func note(id: String, _ message: String, at location: SourceLocation) {
+        items.append(Diagnostic(id: id, .note, message, at: location))
     }
 
     public mutating func append(_ diagnostic: Diagnostic) { items.append(diagnostic) }

@@ -5,10 +5,4 @@ import KernelNative
 if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == ModuleScanner.childCommand {
     ModuleScannerChild.main(Array(CommandLine.arguments.dropFirst(2)))
 }
-if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == NativeHookBenchmark.command {
-    NativeHookBenchmark.main(Array(CommandLine.arguments.dropFirst(2)))
-}
-if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == ModuleWarmBenchmark.command {
-    ModuleWarmBenchmark.main(Array(CommandLine.arguments.dropFirst(2)))
-}
 KernelCommand.start()

@@ -147,7 +147,7 @@ enum Aggregator {
         let specific = node["hookSpecificOutput"]
         if let specific, !specific.isNull {
             guard specific.members != nil, let name = specific["hookEventName"]?.string else {
-                r.error = "hookSpecificOutput is missing required field \"hookEventName\"; output rejected"
+                r.failure = .output("hookSpecificOutput is missing required field \"hookEventName\"; output rejected")
                 outcome.errors.append("\(label(r)): \(r.error!)")
                 return nil
             }

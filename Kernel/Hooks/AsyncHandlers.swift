@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import KernelCore
 import KernelStore
+import KernelProcess
 
 /// Background (`async`) command handlers: started and not awaited; when one finishes, its record (and the
 /// context or message it produced) is stored for the session's next fire.
@@ -109,7 +110,7 @@ extension HookEngine {
             environment: env, workingDirectory: workingDirectory(), input: input, timeout: handler.timeout ?? options.defaultTimeout,
             grace: options.killGrace, limit: options.outputLimit, excerptLimit: options.excerptLimit,
             record: baseRecord(h, index: 0), rewake: handler.asyncRewake ?? false,
-            rewakeMessage: handler.node["rewakeMessage"]?.string)
+            rewakeMessage: handler.rewakeMessage)
         switch options.asyncMode {
         case .inProcess:
             let store = self.store
@@ -126,28 +127,19 @@ extension HookEngine {
         }
     }
 
-    /// `posix_spawn` in a new session with stdio on /dev/null, not waited for.
+    /// Starts the background runner in a new session with stdio on /dev/null; a thread reaps it when it ends.
     static func spawnDetached(_ executable: String, _ arguments: [String]) -> String? {
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        posix_spawnattr_setflags(&attr, 0x80)  // POSIX_SPAWN_SETSID (glibc 2.26), not imported
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd in Int32(0)...2 {
-            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        do {
+            ChildProcess.reapInBackground(try ChildProcess.spawn(executable, arguments, newSession: true))
+            return nil
+        } catch {
+            return "cannot start the background runner \(executable): \(String(cString: strerror(error.errno)))"
         }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attr, argv, environ)
-        return rc == 0 ? nil : "cannot start the background runner \(executable): \(String(cString: strerror(rc)))"
     }
 
     /// The body of `kernel hooks run-async SPEC`: runs one background handler described by the spec file (written
     /// by a fire in `.detached` mode), stores its result, removes the file.
-    public static func runDetachedAsync(specFile: String) async -> Bool {
+    package static func runDetachedAsync(specFile: String) async -> Bool {
         defer { try? FileManager.default.removeItem(atPath: specFile) }
         guard let data = FileManager.default.contents(atPath: specFile),
               let (node, _) = try? JSONReader.parse([UInt8](data)), let spec = AsyncSpec(node: node) else { return false }

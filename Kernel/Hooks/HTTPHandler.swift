@@ -9,8 +9,8 @@ extension HookEngine {
     /// `allowedEnvVars` is omitted (the seed), only the listed ones otherwise (others become empty).
     func runHTTP(_ h: Prepared, handler: HookHandler, index: Int, input: [UInt8]) async -> HandlerRecord {
         var r = baseRecord(h, index: index)
-        guard let url = handler.url else { r.error = "http hook has no url"; return r }
-        let allowed: Set<String>? = handler.node["allowedEnvVars"] == nil ? nil : Set(handler.allowedEnvVars)
+        guard let url = handler.url else { r.failure = .configuration("http hook has no url"); return r }
+        let allowed = handler.allowedEnvVars.map(Set.init)
         var headers = [HTTPHeader("Content-Type", "application/json")]
         for (name, value) in handler.headers.sorted(by: { $0.key < $1.key }) {
             headers.append(HTTPHeader(name, Self.interpolate(value, allowed: allowed, environment: ProcessInfo.processInfo.environment)))
@@ -26,33 +26,20 @@ extension HookEngine {
             r.output = response.body
             r.stdout = excerpt(response.body)
             if !response.isSuccess {
-                r.error = "HTTP \(response.status) from \(url)"
+                r.failure = .httpStatus(response.status, url: url)
             }
         } catch {
             r.durationMs = Self.milliseconds(ContinuousClock.now - start)
             r.timedOut = error.code == .timeout
-            r.error = error.code == .tooLarge ? "response exceeded \(options.outputLimit) bytes; output not used"
-                                              : "\(error.code): \(error.message)"
+            r.failure = error.code == .tooLarge ? .outputLimit(stream: "response", limit: options.outputLimit)
+                                                : .http(code: error.code.rawValue, message: error.message)
         }
         return r
     }
 
-    /// `${NAME}` → the variable's value when allowed (empty otherwise); other text unchanged.
+    /// `${NAME}` → the variable's value when allowed (empty otherwise); other text unchanged
+    /// (`VariableExpander` policy `.headers`).
     static func interpolate(_ value: String, allowed: Set<String>?, environment: [String: String]) -> String {
-        guard value.contains("${") else { return value }
-        var out = ""
-        var rest = Substring(value)
-        while let open = rest.range(of: "${") {
-            out += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
-                out += rest[open.lowerBound...]
-                return out
-            }
-            let name = String(rest[open.upperBound..<close])
-            if allowed == nil || allowed!.contains(name) { out += environment[name] ?? "" }
-            rest = rest[rest.index(after: close)...]
-        }
-        out += rest
-        return out
+        VariableExpander.expand(value, policy: .headers(allowed: allowed)) { environment[$0] }.result
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 public import KernelCore
 public import KernelStore
+import KernelProcess
 
 /// The hook engine: an agent CLI hands it an event and its input JSON and gets back one decision.
 ///
@@ -29,8 +30,14 @@ public final class HookEngine: Sendable {
 
     public enum AsyncMode: Sendable {
         case inProcess
-        /// Runs `executable arguments… <spec file>` detached (new session, no stdio).
+        /// Runs `executable arguments… <spec file>` detached (new session, no stdio; reaped when it ends).
         case detached(executable: String, arguments: [String])
+
+        /// `.detached` with this process's own executable (`/proc/self/exe`).
+        public static func detachedSelf(arguments: [String]) -> AsyncMode {
+            let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            return .detached(executable: exe, arguments: arguments)
+        }
     }
 
     /// Where a group of handlers came from.
@@ -79,14 +86,14 @@ public final class HookEngine: Sendable {
     let options: Options
     /// Some configured handler is `async`: fires look for stored background results.
     let hasAsync: Bool
-    /// Problems met preparing handlers (subagent hook blocks that do not parse…).
-    public let diagnostics: [Diagnostic]
 
     /// - Parameters:
     ///   - registry: the composed registry; inactive entries (disabled plugin, untrusted project) never run.
     ///   - projectDir: `QODER_PROJECT_DIR` and the working directory of handlers when the input has no `cwd`.
-    ///   - pluginRoots: plugin id → install folder (`QODER_PLUGIN_ROOT`).
-    ///   - pluginData: plugin id → data folder (`QODER_PLUGIN_DATA`), created before a handler of the plugin runs.
+    ///   - pluginRoots: plugin id → install folder (`QODER_PLUGIN_ROOT`), for entries whose provenance has no
+    ///     `pluginRoot` (a registry composed by the host has them).
+    ///   - pluginData: plugin id → data folder (`QODER_PLUGIN_DATA`), likewise; created before a handler of the
+    ///     plugin runs.
     ///   - projectTrusted: whether project-scoped subagent hooks may run.
     ///   - store: for `once` handlers and background results; nil disables both (`once` handlers then run every time).
     ///   - evaluator: runs `prompt` and `agent` handlers; nil uses the registry's first active module evaluator
@@ -94,14 +101,12 @@ public final class HookEngine: Sendable {
     public init(registry: Registry, projectDir: String, pluginRoots: [String: String] = [:],
                 pluginData: [String: String] = [:], projectTrusted: Bool = true, store: KernelStore? = nil,
                 evaluator: (any HookEvaluator)? = nil, options: Options = Options()) {
-        _ = Self.ignoreSIGPIPE
         self.projectDir = projectDir
         self.store = store
         // An explicit evaluator, else the first active module evaluator (a disabled plugin's or an untrusted
         // project plugin's module never runs), else none: prompt/agent handlers are then skipped with a reason.
         self.evaluator = evaluator ?? registry.evaluators.first { $0.state.isActive }.map { ModuleHookEvaluator($0.item) }
         self.options = options
-        var diagnostics = Diagnostics()
         var lists: [String: [Prepared]] = [:]
 
         func add(_ group: HookMatcherGroup, origin: Origin, event: String) {
@@ -126,20 +131,19 @@ public final class HookEngine: Sendable {
 
         for entry in registry.hooks where entry.state.isActive {
             let p = entry.provenance
-            let root = p.pluginID.flatMap { pluginRoots[$0] }
             let origin = Origin(source: p.source.rawValue, scope: p.scope?.rawValue, plugin: p.pluginID,
-                                file: p.file, line: p.line, pluginRoot: root,
-                                pluginData: p.pluginID.flatMap { pluginData[$0] }, agent: nil)
+                                file: p.file, line: p.line,
+                                pluginRoot: p.pluginRoot ?? p.pluginID.flatMap { pluginRoots[$0] },
+                                pluginData: p.pluginData ?? p.pluginID.flatMap { pluginData[$0] }, agent: nil)
             add(entry.item, origin: origin, event: entry.item.event)
         }
         // Subagent-scoped hooks: an agent's frontmatter `hooks`, for inputs naming that agent. Its `Stop`
         // hooks fire on SubagentStop (as Claude Code).
-        for entry in registry.agents where entry.state.isActive {
-            guard let node = entry.item.hooks else { continue }
+        for entry in registry.agents where entry.state.isActive && !entry.item.hookGroups.isEmpty {
             if entry.provenance.scope != nil && entry.provenance.scope != .user && !projectTrusted { continue }
             let origin = Origin(source: "agent", scope: entry.provenance.scope?.rawValue, plugin: entry.provenance.pluginID,
-                                file: entry.item.file, line: node.line, agent: entry.name)
-            for group in HooksParser.parseEventMap(node, file: entry.item.file, diagnostics: &diagnostics) {
+                                file: entry.item.file, line: entry.item.hooks?.line, agent: entry.name)
+            for group in entry.item.hookGroups {
                 add(group, origin: origin, event: group.event == "Stop" ? "SubagentStop" : group.event)
             }
         }
@@ -167,12 +171,7 @@ public final class HookEngine: Sendable {
         }
         self.tables = tables
         self.hasAsync = hasAsync
-        self.diagnostics = diagnostics.items
     }
-
-    /// Writing the event JSON to a handler that exited without reading it must be an EPIPE error, not a
-    /// SIGPIPE that ends the host: the engine ignores SIGPIPE for the process (once).
-    static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// Whether the kernel fires `event` (one of the seed's events).
     public static func isKnownEvent(_ event: String) -> Bool { HookEvent(rawValue: event) != nil }
@@ -260,7 +259,7 @@ public final class HookEngine: Sendable {
                 var r = baseRecord(h, index: n)
                 r.async = true
                 if let problem = startAsync(h, handler: handler, event: event, input: input, session: sessionID) {
-                    r.error = problem
+                    r.failure = .background(problem)
                 }
                 records[n] = r
                 continue
@@ -381,29 +380,16 @@ public final class HookEngine: Sendable {
     /// The environment of a command handler beyond the kernel's own: project and plugin folders (both
     /// spellings), then the hook's `env`.
     func environment(_ h: Prepared, handler: HookHandler) -> [String: String] {
-        var env: [String: String] = ["QODER_PROJECT_DIR": projectDir, "CLAUDE_PROJECT_DIR": projectDir]
-        if let root = h.origin.pluginRoot {
-            env["QODER_PLUGIN_ROOT"] = root
-            env["CLAUDE_PLUGIN_ROOT"] = root
-        }
-        if let data = h.origin.pluginData {
-            env["QODER_PLUGIN_DATA"] = data
-            env["CLAUDE_PLUGIN_DATA"] = data
-        }
+        var env = RenderContext(pluginRoot: h.origin.pluginRoot, pluginData: h.origin.pluginData, projectDir: projectDir)
+            .environment()
         for (k, v) in handler.env { env[k] = v }
         return env
     }
 
-    /// `${QODER_PROJECT_DIR}`, `${QODER_PLUGIN_ROOT}`, `${QODER_PLUGIN_DATA}` (and `CLAUDE_` spellings) put in
-    /// literally: for exec form and PowerShell, where no POSIX shell expands them.
+    /// The kernel's variables (`${QODER_PROJECT_DIR}`, `${QODER_PLUGIN_ROOT}`…, `VariableExpander` policy
+    /// `.kernel`) put in literally: for exec form and PowerShell, where no POSIX shell expands them.
     static func substitute(_ s: String, _ env: [String: String]) -> String {
-        guard s.contains("${") else { return s }
-        var out = s
-        for name in ["QODER_PROJECT_DIR", "CLAUDE_PROJECT_DIR", "QODER_PLUGIN_ROOT", "CLAUDE_PLUGIN_ROOT",
-                     "QODER_PLUGIN_DATA", "CLAUDE_PLUGIN_DATA"] {
-            if let v = env[name] { out = out.replacingOccurrences(of: "${\(name)}", with: v) }
-        }
-        return out
+        VariableExpander.expand(s, policy: .kernel) { env[$0] }.result
     }
 
     /// The program and arguments of a command handler: exec form (`args`), bash, or PowerShell.
@@ -451,13 +437,13 @@ public final class HookEngine: Sendable {
         r.stdout = excerpt(p.stdout)
         r.stderr = excerpt(p.stderr)
         if let e = p.spawnError {
-            r.error = e
+            r.failure = .spawn(e)
         } else if p.timedOut {
-            r.error = "timed out after \(Self.seconds(timeout)) s (process group terminated)"
+            r.failure = .timeout(seconds: timeout)
         } else if p.stdoutOverflow || p.stderrOverflow {
-            r.error = "\(p.stdoutOverflow ? "stdout" : "stderr") exceeded \(options.outputLimit) bytes; output not used"
+            r.failure = .outputLimit(stream: p.stdoutOverflow ? "stdout" : "stderr", limit: options.outputLimit)
         } else if let s = p.signal {
-            r.error = "killed by signal \(s)"
+            r.failure = .signal(s)
         }
     }
 
@@ -479,7 +465,7 @@ public final class HookEngine: Sendable {
         let timeout = handler.timeout ?? (kind == .agent ? 60 : 30)
         let request = HookEvaluationRequest(
             kind: kind, event: event, prompt: prompt, template: template, input: input, model: handler.model,
-            tools: handler.node["tools"]?.array?.compactMap(\.string), maxTurns: handler.node["maxTurns"]?.int,
+            tools: handler.tools, maxTurns: handler.maxTurns,
             timeout: timeout)
         let start = ContinuousClock.now
         let result: Result<HookEvaluation, any Error>? = await withTaskGroup(of: Result<HookEvaluation, any Error>?.self) { group in
@@ -498,9 +484,9 @@ public final class HookEngine: Sendable {
         switch result {
         case nil:
             r.timedOut = true
-            r.error = "evaluator timed out after \(Self.seconds(timeout)) s"
+            r.failure = .evaluator("no answer", timeoutSeconds: timeout)
         case .failure(let error):
-            r.error = "evaluator failed: \(error)"
+            r.failure = .evaluator(String(describing: error))
         case .success(let verdict):
             r.evaluation = verdict
             r.stdout = JSONValue.object([("ok", .bool(verdict.ok)), ("reason", .optional(verdict.reason))]).serialized(pretty: false)

@@ -46,8 +46,11 @@ public struct HandlerRecord: Sendable {
     public var timedOut = false
     /// Why the handler did not run (no evaluator, `once` already ran, duplicate…); nil when it ran.
     public var skipped: String?
-    /// What went wrong: a non-blocking error (exit code, timeout, spawn failure, output over the limit, bad JSON).
-    public var error: String?
+    /// What went wrong: a non-blocking error (timeout, spawn failure, signal, output over the limit, HTTP
+    /// status, evaluator…), typed.
+    public var failure: HookFailure?
+    /// `failure`'s message.
+    public var error: String? { failure?.description }
     /// Started in the background, not awaited (its result comes with a later fire).
     public var async = false
     /// What this handler contributed to the decision.
@@ -86,7 +89,7 @@ public struct HandlerRecord: Sendable {
             ("durationMs", .double((durationMs * 1000).rounded() / 1000)),
             ("stdout", .string(stdout)), ("stderr", .string(stderr)),
             ("timedOut", .bool(timedOut)), ("async", .bool(async)),
-            ("skipped", .optional(skipped)), ("error", .optional(error)),
+            ("skipped", .optional(skipped)), ("error", .optional(error)), ("failure", .optional(failure?.code)),
             ("decision", .string(decision.rawValue)),
         ]
         if !notes.isEmpty { m.append(("notes", .strings(notes))) }

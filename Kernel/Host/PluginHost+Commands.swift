@@ -4,11 +4,7 @@ extension PluginHost {
     /// The plugin root and data folder of a plugin component (nil for others) and the project folder: what
     /// variable substitution and native commands get.
     public func renderContext<T>(for entry: RegistryEntry<T>, composition: Composition) -> RenderContext {
-        let plugin = composition.plugins.first { $0.id == entry.provenance.pluginID && entry.provenance.pluginID != nil }
-        return RenderContext(
-            pluginRoot: plugin?.installPath,
-            pluginData: plugin.map { paths.dataDir(pluginID: $0.id) },
-            projectDir: paths.project)
+        entry.provenance.renderContext(projectDir: paths.project)
     }
 
     /// The prompt a host submits for `/name arguments…`: a Markdown (or JSON-contributed) command's body with

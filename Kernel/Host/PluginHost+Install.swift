@@ -44,7 +44,7 @@ extension PluginHost {
         let version = bundle.version ?? "local"
         let destination = paths.installDir(marketplace: marketplace, name: name, version: version)
         let projectPath = scope == .user ? nil : paths.project
-        let installScope = InstallScope(rawValue: scope.rawValue)!
+        let installScope = scope
         let previousReceipt = try? store.receipt(id: id, scope: installScope, projectPath: projectPath)
 
         let swap = try stageCopy(of: directory, to: destination)
@@ -76,13 +76,14 @@ extension PluginHost {
         } catch {
             swap.rollBack()
             if let error = error as? KernelError { throw error }
-            throw KernelError(.store, "\(error)")
+            throw KernelError(.store, wrapping: error)
         }
         swap.commit()
         // An upgrade leaves the previous version's copy unused: remove it unless another install still uses it.
         if let old = previousReceipt?.installPath, old != destination,
            let all = try? store.receipts(), !all.contains(where: { $0.installPath == old }) {
             try? FileManager.default.removeItem(atPath: old)
+            evictCache(under: old)
         }
         return InstallOutcome(id: id, version: version, installPath: destination, scope: scope, bundle: bundle,
                               isNew: previousReceipt == nil)
@@ -121,7 +122,7 @@ extension PluginHost {
             try fm.copyItem(atPath: source, toPath: staging)
         } catch {
             try? fm.removeItem(atPath: staging)
-            throw KernelError(.io, "cannot copy \(source) into \(parent): \(error.localizedDescription)")
+            throw KernelError(.io, "cannot copy \(source) into \(parent): \(error.localizedDescription)", underlying: error)
         }
         var previous: String?
         if fm.fileExists(atPath: destination) {
@@ -156,21 +157,22 @@ extension PluginHost {
     /// unless `keepData`, its data folder.
     public func uninstall(_ name: String, scope: Scope?, keepData: Bool) throws(KernelError) -> UninstallOutcome {
         let matches = try receipts(matching: name, scope: scope)
-        let receipt = matches.max { Scope(rawValue: $0.scope.rawValue)!.priority < Scope(rawValue: $1.scope.rawValue)!.priority }!
-        let target = Scope(rawValue: receipt.scope.rawValue)!
+        let receipt = matches.max { $0.scope.priority < $1.scope.priority }!
+        let target = receipt.scope
         // Check every settings file we may touch before changing anything.
         for s in Scope.allCases { _ = try settings(s) }
 
         do {
             _ = try store.deleteReceipt(id: receipt.id, scope: receipt.scope, projectPath: receipt.projectPath)
         } catch {
-            throw KernelError(.store, "\(error)")
+            throw KernelError(.store, wrapping: error)
         }
         let remaining: [InstallReceipt]
-        do { remaining = try store.receipts().filter { $0.id == receipt.id } } catch { throw KernelError(.store, "\(error)") }
+        do { remaining = try store.receipts().filter { $0.id == receipt.id } } catch { throw KernelError(.store, wrapping: error) }
         try updateSettings(target, keyPath: ["enabledPlugins", receipt.id], value: nil)
         if !remaining.contains(where: { $0.installPath == receipt.installPath }) {
             try? FileManager.default.removeItem(atPath: receipt.installPath)
+            evictCache(under: receipt.installPath)
             // Drop empty parents (cache/<marketplace>/<name>) left behind.
             var dir = (receipt.installPath as NSString).deletingLastPathComponent
             while dir.hasPrefix(paths.cacheDir + "/"), (try? FileManager.default.contentsOfDirectory(atPath: dir))?.isEmpty == true {
@@ -194,5 +196,11 @@ extension PluginHost {
             }
         }
         return UninstallOutcome(id: receipt.id, scope: target, fullyRemoved: fullyRemoved, removedData: removedData)
+    }
+
+    /// Drops the cache rows of a removed copy (its bundle entry, and anything cached below it): without this
+    /// the table only grows. A failure only leaves rows that can no longer be fresh.
+    func evictCache(under folder: String) {
+        _ = try? store.pruneComponents(keeping: [], under: folder)
     }
 }

@@ -55,6 +55,6 @@ extension PluginHost {
     /// Empties the module scan cache (broken verdicts included). Returns how many entries were removed.
     @discardableResult
     public func clearModuleScans() throws(KernelError) -> Int {
-        do { return try store.clearModuleScans() } catch { throw KernelError(.store, "\(error)") }
+        do { return try store.clearModuleScans() } catch { throw KernelError(.store, wrapping: error) }
     }
 }

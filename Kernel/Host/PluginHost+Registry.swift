@@ -40,6 +40,31 @@ extension PluginHost {
             bundle: bundle)
     }
 
+    /// What a consumer of a composition needs: the kinds the resolver registers. `hooks fire` composes with
+    /// `.hooks` only (no MCP files read, no prompt components registered).
+    public struct Needs: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+
+        /// Commands (with native commands), skills, agents, output styles.
+        public static let prompts = Needs(rawValue: 1)
+        /// Hooks, native hook handlers, evaluators, and agents (for their frontmatter hooks).
+        public static let hooks = Needs(rawValue: 2)
+        /// MCP servers (the settings files' and the project's `.mcp.json`).
+        public static let mcp = Needs(rawValue: 4)
+        public static let all: Needs = [.prompts, .hooks, .mcp]
+
+        /// The `ContributionKind` names; nil for all.
+        var kinds: Set<String>? {
+            if self.contains(.all) { return nil }
+            var names: Set<String> = []
+            if contains(.prompts) { names.formUnion(["commands", "skills", "agents", "outputStyles", "nativeCommands"]) }
+            if contains(.hooks) { names.formUnion(["hooks", "nativeHooks", "evaluators", "agents"]) }
+            if contains(.mcp) { names.insert("mcpServers") }
+            return names
+        }
+    }
+
     /// Everything the registry is built from, and the plugin rows `list` prints.
     public struct Composition: Sendable {
         public var registry: Registry
@@ -51,93 +76,107 @@ extension PluginHost {
         public var readFolders: Int
         /// Every native module seen: built-in ones, then plugins' (with their scan verdicts).
         public var modules: [ModuleListing] = []
+        /// The settings files as this composition read them.
+        public var settings: SettingsSnapshot
     }
 
-    /// Reads every source and composes the registry: user and project folders, the settings files' hooks and
-    /// MCP servers, the project's `.mcp.json`, installed plugins (enabled or not: disabled ones are listed as
-    /// inactive), `--plugin-dir` folders and `--agents` definitions.
+    /// Reads every source and composes the registry, in stages (each a value in, a value out):
+    /// 1. settings: the three files read once (`SettingsSnapshot`);
+    /// 2. sources: the user and project folders, the settings files' hooks and MCP servers and the project's
+    ///    `.mcp.json`, `--plugin-dir` folders, installed plugins (enabled or not: disabled ones are listed as
+    ///    inactive), `--agents` definitions;
+    /// 3. folders through the one bundle cache (`BundleCache`: unchanged folders are not read);
+    /// 4. module scan (`scanModules`: cached verdicts, one scanner child for the rest);
+    /// 5. resolver (`Resolver.compose`: precedence, enablement, trust) → the registry.
     /// A broken component is reported in `registry.diagnostics` and skipped; it never hides the others.
-    public func compose(pluginDirs: [String] = [], flagAgents: [AgentDefinition] = []) throws(KernelError) -> Composition {
-        var input = RegistryInput()
+    /// - Parameter needs: the kinds to register (default all).
+    public func compose(pluginDirs: [String] = [], flagAgents: [AgentDefinition] = [],
+                        needs: Needs = .all) throws(KernelError) -> Composition {
+        let settings = try SettingsSnapshot(paths: paths)
+        let projectTrusted = isProjectTrusted()
         var diagnostics: [Diagnostic] = []
-        input.projectTrusted = isProjectTrusted()
 
         // User and project folders, and installed plugins: from the cache when nothing changed.
         let cache = BundleCache(store: store)
         let projectRoot = FileSystem.join(paths.project, ".qoder")
-        let folders = cache.bundles(at: projectRoot == paths.home ? [paths.home] : [paths.home, projectRoot]) {
-            BundleLoader.loadComponentFolders(at: $0)
-        }
-        var cachedCount = folders.count { $0.cached }
-        var readCount = folders.count - cachedCount
-        let user = folders[0].bundle
-        let project = folders.count > 1 ? folders[1].bundle : PluginBundle(root: projectRoot, name: "", manifestFormat: .none)
+        let folderRoots = projectRoot == paths.home ? [paths.home] : [paths.home, projectRoot]
+        let receipts = try installed()
+        var roots: [String] = []
+        var seenRoots = Set<String>()
+        for receipt in receipts where seenRoots.insert(receipt.installPath).inserted { roots.append(receipt.installPath) }
+        let folders = cache.load(folderRoots, decodeBundles: true) { BundleLoader.loadComponentFolders(at: $0) }
+        let installedFolders = cache.load(roots, decodeBundles: true) { BundleLoader.load(at: $0) }
+        let cachedCount = (folders + installedFolders).count { $0.cached }
+        let readCount = folders.count + installedFolders.count - cachedCount
+        let empty = PluginBundle(root: projectRoot, name: "", manifestFormat: .none)
+        let user = folders[0].bundle ?? empty
+        let project = folders.count > 1 ? folders[1].bundle ?? empty : empty
         diagnostics += user.diagnostics + project.diagnostics
-        input.userCommands = user.commands
-        input.userSkills = user.skills
-        input.userAgents = user.agents
-        input.projectCommands = project.commands
-        input.projectSkills = project.skills
-        input.projectAgents = project.agents
-        input.flagAgents = flagAgents
 
         // Settings: hooks of all three, MCP servers of user and local; the project's are in .mcp.json.
         var settingsDiagnostics = Diagnostics()
+        var settingsContributions: [Scope: Contributions] = [:]
         for scope in Scope.allCases {
-            let node = try settings(scope)
-            let file = paths.settingsFile(scope)
-            if let hooks = node["hooks"] {
-                input.settingsHooks.append((scope, HooksParser.parseEventMap(hooks, file: file, diagnostics: &settingsDiagnostics)))
-            }
-            if scope == .project {
-                if FileSystem.isFile(paths.projectMCPFile), let bytes = try? FileSystem.read(paths.projectMCPFile) {
-                    input.mcpServers.append((.project, MCPParser.parseFile(bytes, file: paths.projectMCPFile, diagnostics: &settingsDiagnostics)))
+            var c = Contributions()
+            if needs.contains(.hooks) { c.hooks = settings.hooks(scope, diagnostics: &settingsDiagnostics) }
+            if needs.contains(.mcp) {
+                if scope == .project {
+                    if FileSystem.isFile(paths.projectMCPFile), let bytes = try? FileSystem.read(paths.projectMCPFile) {
+                        c.mcpServers = MCPParser.parseFile(bytes, file: paths.projectMCPFile, diagnostics: &settingsDiagnostics)
+                    }
+                } else {
+                    c.mcpServers = settings.mcpServers(scope, diagnostics: &settingsDiagnostics)
                 }
-            } else if let servers = node["mcpServers"] {
-                input.mcpServers.append((scope, MCPParser.parseServers(servers, file: file, diagnostics: &settingsDiagnostics)))
             }
+            settingsContributions[scope] = c
         }
         diagnostics += settingsDiagnostics.items
 
         // Plugins: --plugin-dir first (as the reference host lists them), then installs.
         var listings: [PluginListing] = []
+        var plugins: [PluginInstance] = []
         for dir in pluginDirs {
             let row = flagListing(dir)
             guard let bundle = row.bundle else { continue }
             diagnostics += bundle.diagnostics
             listings.append(row)
-            input.plugins.append(PluginInstance(id: row.id, scope: nil, bundle: bundle, enabled: true))
+            plugins.append(PluginInstance(id: row.id, scope: nil, bundle: bundle, enabled: true, root: row.installPath,
+                                          dataDir: paths.dataDir(pluginID: row.id)))
         }
-        let states = try enabledStates()
-        let receipts = try installed()
+        let states = settings.enabledStates
         var installedBundles: [String: PluginBundle] = [:]
-        let roots = Array(Set(receipts.map(\.installPath)))
-        for (root, loaded) in zip(roots, cache.bundles(at: roots, load: { BundleLoader.load(at: $0) })) {
-            installedBundles[root] = loaded.bundle
-            if loaded.cached { cachedCount += 1 } else { readCount += 1 }
-        }
+        for (root, loaded) in zip(roots, installedFolders) { installedBundles[root] = loaded.bundle }
         for receipt in receipts {
             guard let bundle = installedBundles[receipt.installPath] else { continue }
             diagnostics += bundle.diagnostics.filter { $0.severity == .error }
             let enabled = isEnabled(receipt.id, states: states)
-            let scope = Scope(rawValue: receipt.scope.rawValue)!
             listings.append(PluginListing(
-                id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version, scope: scope.rawValue,
-                enabled: enabled, canDisable: true, projectPath: receipt.projectPath, installPath: receipt.installPath,
-                installedAt: receipt.installedAt, cachedSummary: nil, bundle: bundle))
-            input.plugins.append(PluginInstance(id: receipt.id, scope: scope, bundle: bundle, enabled: enabled))
+                id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version,
+                scope: receipt.scope.rawValue, enabled: enabled, canDisable: true, projectPath: receipt.projectPath,
+                installPath: receipt.installPath, installedAt: receipt.installedAt, cachedSummary: nil, bundle: bundle))
+            plugins.append(PluginInstance(id: receipt.id, scope: receipt.scope, bundle: bundle, enabled: enabled,
+                                          root: receipt.installPath, dataDir: paths.dataDir(pluginID: receipt.id)))
         }
+
         // Native modules: scan results from the cache, one scanner child for the rest.
-        let modules = scanModules(plugins: input.plugins, projectTrusted: input.projectTrusted)
-        for i in input.plugins.indices {
-            input.plugins[i].modules = modules.filter { $0.pluginID == input.plugins[i].id && $0.pluginPath == input.plugins[i].bundle.root }
+        let modules = scanModules(plugins: plugins, projectTrusted: projectTrusted)
+        for i in plugins.indices {
+            plugins[i].modules = modules.filter { $0.pluginID == plugins[i].id && $0.pluginPath == plugins[i].bundle.root }
                 .map(\.components)
         }
-        input.builtinModules = modules.filter { $0.pluginID == nil }.map(\.components)
         for m in modules { diagnostics += m.components.diagnostics }
+
+        // The sources, in composition order (see `RegistryInput.sources`), then the resolver.
+        var flag = Contributions()
+        flag.agents = flagAgents
+        var input = RegistryInput(projectTrusted: projectTrusted, kinds: needs.kinds)
+        input.sources = [.scope(.user, user.contributions), .scope(.project, project.contributions), .flag(flag)]
+            + modules.filter { $0.pluginID == nil }.map { .builtinModule($0.components) }
+            + Scope.allCases.map { .scope($0, settingsContributions[$0] ?? Contributions()) }
+            + plugins.flatMap(\.sources)
         input.diagnostics = diagnostics
-        return Composition(registry: Resolver.compose(input), plugins: listings, projectTrusted: input.projectTrusted,
-                           cachedFolders: cachedCount, readFolders: readCount, modules: modules)
+        return Composition(registry: Resolver.compose(input), plugins: listings, projectTrusted: projectTrusted,
+                           cachedFolders: cachedCount, readFolders: readCount, modules: modules, settings: settings)
     }
 }
 
@@ -147,43 +186,24 @@ extension PluginHost {
     /// mtime) is not read again: its summary comes from the store; others are read and cached.
     public func listings(pluginDirs: [String] = []) throws(KernelError) -> [PluginListing] {
         var rows = pluginDirs.map(flagListing)
-        let states = try enabledStates()
+        let states = try SettingsSnapshot(paths: paths).enabledStates
         let receipts = try installed()
-        // Entries by path: each lists the keys of all its inputs (the root among them), checked below.
-        let cached = (try? store.cachedComponents(atPaths: receipts.map(\.installPath),
-                                                  parserVersion: SummaryCacheEntry.version)) ?? [:]
         // Each install folder once (the same copy may be installed at several scopes), checked or read in
-        // parallel: freshness is one stat per input, a miss a whole bundle read; both are independent per plugin.
+        // parallel: freshness is one stat per input, a miss a whole bundle read.
         var roots: [String] = []
         var seenRoots = Set<String>()
         for receipt in receipts where seenRoots.insert(receipt.installPath).inserted { roots.append(receipt.installPath) }
-        let results = ParallelMap.map(roots) { root -> (PluginSummary, PluginBundle?, CachedComponent?) in
-            if let hit = cached[root], hit.kind == SummaryCacheEntry.kind,
-               let entry = SummaryCacheEntry(decoding: [UInt8](hit.payload)), entry.isFresh(root: root) {
-                return (entry.summary, nil, nil)
-            }
-            let bundle = BundleLoader.load(at: root)
-            let summary = PluginSummary(bundle)
-            let inputs = SummaryCacheEntry.keys(of: bundle.inputs, root: root)
-            var entry: CachedComponent?
-            if var rootKey = inputs.first(where: { $0.path.isEmpty }) {
-                rootKey.path = root
-                entry = CachedComponent(key: rootKey, kind: SummaryCacheEntry.kind, parserVersion: SummaryCacheEntry.version,
-                                        payload: Data(SummaryCacheEntry(inputs: inputs, summary: summary).encoded()))
-            }
-            return (summary, bundle, entry)
+        var loaded: [String: BundleCache.Loaded] = [:]
+        for (root, folder) in zip(roots, BundleCache(store: store).load(roots, decodeBundles: false, read: { BundleLoader.load(at: $0) })) {
+            loaded[root] = folder
         }
-        var summaries: [String: (PluginSummary, PluginBundle?)] = [:]
-        for (root, result) in zip(roots, results) { summaries[root] = (result.0, result.1) }
-        let fresh = results.compactMap(\.2)
-        if !fresh.isEmpty { try? store.storeComponents(fresh) }
         for receipt in receipts {
-            guard let (summary, bundle) = summaries[receipt.installPath] else { continue }
+            guard let folder = loaded[receipt.installPath] else { continue }
             rows.append(PluginListing(
                 id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version,
                 scope: receipt.scope.rawValue, enabled: isEnabled(receipt.id, states: states), canDisable: true,
                 projectPath: receipt.projectPath, installPath: receipt.installPath, installedAt: receipt.installedAt,
-                cachedSummary: summary, bundle: bundle))
+                cachedSummary: folder.summary, bundle: folder.bundle))
         }
         return rows
     }
@@ -191,6 +211,6 @@ extension PluginHost {
     /// Empties the component cache. Returns how many entries were removed.
     @discardableResult
     public func clearCache() throws(KernelError) -> Int {
-        do { return try store.pruneComponents(keeping: []) } catch { throw KernelError(.store, "\(error)") }
+        do { return try store.pruneComponents(keeping: []) } catch { throw KernelError(.store, wrapping: error) }
     }
 }

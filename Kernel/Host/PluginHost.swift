@@ -1,5 +1,6 @@
 import Foundation
-public import KernelCore
+// The facade re-exports the model: `import KernelHost` gives an embedder KernelPaths, Registry, KernelError…
+@_exported public import KernelCore
 public import KernelStore
 public import KernelNative
 
@@ -20,7 +21,7 @@ public final class PluginHost: Sendable {
         do {
             store = try KernelStore(path: paths.databaseFile)
         } catch {
-            throw KernelError(.store, "cannot open the kernel database \(paths.databaseFile): \(error)")
+            throw KernelError(.store, wrapping: error, context: "cannot open the kernel database \(paths.databaseFile)")
         }
     }
 
@@ -29,7 +30,7 @@ public final class PluginHost: Sendable {
     /// The receipts that apply here: user-scope installs, and project/local installs of this project.
     public func installed() throws(KernelError) -> [InstallReceipt] {
         let all: [InstallReceipt]
-        do { all = try store.receipts() } catch { throw KernelError(.store, "\(error)") }
+        do { all = try store.receipts() } catch { throw KernelError(.store, wrapping: error) }
         return all.filter { $0.scope == .user || $0.projectPath == paths.project }
             .sorted { ($0.id, $0.scope.rawValue) < ($1.id, $1.scope.rawValue) }
     }
@@ -62,7 +63,7 @@ public final class PluginHost: Sendable {
             throw KernelError(.notInstalled, message)
         }
         if let scope {
-            let atScope = matches.filter { $0.scope.rawValue == scope.rawValue }
+            let atScope = matches.filter { $0.scope == scope }
             if atScope.isEmpty {
                 throw KernelError(.notInstalled, "Plugin \"\(matches[0].id)\" is not installed at scope \"\(scope.rawValue)\".")
             }
@@ -76,14 +77,7 @@ public final class PluginHost: Sendable {
     /// `enabledPlugins` of the three settings files: for each id, the value of the most specific scope that
     /// names it (local > project > user).
     public func enabledStates() throws(KernelError) -> [String: (enabled: Bool, scope: Scope)] {
-        var states: [String: (enabled: Bool, scope: Scope)] = [:]
-        for scope in [Scope.user, .project, .local] {
-            let node = try settings(scope)
-            for member in node["enabledPlugins"]?.members ?? [] {
-                if let value = member.value.bool { states[member.key] = (value, scope) }
-            }
-        }
-        return states
+        try SettingsSnapshot(paths: paths).enabledStates
     }
 
     /// A settings file's document; a file that does not parse is an error naming its line and column.
@@ -91,7 +85,7 @@ public final class PluginHost: Sendable {
         do {
             return try SettingsFile.read(paths.settingsFile(scope))
         } catch {
-            throw KernelError(.settings, "\(error)", diagnostics: [Diagnostic(.error, error.message, at: error.location)])
+            throw KernelError(settings: error)
         }
     }
 
@@ -99,7 +93,7 @@ public final class PluginHost: Sendable {
         do {
             try SettingsFile.update(paths.settingsFile(scope), keyPath: keyPath, value: value)
         } catch {
-            throw KernelError(.settings, "\(error)", diagnostics: [Diagnostic(.error, error.message, at: error.location)])
+            throw KernelError(settings: error)
         }
     }
 
@@ -110,7 +104,7 @@ public final class PluginHost: Sendable {
     public func setEnabled(_ name: String, _ enabled: Bool, scope: Scope?) throws(KernelError) -> (id: String, scope: Scope) {
         let matches = try receipts(matching: name)
         let id = matches[0].id
-        let target = scope ?? matches.map { Scope(rawValue: $0.scope.rawValue)! }.max { $0.priority < $1.priority }!
+        let target = scope ?? matches.map(\.scope).max { $0.priority < $1.priority }!
         try updateSettings(target, keyPath: ["enabledPlugins", id], value: .bool(enabled))
         return (id, target)
     }
@@ -118,7 +112,7 @@ public final class PluginHost: Sendable {
     /// Disables every plugin enabled in one scope's settings file (and every plugin installed at that scope).
     /// - Returns: the ids disabled.
     public func disableAll(scope: Scope) throws(KernelError) -> [String] {
-        let installedHere = try installed().filter { $0.scope.rawValue == scope.rawValue }.map(\.id)
+        let installedHere = try installed().filter { $0.scope == scope }.map(\.id)
         var disabled: [String] = []
         do {
             try SettingsFile.update(paths.settingsFile(scope)) { node in
@@ -133,9 +127,9 @@ public final class PluginHost: Sendable {
                 return ids.map { (keyPath: ["enabledPlugins", $0], value: JSONValue.bool(false)) }
             }
         } catch let error as SettingsError {
-            throw KernelError(.settings, "\(error)", diagnostics: [Diagnostic(.error, error.message, at: error.location)])
+            throw KernelError(settings: error)
         } catch {
-            throw KernelError(.settings, "\(error)")
+            throw KernelError(.settings, wrapping: error)
         }
         return disabled
     }

@@ -110,7 +110,7 @@ public struct ModuleCatalog: Sendable {
         var module = ModuleComponents(path: result.path, moduleName: result.descriptor?.name ?? FileSystem.baseName(result.path))
         guard result.state == .ok else {
             let severity: Severity = result.state == .skipped ? .note : .error
-            module.diagnostics.append(Diagnostic(severity, "native module \(result.stateDescription)",
+            module.diagnostics.append(Diagnostic(id: "module.\(result.state.rawValue)", severity, "native module \(result.stateDescription)",
                                                  at: SourceLocation(file: result.path)))
             return module
         }

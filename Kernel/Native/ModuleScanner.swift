@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import KernelCore
+import KernelProcess
 
 /// One module to scan, with the plugin context its register sees.
 public struct ModuleScanJob: Sendable, Equatable {
@@ -30,7 +31,7 @@ public struct ModuleScanJob: Sendable, Equatable {
 /// killed and that module is broken with the timeout. A new child then scans the rest.
 public struct ModuleScanner: Sendable {
     /// The hidden subcommand of `kernel` that runs the scanner child.
-    public static let childCommand = "__scan-modules"
+    package static let childCommand = "__scan-modules"
     static let replyDescriptor: Int32 = 3
 
     /// The `kernel` executable.
@@ -85,23 +86,17 @@ public struct ModuleScanner: Sendable {
         close(fds[1])
         defer { close(readFd) }
 
-        var arguments = [executable, Self.childCommand]
+        var arguments = [Self.childCommand]
         for job in jobs { arguments += [job.path, job.pluginName, job.pluginRoot, job.pluginData] }
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
-        argv.append(nil)
-        defer { for p in argv { free(p) } }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, writeFd, Self.replyDescriptor)
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let pid: pid_t
+        do {
+            pid = try ChildProcess.spawn(executable, arguments, descriptors: [Self.replyDescriptor: .inherit(writeFd)],
+                                         environment: Self.childEnvironment())
+        } catch {
+            close(writeFd)
+            return .failure(.spawn("cannot start the scanner \(executable): \(String(cString: strerror(error.errno)))"))
+        }
         close(writeFd)
-        if rc != 0 { return .failure(.spawn("cannot start the scanner \(executable): \(String(cString: strerror(rc)))")) }
 
         var done: [ModuleScanResult] = []
         var pending: [UInt8] = []
@@ -134,26 +129,39 @@ public struct ModuleScanner: Sendable {
             }
         }
         if timedOut { kill(pid, SIGKILL) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status = ChildProcess.wait(pid)
         guard done.count < jobs.count else { return .success((done, nil)) }
         let path = jobs[done.count].path
         if timedOut {
             return .success((done, ModuleScanResult(path: path, state: .broken,
                                                     reason: "timed out after \(Self.seconds(timeout)) (killed)")))
         }
-        let signal = status & 0x7f
-        if signal != 0 && signal != 0x7f {
+        switch status {
+        case .signaled(let signal):
             return .success((done, ModuleScanResult(path: path, state: .broken,
                                                     reason: "crashed the scanner: signal \(signal) (\(Self.signalName(signal)))",
                                                     signal: signal)))
-        }
-        let code = (status >> 8) & 0xff
-        return .success((done, ModuleScanResult(path: path, state: .broken,
+        case .exited(let code):
+            return .success((done, ModuleScanResult(path: path, state: .broken,
                                                 reason: "the scanner exited with status \(code) while loading it")))
+        }
     }
 
-    static func now() -> Double {
+    /// This process's environment with the Swift runtime's crash backtracer off: a module that crashes the
+    /// child must end it at once (symbolicating a backtrace takes seconds, longer than a scan's timeout on a
+    /// loaded machine, and nobody reads the child's stderr).
+    static func childEnvironment() -> [String] {
+        var env: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if !s.hasPrefix("SWIFT_BACKTRACE=") { env.append(s) }
+            p += 1
+        }
+        return env + ["SWIFT_BACKTRACE=enable=no"]
+    }
+
+    package static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
@@ -179,9 +187,9 @@ public struct ModuleScanner: Sendable {
 }
 
 /// The scanner child: `kernel __scan-modules <path> <plugin name> <plugin root> <plugin data> …`.
-public enum ModuleScannerChild {
+package enum ModuleScannerChild {
     /// Scans each module in turn and writes its result to descriptor 3 before opening the next. Exits 0.
-    public static func main(_ arguments: [String]) -> Never {
+    package static func main(_ arguments: [String]) -> Never {
         var i = 0
         while i + 3 < arguments.count {
             let job = ModuleScanJob(path: arguments[i], pluginName: arguments[i + 1], pluginRoot: arguments[i + 2],

@@ -1,4 +1,5 @@
 internal import CCurl
+import KernelCore
 
 /// One libcurl easy transfer: sets the options from an ``HTTPRequest``, collects the body and headers through
 /// callbacks, and maps curl's result to an ``HTTPResponse`` or an ``HTTPError``.
@@ -7,7 +8,7 @@ final class CurlTransfer {
     static let maxHeaderBytes = 256 * 1024
 
     let maxBodyBytes: Int
-    let cancellation: CancellationFlag
+    let cancellation: AtomicFlag
     var body: [UInt8] = []
     var headers: [HTTPHeader] = []
     var headerBytes = 0
@@ -17,7 +18,7 @@ final class CurlTransfer {
     /// curl writes its explanation of a failure here (CURLOPT_ERRORBUFFER).
     let errorBuffer: UnsafeMutablePointer<CChar>
 
-    private init(maxBodyBytes: Int, cancellation: CancellationFlag) {
+    private init(maxBodyBytes: Int, cancellation: AtomicFlag) {
         self.maxBodyBytes = maxBodyBytes
         self.cancellation = cancellation
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
@@ -26,7 +27,7 @@ final class CurlTransfer {
 
     deinit { errorBuffer.deallocate() }
 
-    static func perform(_ request: HTTPRequest, cancellation: CancellationFlag) throws(HTTPError) -> HTTPResponse {
+    static func perform(_ request: HTTPRequest, cancellation: AtomicFlag) throws(HTTPError) -> HTTPResponse {
         let asked = "\(request.method) \(request.url)"
         let plan = try Plan(request, asked: asked)
         // libcurl is loaded (and curl_global_init run) on the first transfer, not at start-up.
@@ -86,7 +87,7 @@ final class CurlTransfer {
         try set(kernel_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, userdata), "CURLOPT_HEADERDATA")
         try set(kernel_curl_setopt_xferinfo(handle) { userdata, _, _, _, _ in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
-            return transfer.cancellation.isCancelled ? 1 : 0
+            return transfer.cancellation.isSet ? 1 : 0
         }, "CURLOPT_XFERINFOFUNCTION")
         try set(kernel_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, userdata), "CURLOPT_XFERINFODATA")
         try set(kernel_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0), "CURLOPT_NOPROGRESS")
@@ -190,7 +191,7 @@ final class CurlTransfer {
         case CURLE_FILESIZE_EXCEEDED:
             return HTTPError(.tooLarge, "\(asked): the response body is larger than the limit of "
                 + "\(request.maxResponseBytes) bytes")
-        case CURLE_ABORTED_BY_CALLBACK where cancellation.isCancelled:
+        case CURLE_ABORTED_BY_CALLBACK where cancellation.isSet:
             return HTTPError(.cancelled, "\(asked): cancelled")
         case CURLE_OPERATION_TIMEDOUT:
             return HTTPError(.timeout, "\(message) (timeout \(request.timeout) s, connect \(request.connectTimeout) s)")

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import KernelCore
 
 /// Makes HTTP(S) and `file://` transfers through libcurl, within the request's size, time, redirect and
 /// protocol limits.
@@ -13,7 +13,8 @@ public enum HTTPClient {
     /// - Returns: the last response after redirects, whatever its status: a 4xx or 5xx is not an error.
     /// - Throws: ``HTTPError`` when no response could be had within the limits.
     public static func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let cancellation = CancellationFlag()
+        // Set when the task waiting for the transfer is cancelled; the progress callback reads it.
+        let cancellation = AtomicFlag()
         let result: Result<HTTPResponse, HTTPError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let thread = Thread {
@@ -25,7 +26,7 @@ public enum HTTPClient {
                 thread.start()
             }
         } onCancel: {
-            cancellation.cancel()
+            cancellation.set()
         }
         return try result.get()
     }
@@ -35,13 +36,6 @@ public enum HTTPClient {
     /// - Returns: the last response after redirects, whatever its status: a 4xx or 5xx is not an error.
     /// - Throws: ``HTTPError`` when no response could be had within the limits.
     public static func sendBlocking(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
-        try CurlTransfer.perform(request, cancellation: CancellationFlag())
+        try CurlTransfer.perform(request, cancellation: AtomicFlag())
     }
-}
-
-/// Set when the task waiting for a transfer is cancelled; the transfer's progress callback reads it.
-final class CancellationFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-    func cancel() { flag.store(true, ordering: .relaxed) }
-    var isCancelled: Bool { flag.load(ordering: .relaxed) }
 }

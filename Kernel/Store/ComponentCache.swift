@@ -83,12 +83,15 @@ public struct CachedComponent: Sendable, Equatable {
     public var parserVersion: Int
     /// The parsed result, opaque to the store (JSON by convention).
     public var payload: Data
+    /// A larger part read only when asked for (`withDetail`), opaque too; nil when there is none.
+    public var detail: Data?
 
-    public init(key: FileKey, kind: String, parserVersion: Int, payload: Data) {
+    public init(key: FileKey, kind: String, parserVersion: Int, payload: Data, detail: Data? = nil) {
         self.key = key
         self.kind = kind
         self.parserVersion = parserVersion
         self.payload = payload
+        self.detail = detail
     }
 }
 
@@ -122,11 +125,12 @@ extension KernelStore {
 
     /// The cached entries stored under `paths`, whatever their file key: for callers that check freshness
     /// themselves (a bundle's entry lists the keys of all its inputs) and need not stat each path first.
-    public func cachedComponents(atPaths paths: [String], parserVersion: Int) throws(StoreError)
+    /// - Parameter withDetail: read each entry's `detail` too (else it is nil).
+    public func cachedComponents(atPaths paths: [String], parserVersion: Int, withDetail: Bool = false) throws(StoreError)
         -> [String: CachedComponent]
     {
         let wanted = Set(paths)
-        return try cachedRows(paths: wanted, parserVersion: parserVersion) { path, device, inode, size, mtime in
+        return try cachedRows(paths: wanted, parserVersion: parserVersion, withDetail: withDetail) { path, device, inode, size, mtime in
             wanted.contains(path)
                 ? FileKey(path: path, device: device, inode: inode, size: size, mtimeNanoseconds: mtime) : nil
         }
@@ -135,7 +139,7 @@ extension KernelStore {
     /// Reads the rows of `paths` (one scan of the table when they are a good part of it, else one probe per
     /// path), keeping those `accept` gives a key for.
     private func cachedRows<Paths: Collection<String> & Sendable>(
-        paths: Paths, parserVersion: Int,
+        paths: Paths, parserVersion: Int, withDetail: Bool = false,
         accept: @escaping @Sendable (String, UInt64, UInt64, Int64, Int64) -> FileKey?
     ) throws(StoreError) -> [String: CachedComponent] {
         if paths.isEmpty { return [:] }
@@ -149,10 +153,11 @@ extension KernelStore {
                         guard let key = accept(path, UInt64(bitPattern: row[1]), UInt64(bitPattern: row[2]),
                                                row[3] as Int64, row[4] as Int64) else { continue }
                         hits[path] = CachedComponent(
-                            key: key, kind: row[5], parserVersion: parserVersion, payload: row[6])
+                            key: key, kind: row[5], parserVersion: parserVersion, payload: row[6],
+                            detail: withDetail ? row[7] : nil)
                     }
                 }
-                let columns = "path, device, inode, size, mtime_ns, kind, payload"
+                let columns = "path, device, inode, size, mtime_ns, kind, payload" + (withDetail ? ", detail" : "")
                 let cached = try Int.fetchOne(db, sql: "SELECT count(*) FROM component_cache") ?? 0
                 if paths.count * 4 >= cached {
                     let scan = try db.cachedStatement(
@@ -179,17 +184,17 @@ extension KernelStore {
         try storeErrors {
             try writer.write { db in
                 let statement = try db.cachedStatement(sql: """
-                    INSERT INTO component_cache (path, device, inode, size, mtime_ns, kind, parser_version, payload)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO component_cache (path, device, inode, size, mtime_ns, kind, parser_version, payload, detail)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (path) DO UPDATE SET
                         device = excluded.device, inode = excluded.inode, size = excluded.size,
                         mtime_ns = excluded.mtime_ns, kind = excluded.kind,
-                        parser_version = excluded.parser_version, payload = excluded.payload
+                        parser_version = excluded.parser_version, payload = excluded.payload, detail = excluded.detail
                     """)
                 for c in components {
                     try statement.execute(arguments: [
                         c.key.path, Int64(bitPattern: c.key.device), Int64(bitPattern: c.key.inode), c.key.size,
-                        c.key.mtimeNanoseconds, c.kind, c.parserVersion, c.payload,
+                        c.key.mtimeNanoseconds, c.kind, c.parserVersion, c.payload, c.detail,
                     ])
                 }
             }

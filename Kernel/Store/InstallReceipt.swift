@@ -1,11 +1,6 @@
 import Foundation
+public import KernelCore
 internal import GRDB
-
-/// Where a plugin is installed: for the user everywhere, for a project (shared, committed settings), or for a
-/// project on this machine only.
-public enum InstallScope: String, Sendable, Hashable, CaseIterable, Codable {
-    case user, project, local
-}
 
 /// The record of one installed plugin at one scope: what was installed, from where, and what its tree hashed to.
 ///
@@ -18,7 +13,7 @@ public struct InstallReceipt: Sendable, Equatable, Hashable {
     /// The marketplace it came from, or `local` (no `@`).
     public var marketplace: String
     /// Where it is installed.
-    public var scope: InstallScope
+    public var scope: Scope
     /// The project folder for `.project` and `.local` installs; `nil` for `.user`.
     public var projectPath: String?
     /// The installed version, as the manifest or marketplace entry gave it.
@@ -36,7 +31,7 @@ public struct InstallReceipt: Sendable, Equatable, Hashable {
 
     /// Creates a receipt; `id` is `name@marketplace`.
     public init(
-        name: String, marketplace: String, scope: InstallScope, projectPath: String? = nil,
+        name: String, marketplace: String, scope: Scope, projectPath: String? = nil,
         version: String, installPath: String, source: String, sha256: String,
         installedAt: Date, updatedAt: Date? = nil
     ) {
@@ -100,7 +95,7 @@ struct InstallReceiptRecord: Codable, FetchableRecord, PersistableRecord {
     }
 
     func receipt() throws(StoreError) -> InstallReceipt {
-        guard let scope = InstallScope(rawValue: scope) else {
+        guard let scope = Scope(rawValue: scope) else {
             throw StoreError(.database, "install receipt '\(id)' has an unknown scope '\(self.scope)'")
         }
         var r = InstallReceipt(
@@ -112,7 +107,7 @@ struct InstallReceiptRecord: Codable, FetchableRecord, PersistableRecord {
     }
 
     /// Rows matching one (id, scope, project) key; `IS` so a nil project matches the user row's NULL.
-    static func matching(id: String, scope: InstallScope, projectPath: String?) -> QueryInterfaceRequest<Self> {
+    static func matching(id: String, scope: Scope, projectPath: String?) -> QueryInterfaceRequest<Self> {
         filter(Columns.id == id && Columns.scope == scope.rawValue)
             .filter(sql: "project_path IS ?", arguments: [projectPath])
     }
@@ -161,7 +156,7 @@ extension KernelStore {
     }
 
     /// The receipt of plugin `id` at `scope` (in `projectPath` for project and local scope), or `nil`.
-    public func receipt(id: String, scope: InstallScope, projectPath: String? = nil) throws(StoreError)
+    public func receipt(id: String, scope: Scope, projectPath: String? = nil) throws(StoreError)
         -> InstallReceipt?
     {
         try fetchReceipts(InstallReceiptRecord.matching(id: id, scope: scope, projectPath: projectPath)).first
@@ -171,7 +166,7 @@ extension KernelStore {
     ///
     /// - Returns: Whether a receipt was deleted; deleting a missing receipt is not an error.
     @discardableResult
-    public func deleteReceipt(id: String, scope: InstallScope, projectPath: String? = nil) throws(StoreError)
+    public func deleteReceipt(id: String, scope: Scope, projectPath: String? = nil) throws(StoreError)
         -> Bool
     {
         try storeErrors {

@@ -194,6 +194,12 @@ public final class KernelStore: Sendable {
                 """)
         }
 
+        // A cached folder's entry keeps what listings read (`payload`, small) apart from the parsed bundle a
+        // composition decodes (`detail`), in the same row: listings never load the bundle's bytes.
+        migrator.registerMigration("v3-component-cache-detail") { db in
+            try db.execute(sql: "ALTER TABLE component_cache ADD COLUMN detail BLOB")
+        }
+
         registerTaskMigrations(&migrator)
         return migrator
     }

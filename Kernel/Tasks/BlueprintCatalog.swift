@@ -109,7 +109,7 @@ public struct BlueprintCatalog: Sendable {
                 guard let p = t.path else { continue }
                 if let owner = paths[p] {
                     let message = "webhook path '\(p)' is already used by \(owner)"
-                    entries[i].diagnostics.append(Diagnostic(.error, message, at: SourceLocation(file: entries[i].file, line: t.line, column: t.column)))
+                    entries[i].diagnostics.append(Diagnostic(id: "task.webhook_path_taken", .error, message, at: SourceLocation(file: entries[i].file, line: t.line, column: t.column)))
                     entries[i].state = .inactive(reason: message)
                 } else {
                     paths[p] = entries[i].name
@@ -131,7 +131,7 @@ public struct BlueprintCatalog: Sendable {
             if let bytes = try? FileSystem.read(file) {
                 blueprint = BlueprintParser.parse(bytes, file: file, defaultName: stem, diagnostics: &d)
             } else {
-                d.error("cannot read the file", at: SourceLocation(file: file))
+                d.error(id: "task.unreadable", "cannot read the file", at: SourceLocation(file: file))
             }
             if var b = blueprint, let plugin { b.name = "\(plugin.name):\(b.name)"; blueprint = b }
             let name = blueprint?.name ?? (plugin.map { "\($0.name):\(stem)" } ?? stem)

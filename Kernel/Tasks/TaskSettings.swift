@@ -23,24 +23,24 @@ public struct TaskSettings: Sendable {
         for (file, root) in layers {
             guard let t = root["tasks"], !t.isNull else { continue }
             guard t.members != nil else {
-                diagnostics.append(Diagnostic(.error, "'tasks' must be an object", at: t.location(in: file))); continue
+                diagnostics.append(Diagnostic(id: "settings.tasks", .error, "'tasks' must be an object", at: t.location(in: file))); continue
             }
             if let r = t["runner"] {
                 if let items = r.array, !items.isEmpty, items.allSatisfy({ $0.string != nil }) { runner = items.compactMap(\.string) }
-                else { diagnostics.append(Diagnostic(.error, "'tasks.runner' must be a non-empty array of strings (a command template such as [\"qodercli\", \"-p\", \"{prompt}\"])", at: r.location(in: file))) }
+                else { diagnostics.append(Diagnostic(id: "settings.tasks", .error, "'tasks.runner' must be a non-empty array of strings (a command template such as [\"qodercli\", \"-p\", \"{prompt}\"])", at: r.location(in: file))) }
             }
             if let c = t["concurrency"] {
-                if let v = c.int, v > 0 { concurrency = v } else { diagnostics.append(Diagnostic(.error, "'tasks.concurrency' must be a positive integer", at: c.location(in: file))) }
+                if let v = c.int, v > 0 { concurrency = v } else { diagnostics.append(Diagnostic(id: "settings.tasks", .error, "'tasks.concurrency' must be a positive integer", at: c.location(in: file))) }
             }
             if let l = t["logLimit"] {
-                if let v = l.int, v >= 1024 { logLimit = v } else { diagnostics.append(Diagnostic(.error, "'tasks.logLimit' must be a number of bytes (at least 1024)", at: l.location(in: file))) }
+                if let v = l.int, v >= 1024 { logLimit = v } else { diagnostics.append(Diagnostic(id: "settings.tasks", .error, "'tasks.logLimit' must be a number of bytes (at least 1024)", at: l.location(in: file))) }
             }
             if let g = t["killGrace"] {
-                if let s = g.scalarText, let v = Double(s), v >= 0 { killGrace = v } else { diagnostics.append(Diagnostic(.error, "'tasks.killGrace' must be seconds", at: g.location(in: file))) }
+                if let s = g.scalarText, let v = Double(s), v >= 0 { killGrace = v } else { diagnostics.append(Diagnostic(id: "settings.tasks", .error, "'tasks.killGrace' must be seconds", at: g.location(in: file))) }
             }
             if let ret = t["retention"] {
-                if let n = ret["runs"] { if let v = n.int, v > 0 { retentionRuns = v } else { diagnostics.append(Diagnostic(.error, "'tasks.retention.runs' must be a positive integer", at: n.location(in: file))) } }
-                if let n = ret["days"] { if let s = n.scalarText, let v = Double(s), v > 0 { retentionDays = v } else { diagnostics.append(Diagnostic(.error, "'tasks.retention.days' must be a positive number", at: n.location(in: file))) } }
+                if let n = ret["runs"] { if let v = n.int, v > 0 { retentionRuns = v } else { diagnostics.append(Diagnostic(id: "settings.tasks", .error, "'tasks.retention.runs' must be a positive integer", at: n.location(in: file))) } }
+                if let n = ret["days"] { if let s = n.scalarText, let v = Double(s), v > 0 { retentionDays = v } else { diagnostics.append(Diagnostic(id: "settings.tasks", .error, "'tasks.retention.days' must be a positive number", at: n.location(in: file))) } }
             }
         }
     }

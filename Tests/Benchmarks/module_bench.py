@@ -8,13 +8,14 @@ plugin folder, and prints:
     (spawns the scanner, stores the verdicts);
   - warm start: `kernel modules list --json` again, nothing changed (verdicts from the cache) next to the stat
     floor (a C program stat-ing the N module files, a process like kernel), and the same without the plugin
-    (the process's fixed cost); and in process (`kernel __bench-modules-warm`): stat of the N files against
+    (the process's fixed cost); and in process (`kernel-bench modules-warm`): stat of the N files against
     stat + the cached verdicts (what decides that nothing is scanned), then decoding the results and parsing
     what they contribute; target <= 2x the stat floor. Every module's describe appends to a marker file, so
     the benchmark proves that the warm runs opened none;
-  - an in-process native hook call: `kernel __bench-native-hook` on the guard module (target <= 5 us).
+  - an in-process native hook call: `kernel-bench native-hook` on the guard module (target <= 5 us).
 
-Build first: swift build -c release --static-swift-stdlib
+Build first: swift build -c release --static-swift-stdlib --product kernel && \
+  swift build -c release --static-swift-stdlib --product kernel-bench
 Usage: Tests/Benchmarks/module_bench.py [--kernel PATH] [--modules N] [--runs N]
 """
 import argparse
@@ -85,6 +86,7 @@ def main():
     ap.add_argument("--runs", type=int, default=7)
     opts = ap.parse_args()
     kernel = opts.kernel
+    bench = str(Path(kernel).with_name("kernel-bench"))  # beside kernel: it finds the scanner there
     n = opts.modules
 
     with tempfile.TemporaryDirectory() as tmpdir:
@@ -138,14 +140,14 @@ def main():
         opened_after = marker.stat().st_size
         stat_floor = timed([str(tmp / "floor"), str(tmp / "files.txt")], env, opts.runs)
         empty_listing = timed([kernel, "modules", "list", "--json"], env, opts.runs)
-        inproc = subprocess.run([kernel, "__bench-modules-warm", str(tmp / "home")] + paths, env=env, check=True,
+        inproc = subprocess.run([bench, "modules-warm", str(tmp / "home")] + paths, env=env, check=True,
                                 capture_output=True, text=True).stdout.strip()
 
         # 3. In-process native hook calls (the guard module).
         guard = tmp / "guard.so"
         subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-I", str(ROOT / "Kernel/ABI"), "-o", str(guard),
                         str(ROOT / "Plugins/guard/src/guard.c")], check=True)
-        hook = subprocess.run([kernel, "__bench-native-hook", str(guard), "1000000"], env=env, check=True,
+        hook = subprocess.run([bench, "native-hook", str(guard), "1000000"], env=env, check=True,
                               capture_output=True, text=True).stdout.strip()
 
         per_module = (scan - empty) / n * 1e6

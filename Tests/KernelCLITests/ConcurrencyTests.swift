@@ -24,7 +24,7 @@ import Testing
             let runs = names.map { name in
                 ["plugins", expected["\(name)@local"]! ? "enable" : "disable", name]
             }
-            let results = try await kernelConcurrently(runs, cwd: box.projectDir.url, environment: ["QODER_HOME": box.home])
+            let results = try await kernelConcurrently(runs, cwd: box.projectDir.fileURL, environment: ["QODER_HOME": box.home])
             for (arguments, r) in zip(runs, results) {
                 #expect(r.status == 0, "\(arguments): \(r.stdout)\(r.stderr)")
             }
@@ -41,7 +41,7 @@ import Testing
         let box = try Sandbox()
         let names = (0..<10).map { "para\($0)" }
         let sources = try names.map { try box.makePlugin($0, files: ["commands/go.md": "Go.\n"]) }
-        let results = try await kernelConcurrently(sources.map { ["plugins", "install", $0] }, cwd: box.projectDir.url,
+        let results = try await kernelConcurrently(sources.map { ["plugins", "install", $0] }, cwd: box.projectDir.fileURL,
                                              environment: ["QODER_HOME": box.home])
         for r in results { #expect(r.status == 0, "\(r.stdout)\(r.stderr)") }
         #expect(try box.enabledPlugins(.user) == Dictionary(uniqueKeysWithValues: names.map { ("\($0)@local", true) }))

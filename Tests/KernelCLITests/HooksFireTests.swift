@@ -62,7 +62,7 @@ struct HooksFireTests {
             ]}]}}
             """#)
         let script = try dir.write("\(root)/scripts/hello.sh", "#!/bin/bash\necho \"root=$QODER_PLUGIN_ROOT data=$CLAUDE_PLUGIN_DATA args=$*\"\n")
-        chmod(script.path, 0o755)
+        chmod(script, 0o755)
         return dir.path + "/" + root
     }
 

@@ -74,7 +74,7 @@ private func makeDemo(_ box: Sandbox, version: String = "1.2.0") throws -> Strin
         let box = try Sandbox()
         let src = try makeDemo(box)
         let elsewhere = try TempDir()
-        let sub = box.projectDir.url.appendingPathComponent("deep/er")
+        let sub = box.projectDir.fileURL.appendingPathComponent("deep/er")
         try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
         // --home beats QODER_HOME; the project is found above the working directory.
         let r = try await kernel(["plugins", "install", src, "-s", "local", "--home", box.home], cwd: sub,

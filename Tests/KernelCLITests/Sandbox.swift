@@ -13,7 +13,7 @@ final class Sandbox: Sendable {
         homeDir = try TempDir()
         projectDir = try TempDir()
         sourcesDir = try TempDir()
-        try FileManager.default.createDirectory(at: projectDir.url.appendingPathComponent(".git"),
+        try FileManager.default.createDirectory(at: projectDir.fileURL.appendingPathComponent(".git"),
                                                 withIntermediateDirectories: true)
     }
 
@@ -26,14 +26,14 @@ final class Sandbox: Sendable {
     func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> KernelRun {
         var env = environment
         env["QODER_HOME"] = home
-        return try await kernel(arguments, cwd: projectDir.url, environment: env)
+        return try await kernel(arguments, cwd: projectDir.fileURL, environment: env)
     }
 
     /// `run` for use on a thread of its own (inside `parallelMap`).
     func runBlocking(_ arguments: [String], environment: [String: String] = [:]) throws -> KernelRun {
         var env = environment
         env["QODER_HOME"] = home
-        return try kernelBlocking(arguments, cwd: projectDir.url, environment: env, stdin: nil)
+        return try kernelBlocking(arguments, cwd: projectDir.fileURL, environment: env, stdin: nil)
     }
 
     /// Runs `kernel` and requires exit status 0, returning stdout.
@@ -97,7 +97,7 @@ final class Sandbox: Sendable {
             if let version { fields += ", \"version\": \"\(version)\"" }
             try sourcesDir.write("\(dir)/.qoder-plugin/plugin.json", "{\(fields)}\n")
         } else {
-            try FileManager.default.createDirectory(at: sourcesDir.url.appendingPathComponent(dir),
+            try FileManager.default.createDirectory(at: sourcesDir.fileURL.appendingPathComponent(dir),
                                                     withIntermediateDirectories: true)
         }
         for (path, text) in files { try sourcesDir.write("\(dir)/\(path)", text) }

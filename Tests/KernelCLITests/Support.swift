@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 import Testing
 
 /// Runs the built `kernel` binary (beside the test bundle in the build folder) and captures its output.
@@ -48,51 +49,14 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
 }
 
 func kernelBlocking(_ arguments: [String], cwd: URL, environment: [String: String], stdin: String?) throws -> KernelRun {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: TestPaths.kernel)
-    process.arguments = arguments
-    process.currentDirectoryURL = cwd
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    process.environment = env
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try input.fileHandleForWriting.close()
-    // Read both pipes before waiting so a large output cannot block the child.
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return KernelRun(status: process.terminationStatus,
-                     stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
+    // stdin written and both pipes read at once: a child writing more than a pipe holds to stderr while the
+    // test reads stdout cannot deadlock.
+    let r = try runChild(TestPaths.kernel, arguments, cwd: cwd.path, environment: environment, stdin: stdin ?? "")
+    return KernelRun(status: r.status, stdout: r.stdout, stderr: r.stderr)
 }
 
-/// A temporary folder removed when the value is deinitialised.
-final class TempDir: Sendable {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("kernel-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    var path: String { url.path }
-
-    /// Writes `text` at `relative`, creating folders.
-    @discardableResult
-    func write(_ relative: String, _ text: String) throws -> URL {
-        let file = url.appendingPathComponent(relative)
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: file)
-        return file
-    }
-}
+/// The shared temporary folder of KernelTestSupport.
+typealias TempDir = TemporaryDirectory
 
 func parseJSON(_ text: String) throws -> [String: Any] {
     let object = try JSONSerialization.jsonObject(with: Data(text.utf8))

@@ -102,7 +102,11 @@ import Testing
                 }
             }
         }
-        print("CorpusFrontmatterTests: \(inputs.count * 10) skills read in \(elapsed)")
-        #expect(elapsed < .seconds(2), "\(inputs.count * 10) skills took \(elapsed)")
+        // The figure is validate_bench.py's; tests assert no wall-clock bounds, so this only reports it.
+        let parsed = inputs.count { (url, bytes) in
+            var diagnostics = Diagnostics()
+            return SkillParser.parse(bytes, file: url.path, folderName: "x", diagnostics: &diagnostics) != nil
+        }
+        #expect(parsed == inputs.count, "\(inputs.count * 10) skills read in \(elapsed)")
     }
 }

@@ -2,29 +2,13 @@ import Foundation
 import KernelCore
 import KernelHooks
 import KernelStore
+import KernelTestSupport
 import Testing
 
-/// A temporary folder removed when released.
-final class Scratch {
-    let path: String
+/// The shared temporary folder of KernelTestSupport.
+typealias Scratch = TemporaryDirectory
 
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("kernel-hooks-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// Writes `text` at `relative` (folders created); `executable` sets mode 755. Returns the absolute path.
-    @discardableResult
-    func write(_ relative: String, _ text: String, executable: Bool = false) throws -> String {
-        let file = (path as NSString).appendingPathComponent(relative)
-        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
-        if executable { chmod(file, 0o755) }
-        return file
-    }
-
+extension TemporaryDirectory {
     /// A `#!/bin/bash` script.
     @discardableResult
     func script(_ relative: String, _ body: String) throws -> String {

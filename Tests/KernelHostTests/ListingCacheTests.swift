@@ -2,20 +2,21 @@ import Foundation
 import Testing
 import KernelCore
 import KernelHost
+import KernelTestSupport
 
 /// A temp home + project, a plugin folder to install, and a host on them.
 final class HostFixture {
+    let dir: TemporaryDirectory
     let root: URL
     let host: PluginHost
 
     init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("kernel-host-\(UUID().uuidString)")
+        dir = try TemporaryDirectory(prefix: "kernel-host")
+        root = dir.fileURL
         try FileManager.default.createDirectory(at: root.appendingPathComponent("project/.git"), withIntermediateDirectories: true)
         host = try PluginHost(paths: KernelPaths(home: root.appendingPathComponent("home").path,
                                                  project: root.appendingPathComponent("project").path))
     }
-
-    deinit { try? FileManager.default.removeItem(at: root) }
 
     @discardableResult
     func write(_ relative: String, _ text: String) throws -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 import Testing
 import KernelCore
 import KernelHost
@@ -146,9 +147,7 @@ int kernel_module_register(const kernel_host *host) {
         #expect(decoded.commands == result.commands)
         // A built-in module's native command has its bare name.
         let module = ModuleCatalog.components(of: result, job: ModuleScanJob(path: path), fromPlugin: false)
-        var input = RegistryInput()
-        input.builtinModules = [module]
-        let registry = Resolver.compose(input)
+        let registry = Resolver.compose(RegistryInput(sources: [.builtinModule(module)]))
         guard case .found(let e) = registry.command(named: "deploy") else { Issue.record("deploy not found"); return }
         #expect(e.provenance.source == .module && e.provenance.pluginID == nil)
         #expect(try registry.nativeCommand(for: e)?.render(arguments: "x", context: RenderContext(pluginRoot: "/p"))
@@ -157,20 +156,8 @@ int kernel_module_register(const kernel_host *host) {
 
     /// Runs `kernel` and returns its pid with the result.
     func kernel(_ arguments: [String]) throws -> (pid: Int32, run: ProcessRun) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Paths.kernel)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let pid = process.processIdentifier
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (pid, ProcessRun(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                                stderr: String(decoding: e, as: UTF8.self)))
+        let r = try runChild(Paths.kernel, arguments)
+        return (r.pid, r)
     }
 
     @Test func cliListsWithoutLoadingAndRendersThroughTheModule() throws {

@@ -1,54 +1,14 @@
 import Foundation
+import KernelTestSupport
 import Testing
 
-/// A fresh directory under the system temp folder, removed when the test ends.
-final class TempDirectory: @unchecked Sendable {
-    let path: String
-
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "/kernel-native-XXXXXX").utf8CString)
-        guard let p = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
-        path = URL(fileURLWithPath: String(cString: p)).resolvingSymlinksInPath().path
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func url(_ relative: String) -> String { path + "/" + relative }
-
-    @discardableResult
-    func write(_ relative: String, _ text: String) throws -> String {
-        let p = url(relative)
-        try FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: p))
-        return p
-    }
-}
-
-struct ProcessRun {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
+/// The shared temporary folder and child runner of KernelTestSupport.
+typealias TempDirectory = TemporaryDirectory
+typealias ProcessRun = ChildRun
 
 @discardableResult
 func run(_ executable: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> ProcessRun {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProcessRun(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+    try runChild(executable, arguments, cwd: cwd, environment: environment)
 }
 
 enum Paths {

@@ -87,11 +87,10 @@ private func component(_ key: FileKey, version: Int = 1) -> CachedComponent {
         try store.storeComponents(keys.map { component($0) })
         _ = try store.cachedComponents(for: keys, parserVersion: 1)  // warm the page cache and statement
 
-        let clock = ContinuousClock()
-        var hits = 0
-        let elapsed = try clock.measure { hits = try store.cachedComponents(for: keys, parserVersion: 1).count }
-        #expect(hits == 10_000)
-        // A few ms in release; debug builds and busy CI machines get slack.
-        #expect(elapsed < .milliseconds(500), "warm lookup of 10,000 entries took \(elapsed)")
+        // Its speed is measured by Tests/Benchmarks/list_bench.py (warm listings), not asserted here: tests
+        // assert no wall-clock bounds.
+        let hits = try store.cachedComponents(for: keys, parserVersion: 1)
+        #expect(hits.count == 10_000)
+        #expect(hits[keys[1234].path]?.key == keys[1234])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KernelCore
 import Testing
 @testable import KernelStore
 
@@ -7,7 +8,7 @@ private let sha = String(repeating: "ab", count: 32)
 private let t0 = Date(unixMilliseconds: 1_700_000_000_123)
 
 private func receipt(
-    _ name: String, _ scope: InstallScope = .user, project: String? = nil,
+    _ name: String, _ scope: Scope = .user, project: String? = nil,
     version: String = "1.0.0", marketplace: String = "official"
 ) -> InstallReceipt {
     InstallReceipt(
@@ -27,7 +28,7 @@ private func receipt(
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
             #expect(applied == ["v1-receipts", "v1-component-cache", "v1-trust", "v2-hook-once", "v2-hook-async-results",
-                                "v2-module-scan", "v3-tasks"])
+                                "v2-module-scan", "v3-component-cache-detail", "v3-tasks"])
             let mode = try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")
             let fk = try store.writer.read { db in try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") }
@@ -35,7 +36,7 @@ private func receipt(
         }
         let reopened = try KernelStore(path: path)
         let applied = try reopened.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") }
-        #expect(applied == 7)
+        #expect(applied == 8)
         #expect(try reopened.receipts() == [receipt("hello")])
     }
 

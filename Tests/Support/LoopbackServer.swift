@@ -86,6 +86,7 @@ public final class LoopbackServer: Sendable {
     /// Starts listening. A request for a path without a route gets a 404.
     /// - Parameter routes: path (without the query) → what to answer.
     public init(routes: [String: Route]) throws {
+        ignoreSIGPIPEInTests
         let (listener, port) = try Self.bindLoopback()
         guard listen(listener, 128) == 0 else {
             let code = errno

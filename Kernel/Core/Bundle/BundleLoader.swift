@@ -60,7 +60,7 @@ private struct Loader {
         usable.reserveCapacity(entries.count)
         for entry in entries {
             if let problem = entry.nameProblem {
-                diagnostics.error("the name '\(entry.name)' \(problem); it cannot be loaded (rename it)",
+                diagnostics.error(id: "bundle.unloadable_name", "the name '\(entry.name)' \(problem); it cannot be loaded (rename it)",
                                   at: SourceLocation(file: FileSystem.join(dir, entry.name)))
                 continue
             }
@@ -75,7 +75,7 @@ private struct Loader {
         let file = FileSystem.join(dir, entry.name)
         var what = "not a regular file"
         do { _ = try FileSystem.read(file, limit: 0) } catch { what = "\(error)" }
-        diagnostics.error("cannot read file: \(what)", at: SourceLocation(file: file))
+        diagnostics.error(id: "bundle.cannot_read_file", "cannot read file: \(what)", at: SourceLocation(file: file))
     }
 
     /// The deepest `commands/` nesting read (a `dir:` segment per level).
@@ -89,7 +89,9 @@ private struct Loader {
 
     mutating func run(entryManifest: PluginManifest?) -> PluginBundle {
         guard FileSystem.isDirectory(root) else {
-            diagnostics.error(FileSystem.exists(root) ? "not a directory" : "no such directory",
+            let exists = FileSystem.exists(root)
+            diagnostics.error(id: exists ? "bundle.not_a_directory" : "bundle.no_such_directory",
+                              exists ? "not a directory" : "no such directory",
                               at: SourceLocation(file: root))
             var bundle = PluginBundle(root: root, name: FileSystem.baseName(root), manifestFormat: .none)
             bundle.diagnostics = diagnostics.items
@@ -140,7 +142,7 @@ private struct Loader {
         bundle.modules = loadModules(manifest?.modules)
 
         if !bundle.hasComponents {
-            diagnostics.note("no components found: nothing in commands/, agents/, skills/, output-styles/ or bin/, "
+            diagnostics.note(id: "bundle.no_components_found_nothing_commands", "no components found: nothing in commands/, agents/, skills/, output-styles/ or bin/, "
                              + "no hooks/hooks.json, .mcp.json or modules/*.so", at: SourceLocation(file: root))
         }
         bundle.diagnostics = diagnostics.items
@@ -155,7 +157,7 @@ private struct Loader {
         do {
             return try FileSystem.read(file, limit: limit)
         } catch {
-            diagnostics.error("cannot read file: \(error)", at: SourceLocation(file: file))
+            diagnostics.error(id: "bundle.cannot_read_file", "cannot read file: \(error)", at: SourceLocation(file: file))
             return nil
         }
     }
@@ -167,11 +169,11 @@ private struct Loader {
         let full = relative.isEmpty ? root : path(relative)
         let location = SourceLocation(file: manifestFile ?? root, line: field.line, column: field.column)
         guard let real = FileSystem.realPath(full) else {
-            diagnostics.error("'\(key)' path '\(field.path)' does not exist", at: location)
+            diagnostics.error(id: "bundle.path_does_not_exist", "'\(key)' path '\(field.path)' does not exist", at: location)
             return nil
         }
         if let canonicalRoot, !FileSystem.isInside(real, root: canonicalRoot) {
-            diagnostics.error("'\(key)' path '\(field.path)' resolves to '\(real)', outside the plugin root", at: location)
+            diagnostics.error(id: "bundle.path_resolves_outside_plugin_root", "'\(key)' path '\(field.path)' resolves to '\(real)', outside the plugin root", at: location)
             return nil
         }
         return full
@@ -195,7 +197,7 @@ private struct Loader {
                 } else if full.hasSuffix(".md") {
                     found.append((String(FileSystem.baseName(full).dropLast(3)), full, false))
                 } else {
-                    diagnostics.warning("'commands' path '\(field.path)' is neither a folder nor a .md file; ignored",
+                    diagnostics.warning(id: "bundle.commands_path_neither_folder_nor", "'commands' path '\(field.path)' is neither a folder nor a .md file; ignored",
                                         at: SourceLocation(file: full))
                 }
             }
@@ -207,7 +209,7 @@ private struct Loader {
         var commands: [CommandDefinition] = []
         for item in found {
             if let first = byName[item.name] {
-                diagnostics.error("command '\(item.name)' is defined twice: by '\(first)' and by '\(item.file)'",
+                diagnostics.error(id: "bundle.command_defined_twice", "command '\(item.name)' is defined twice: by '\(first)' and by '\(item.file)'",
                                   at: SourceLocation(file: item.file, line: 1, column: 1))
                 continue
             }
@@ -229,12 +231,12 @@ private struct Loader {
                                   into found: inout [(name: String, file: String, isSkillFolder: Bool)],
                                   visited: inout Set<FileSystem.FileID>) {
         if let id = FileSystem.fileID(dir), !visited.insert(id).inserted {
-            diagnostics.warning("'\(FileSystem.baseName(dir))' leads to a folder already read (a symbolic link loop "
+            diagnostics.warning(id: "bundle.folder_already_read", "'\(FileSystem.baseName(dir))' leads to a folder already read (a symbolic link loop "
                                 + "or a second link to it); not followed", at: SourceLocation(file: dir))
             return
         }
         if prefix.count > Self.maxCommandDepth {
-            diagnostics.warning("commands nested more than \(Self.maxCommandDepth) folders deep; this folder is not read",
+            diagnostics.warning(id: "bundle.commands_too_deep", "commands nested more than \(Self.maxCommandDepth) folders deep; this folder is not read",
                                 at: SourceLocation(file: dir))
             return
         }
@@ -281,7 +283,7 @@ private struct Loader {
             }
             guard let entries = list(container.path) else {
                 if container.explicit {
-                    diagnostics.error("'skills' path is not a folder", at: SourceLocation(file: container.path))
+                    diagnostics.error(id: "bundle.skills_path_not_folder", "'skills' path is not a folder", at: SourceLocation(file: container.path))
                 }
                 continue
             }
@@ -293,7 +295,7 @@ private struct Loader {
                 }
                 inputs.append(folder)  // a SKILL.md added later changes its mtime
                 if FileSystem.isFile(FileSystem.join(folder, "skill.md")) {
-                    diagnostics.warning("skill file must be named SKILL.md (upper case); 'skill.md' is not loaded",
+                    diagnostics.warning(id: "bundle.skill_file_named_skill_md", "skill file must be named SKILL.md (upper case); 'skill.md' is not loaded",
                                         at: SourceLocation(file: FileSystem.join(folder, "skill.md")))
                 }
             }
@@ -306,7 +308,7 @@ private struct Loader {
             guard let skill = SkillParser.parse(bytes, file: file, folderName: FileSystem.baseName(folder),
                                                 diagnostics: &diagnostics) else { continue }
             if let first = byName[skill.name] {
-                diagnostics.warning("skill '\(skill.name)' is defined twice: '\(first)' is used and this one is ignored",
+                diagnostics.warning(id: "bundle.skill_defined_twice_used_one", "skill '\(skill.name)' is defined twice: '\(first)' is used and this one is ignored",
                                     at: SourceLocation(file: file, line: 1, column: 1))
                 continue
             }
@@ -330,7 +332,7 @@ private struct Loader {
             return nil
         } catch {
             inputs.append(file)
-            diagnostics.error("cannot read file: \(error)", at: SourceLocation(file: file))
+            diagnostics.error(id: "bundle.cannot_read_file", "cannot read file: \(error)", at: SourceLocation(file: file))
             return nil
         }
     }
@@ -359,7 +361,7 @@ private struct Loader {
                 continue
             }
             if let first = byName[agent.name] {
-                diagnostics.warning("agent '\(agent.name)' is defined twice: '\(first)' is used and this one is ignored",
+                diagnostics.warning(id: "bundle.agent_defined_twice_used_one", "agent '\(agent.name)' is defined twice: '\(first)' is used and this one is ignored",
                                     at: SourceLocation(file: file, line: 1, column: 1))
                 continue
             }
@@ -419,7 +421,7 @@ private struct Loader {
         var unique: [MCPServerDefinition] = []
         for server in servers {
             if let first = seen[server.name] {
-                diagnostics.warning("MCP server '\(server.name)' is defined twice (first in \(first.file)); the first is used",
+                diagnostics.warning(id: "bundle.mcp_server_defined_twice_first", "MCP server '\(server.name)' is defined twice (first in \(first.file)); the first is used",
                                     at: SourceLocation(file: server.file, line: server.line, column: server.column))
                 continue
             }

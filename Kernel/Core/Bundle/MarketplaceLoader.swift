@@ -50,7 +50,7 @@ public enum MarketplaceLoader {
         var result = MarketplaceBundle(root: root)
         var diagnostics = Diagnostics()
         guard let file = manifestFile(in: root) else {
-            diagnostics.error("no marketplace manifest: looked for \(manifestPaths.joined(separator: ", "))",
+            diagnostics.error(id: "marketplace.no_marketplace_manifest_looked", "no marketplace manifest: looked for \(manifestPaths.joined(separator: ", "))",
                               at: SourceLocation(file: root))
             result.diagnostics = diagnostics.items
             return result
@@ -60,7 +60,7 @@ public enum MarketplaceLoader {
         do {
             bytes = try FileSystem.read(file)
         } catch {
-            diagnostics.error("cannot read file: \(error)", at: SourceLocation(file: file))
+            diagnostics.error(id: "marketplace.cannot_read_file", "cannot read file: \(error)", at: SourceLocation(file: file))
             result.diagnostics = diagnostics.items
             return result
         }
@@ -88,13 +88,13 @@ public enum MarketplaceLoader {
                         loaded.name = entry.name
                     }
                     if loaded.name != entry.name {
-                        entryDiagnostics.warning(
+                        entryDiagnostics.warning(id: "marketplace.entry_points_plugin_named_installs",
                             "entry '\(entry.name)' points at a plugin named '\(loaded.name)'; it installs as '\(entry.name)'",
                             at: location)
                     }
                     bundle = loaded
                 } else {
-                    entryDiagnostics.error("plugin source '\(relative)' of '\(entry.name)' is not a folder in the marketplace",
+                    entryDiagnostics.error(id: "marketplace.plugin_source_not_folder_marketplace", "plugin source '\(relative)' of '\(entry.name)' is not a folder in the marketplace",
                                            at: location)
                 }
             }

@@ -13,7 +13,8 @@ public enum ManifestFormat: String, Sendable, Codable {
 /// A plugin bundle as read from disk: its manifest, every component it contributes, and every problem found.
 ///
 /// Reading never stops at the first problem: a broken component is reported and skipped, and the others are
-/// still read.
+/// still read. Its components are a `Contributions` (`bundle.commands` reads `bundle.contributions.commands`).
+@dynamicMemberLookup
 public struct PluginBundle: Sendable, Codable {
     /// The root folder, as given (diagnostics and component files use paths under it).
     public var root: String
@@ -22,12 +23,7 @@ public struct PluginBundle: Sendable, Codable {
     public var name: String
     public var version: String?
     public var description: String?
-    public var commands: [CommandDefinition] = []
-    public var skills: [SkillDefinition] = []
-    public var agents: [AgentDefinition] = []
-    public var hooks: [HookMatcherGroup] = []
-    public var mcpServers: [MCPServerDefinition] = []
-    public var outputStyles: [OutputStyleDefinition] = []
+    public var contributions = Contributions()
     /// Executables under `bin/`, as paths.
     public var binaries: [String] = []
     /// Native modules (`modules/*.so` and the manifest's `modules`), as paths.
@@ -43,6 +39,11 @@ public struct PluginBundle: Sendable, Codable {
         self.manifestFormat = manifestFormat
     }
 
+    public subscript<T>(dynamicMember keyPath: WritableKeyPath<Contributions, T>) -> T {
+        get { contributions[keyPath: keyPath] }
+        set { contributions[keyPath: keyPath] = newValue }
+    }
+
     /// No diagnostic of severity error.
     public var isValid: Bool { !diagnostics.contains { $0.severity == .error } }
 
@@ -52,13 +53,12 @@ public struct PluginBundle: Sendable, Codable {
     /// The hook event names configured, in first-seen order, each once.
     public var hookEvents: [String] {
         var seen = Set<String>()
-        return hooks.compactMap { seen.insert($0.event).inserted ? $0.event : nil }
+        return contributions.hooks.compactMap { seen.insert($0.event).inserted ? $0.event : nil }
     }
 
     /// At least one component or resource: what `install` requires.
     public var hasComponents: Bool {
-        !(commands.isEmpty && skills.isEmpty && agents.isEmpty && hooks.isEmpty && mcpServers.isEmpty
-          && outputStyles.isEmpty && binaries.isEmpty && modules.isEmpty)
+        !(contributions.isEmpty && binaries.isEmpty && modules.isEmpty)
     }
 }
 

@@ -57,6 +57,7 @@ public enum ValidationReport {
 
     public static func json(_ d: Diagnostic) -> JSONValue {
         .object([
+            ("id", .string(d.id)),
             ("severity", .string(d.severity.rawValue)),
             ("file", .string(d.location.file)),
             ("line", d.location.line.map { .int($0) } ?? .null),

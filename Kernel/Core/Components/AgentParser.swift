@@ -28,7 +28,7 @@ public enum AgentParser {
     public static func parse(frontmatter fm: Frontmatter, file: String, fromPlugin: Bool,
                              diagnostics: inout Diagnostics) -> AgentDefinition? {
         guard fm.hasFence, let fields = fm.fields else {
-            diagnostics.error("an agent file must start with YAML frontmatter ('---') holding 'name' and 'description'",
+            diagnostics.error(id: "agent.agent_file_start_yaml_frontmatter", "an agent file must start with YAML frontmatter ('---') holding 'name' and 'description'",
                               at: SourceLocation(file: file, line: 1, column: 1))
             return nil
         }
@@ -54,27 +54,28 @@ public enum AgentParser {
             if let s = t.scalarText, let v = Double(s) {
                 agent.temperature = v
             } else {
-                diagnostics.error("'temperature' must be a number, got \(t.quotedForDiagnostic)", at: f.location(t))
+                diagnostics.error(id: "agent.temperature_number", "'temperature' must be a number, got \(t.quotedForDiagnostic)", at: f.location(t))
             }
         }
 
         // Fields a plugin may not set.
         if let h = f.node("hooks") {
             if fromPlugin {
-                diagnostics.warning("plugin agents cannot set 'hooks'; it is removed", at: f.keyLocation("hooks"))
+                diagnostics.warning(id: "agent.plugin_agents_cannot_set_hooks", "plugin agents cannot set 'hooks'; it is removed", at: f.keyLocation("hooks"))
             } else if h.members == nil {
-                diagnostics.error("'hooks' must be a map of events to matcher lists, got \(h.kindDescription)",
+                diagnostics.error(id: "agent.hooks_map_events_matcher_lists", "'hooks' must be a map of events to matcher lists, got \(h.kindDescription)",
                                   at: f.location(h))
             } else {
                 agent.hooks = h
+                agent.hookGroups = HooksParser.parseEventMap(h, file: file, diagnostics: &diagnostics)
             }
         }
         if let m = f.node("mcpServers") {
             if fromPlugin {
-                diagnostics.warning("plugin agents cannot set 'mcpServers'; it is removed",
+                diagnostics.warning(id: "agent.plugin_agents_cannot_set_mcpservers", "plugin agents cannot set 'mcpServers'; it is removed",
                                     at: f.keyLocation("mcpServers"))
             } else if m.members == nil && m.array == nil {
-                diagnostics.error("'mcpServers' must be a list of server names or a map of servers, got "
+                diagnostics.error(id: "agent.mcpservers_list_server_names_map", "'mcpServers' must be a list of server names or a map of servers, got "
                                       + m.kindDescription, at: f.location(m))
             } else {
                 agent.mcpServers = m
@@ -82,12 +83,12 @@ public enum AgentParser {
         }
         if let p = f.node("permissionMode") {
             if fromPlugin {
-                diagnostics.warning("plugin agents cannot set 'permissionMode'; it is removed",
+                diagnostics.warning(id: "agent.plugin_agents_cannot_set_permissionmode", "plugin agents cannot set 'permissionMode'; it is removed",
                                     at: f.keyLocation("permissionMode"))
             } else if let s = p.scalarText, let mode = permissionMode(s) {
                 agent.permissionMode = mode
             } else {
-                diagnostics.error("'permissionMode' must be one of \(permissionModes.joined(separator: ", ")), got "
+                diagnostics.error(id: "agent.permissionmode_one", "'permissionMode' must be one of \(permissionModes.joined(separator: ", ")), got "
                                       + p.quotedForDiagnostic, at: f.location(p))
             }
         }
@@ -96,10 +97,10 @@ public enum AgentParser {
             if value == "worktree" {
                 agent.isolation = "worktree"
             } else if fromPlugin {
-                diagnostics.warning("plugin agents can only set 'isolation: worktree'; \(i.quotedForDiagnostic) is "
+                diagnostics.warning(id: "agent.plugin_agents_can_only_set", "plugin agents can only set 'isolation: worktree'; \(i.quotedForDiagnostic) is "
                                         + "removed", at: f.location(i))
             } else {
-                diagnostics.warning("'isolation' should be 'worktree', got \(i.quotedForDiagnostic)", at: f.location(i))
+                diagnostics.warning(id: "agent.isolation_should_worktree", "'isolation' should be 'worktree', got \(i.quotedForDiagnostic)", at: f.location(i))
                 agent.isolation = value
             }
         }
@@ -121,18 +122,18 @@ public enum AgentParser {
     private static func required(_ key: String, _ f: FrontmatterFields, _ diagnostics: inout Diagnostics) -> String? {
         guard let n = f.node(key) else {
             if f.has(key) {
-                diagnostics.error("'\(key)' must not be empty", at: f.keyLocation(key))
+                diagnostics.error(id: "agent.not_empty", "'\(key)' must not be empty", at: f.keyLocation(key))
             } else {
-                diagnostics.error("'\(key)' is required", at: f.start)
+                diagnostics.error(id: "agent.required", "'\(key)' is required", at: f.start)
             }
             return nil
         }
         guard let s = n.scalarText else {
-            diagnostics.error("'\(key)' must be a string, got \(n.kindDescription)", at: f.location(n))
+            diagnostics.error(id: "agent.string", "'\(key)' must be a string, got \(n.kindDescription)", at: f.location(n))
             return nil
         }
         if s.trimmingBlanks.isEmpty {
-            diagnostics.error("'\(key)' must not be empty", at: f.location(n))
+            diagnostics.error(id: "agent.not_empty", "'\(key)' must not be empty", at: f.location(n))
             return nil
         }
         return s
@@ -144,7 +145,7 @@ public enum AgentParser {
             if let level = effortLevels.first(where: { $0 == s.lowercased() }) { return level }
             if let v = Int(s), v > 0 { return s }
         }
-        diagnostics.error("'effort' must be one of \(effortLevels.joined(separator: ", ")) or a positive integer, got "
+        diagnostics.error(id: "agent.effort_one_positive_integer", "'effort' must be one of \(effortLevels.joined(separator: ", ")) or a positive integer, got "
                               + n.quotedForDiagnostic, at: f.location(n))
         return nil
     }

@@ -95,7 +95,7 @@ struct FrontmatterFields {
     func text(_ key: String, severity: Severity = .error, _ diagnostics: inout Diagnostics) -> String? {
         guard let n = node(key) else { return nil }
         if let s = n.scalarText { return s }
-        diagnostics.append(Diagnostic(severity, "'\(key)' must be a string, got \(n.kindDescription)", at: location(n)))
+        diagnostics.append(Diagnostic(id: "field.string", severity, "'\(key)' must be a string, got \(n.kindDescription)", at: location(n)))
         return nil
     }
 
@@ -103,7 +103,7 @@ struct FrontmatterFields {
     func bool(_ key: String, _ diagnostics: inout Diagnostics) -> Bool? {
         guard let n = node(key) else { return nil }
         if let b = n.flexibleBool { return b }
-        diagnostics.error("'\(key)' must be a boolean (true or false), got \(n.quotedForDiagnostic)", at: location(n))
+        diagnostics.error(id: "field.boolean_true_false", "'\(key)' must be a boolean (true or false), got \(n.quotedForDiagnostic)", at: location(n))
         return nil
     }
 
@@ -111,7 +111,7 @@ struct FrontmatterFields {
     func positiveInt(_ key: String, _ diagnostics: inout Diagnostics) -> Int? {
         guard let n = node(key) else { return nil }
         if let s = n.scalarText, let v = Int(s), v > 0 { return v }
-        diagnostics.error("'\(key)' must be a positive integer, got \(n.quotedForDiagnostic)", at: location(n))
+        diagnostics.error(id: "field.positive_integer", "'\(key)' must be a positive integer, got \(n.quotedForDiagnostic)", at: location(n))
         return nil
     }
 
@@ -126,13 +126,13 @@ struct FrontmatterFields {
                     let trimmed = s.trimmingBlanks
                     if !trimmed.isEmpty { out.append(trimmed) }
                 } else {
-                    diagnostics.error("entries of '\(key)' must be strings, got \(item.kindDescription)",
+                    diagnostics.error(id: "field.entries_strings", "entries of '\(key)' must be strings, got \(item.kindDescription)",
                                       at: location(item))
                 }
             }
             return out
         }
-        diagnostics.error("'\(key)' must be a string or a list of strings, got \(n.kindDescription)", at: location(n))
+        diagnostics.error(id: "field.string_list_strings", "'\(key)' must be a string or a list of strings, got \(n.kindDescription)", at: location(n))
         return nil
     }
 
@@ -143,10 +143,10 @@ struct FrontmatterFields {
         if let s = n.scalarText { return s }
         if let items = n.array, items.allSatisfy({ $0.scalarText != nil }) {
             let text = "[" + items.compactMap(\.scalarText).joined(separator: ", ") + "]"
-            diagnostics.warning("'\(key)' was read as a YAML list; quote it: \(key): \"\(text)\"", at: location(n))
+            diagnostics.warning(id: "field.read_yaml_list_quote", "'\(key)' was read as a YAML list; quote it: \(key): \"\(text)\"", at: location(n))
             return text
         }
-        diagnostics.error("'\(key)' must be a string, got \(n.kindDescription)", at: location(n))
+        diagnostics.error(id: "field.string", "'\(key)' must be a string, got \(n.kindDescription)", at: location(n))
         return nil
     }
 
@@ -156,7 +156,7 @@ struct FrontmatterFields {
         guard let n = node(key) else { return nil }
         if let s = n.scalarText, let hit = allowed.first(where: { normalize($0) == normalize(s) }) { return hit }
         let ignored = severity == .error ? "" : "; it is ignored"
-        diagnostics.append(Diagnostic(
+        diagnostics.append(Diagnostic(id: "field.one",
             severity,
             "'\(key)' must be one of \(allowed.joined(separator: ", ")), got \(n.quotedForDiagnostic)\(ignored)",
             at: location(n)))

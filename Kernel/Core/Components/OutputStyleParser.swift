@@ -15,7 +15,7 @@ public enum OutputStyleParser {
         let f = FrontmatterFields(fm.fields, file: file)
         var name = f.text("name", &diagnostics) ?? defaultName
         if name.trimmingBlanks.isEmpty {
-            if let n = f.node("name") { diagnostics.error("'name' must not be empty", at: f.location(n)) }
+            if let n = f.node("name") { diagnostics.error(id: "output_style.name_not_empty", "'name' must not be empty", at: f.location(n)) }
             name = defaultName
         }
         return OutputStyleDefinition(

@@ -35,7 +35,7 @@ public enum SkillParser {
     public static func parse(frontmatter fm: Frontmatter, file: String, folderName: String,
                              diagnostics: inout Diagnostics) -> SkillDefinition? {
         guard fm.hasFence, let fields = fm.fields else {
-            diagnostics.error("SKILL.md must start with YAML frontmatter ('---')",
+            diagnostics.error(id: "skill.skill_md_start_yaml_frontmatter", "SKILL.md must start with YAML frontmatter ('---')",
                               at: SourceLocation(file: file, line: 1, column: 1))
             return nil
         }
@@ -44,7 +44,8 @@ public enum SkillParser {
         for member in fields.members ?? [] where !specKeys.contains(member.key) && !extensionKeys.contains(member.key) {
             var message = "unknown frontmatter key '\(member.key)'"
             if let near = suggestion(for: member.key) { message += "; did you mean '\(near)'?" }
-            diagnostics.warning(message, at: SourceLocation(file: file, line: member.keyLine, column: member.keyColumn))
+            diagnostics.warning(id: "skill.unknown_frontmatter_key", message,
+                                at: SourceLocation(file: file, line: member.keyLine, column: member.keyColumn))
         }
 
         // name
@@ -55,15 +56,15 @@ public enum SkillParser {
                 if checkName(normalized, at: f.location(n), &diagnostics) {
                     name = normalized
                     if folderName != normalized {
-                        diagnostics.warning("skill name '\(normalized)' does not match its folder '\(folderName)'",
+                        diagnostics.warning(id: "skill.skill_name_does_not_match", "skill name '\(normalized)' does not match its folder '\(folderName)'",
                                             at: f.location(n))
                     }
                 }
             } else {
-                diagnostics.error("'name' must be a string, got \(n.kindDescription)", at: f.location(n))
+                diagnostics.error(id: "skill.name_string", "'name' must be a string, got \(n.kindDescription)", at: f.location(n))
             }
         } else {
-            diagnostics.warning("'name' is missing; the folder name '\(folderName)' is used", at: f.start)
+            diagnostics.warning(id: "skill.name_missing_folder_name_used", "'name' is missing; the folder name '\(folderName)' is used", at: f.start)
         }
 
         // description
@@ -71,23 +72,23 @@ public enum SkillParser {
         if let n = f.node("description") {
             if let d = n.scalarText {
                 if d.trimmingBlanks.isEmpty {
-                    diagnostics.error("'description' must not be empty", at: f.location(n))
+                    diagnostics.error(id: "skill.description_not_empty", "'description' must not be empty", at: f.location(n))
                 } else {
                     let length = d.unicodeScalars.count
                     if length > maxDescriptionLength {
-                        diagnostics.error(
+                        diagnostics.error(id: "skill.description_characters_limit",
                             "'description' is \(length) characters; the limit is \(maxDescriptionLength)",
                             at: f.location(n))
                     }
                     description = d
                 }
             } else {
-                diagnostics.error("'description' must be a string, got \(n.kindDescription)", at: f.location(n))
+                diagnostics.error(id: "skill.description_string", "'description' must be a string, got \(n.kindDescription)", at: f.location(n))
             }
         } else if f.has("description") {
-            diagnostics.error("'description' must not be empty", at: f.keyLocation("description"))
+            diagnostics.error(id: "skill.description_not_empty", "'description' must not be empty", at: f.keyLocation("description"))
         } else {
-            diagnostics.error("'description' is required", at: f.start)
+            diagnostics.error(id: "skill.description_required", "'description' is required", at: f.start)
         }
 
         var skill = SkillDefinition(name: name, description: description ?? "", folderName: folderName,
@@ -96,7 +97,7 @@ public enum SkillParser {
         if let c = f.text("compatibility", &diagnostics) {
             let length = c.unicodeScalars.count
             if length > maxCompatibilityLength, let n = f.node("compatibility") {
-                diagnostics.error("'compatibility' is \(length) characters; the limit is \(maxCompatibilityLength)",
+                diagnostics.error(id: "skill.compatibility_characters_limit", "'compatibility' is \(length) characters; the limit is \(maxCompatibilityLength)",
                                   at: f.location(n))
             }
             skill.compatibility = c
@@ -115,26 +116,26 @@ public enum SkillParser {
     /// Checks the naming rules; reports each rule broken. True when the name is valid.
     static func checkName(_ name: String, at location: SourceLocation, _ diagnostics: inout Diagnostics) -> Bool {
         if name.isEmpty {
-            diagnostics.error("'name' must not be empty", at: location)
+            diagnostics.error(id: "skill.name_not_empty", "'name' must not be empty", at: location)
             return false
         }
         var ok = true
         let length = name.unicodeScalars.count
         if length > maxNameLength {
-            diagnostics.error("skill name '\(name)' is \(length) characters; the limit is \(maxNameLength)",
+            diagnostics.error(id: "skill.skill_name_characters_limit", "skill name '\(name)' is \(length) characters; the limit is \(maxNameLength)",
                               at: location)
             ok = false
         }
         if name.lowercased() != name {
-            diagnostics.error("skill name '\(name)' must be lowercase", at: location)
+            diagnostics.error(id: "skill.skill_name_lowercase", "skill name '\(name)' must be lowercase", at: location)
             ok = false
         }
         if name.hasPrefix("-") || name.hasSuffix("-") {
-            diagnostics.error("skill name '\(name)' must not start or end with '-'", at: location)
+            diagnostics.error(id: "skill.skill_name_not_start_end", "skill name '\(name)' must not start or end with '-'", at: location)
             ok = false
         }
         if name.contains("--") {
-            diagnostics.error("skill name '\(name)' must not contain '--'", at: location)
+            diagnostics.error(id: "skill.skill_name_not_contain", "skill name '\(name)' must not contain '--'", at: location)
             ok = false
         }
         // The Agent Skills rule: a-z, 0-9 and '-' (skills-ref also admits letters of other scripts after NFKC
@@ -142,7 +143,7 @@ public enum SkillParser {
         if let bad = name.unicodeScalars.first(where: {
             !($0 == "-" || ("a"..."z").contains($0) || ("0"..."9").contains($0))
         }), !("A"..."Z").contains(bad) {  // upper case is reported above
-            diagnostics.error("skill name '\(name)' contains '\(bad)'; only lowercase letters a-z, digits and '-' "
+            diagnostics.error(id: "skill.skill_name_contains_only_lowercase", "skill name '\(name)' contains '\(bad)'; only lowercase letters a-z, digits and '-' "
                                   + "are allowed", at: location)
             ok = false
         }
@@ -153,7 +154,7 @@ public enum SkillParser {
         -> [String: String]
     {
         guard let members = m.members else {
-            diagnostics.error("'metadata' must be a map of string keys to string values, got \(m.kindDescription)",
+            diagnostics.error(id: "skill.metadata_map_string_keys_string", "'metadata' must be a map of string keys to string values, got \(m.kindDescription)",
                               at: f.location(m))
             return [:]
         }
@@ -164,11 +165,11 @@ public enum SkillParser {
             case .string(let s):
                 result[member.key] = s
             case .number, .bool:
-                diagnostics.warning("metadata value '\(member.key)' is \(v.kindDescription); quote it: "
+                diagnostics.warning(id: "skill.metadata_value_quote", "metadata value '\(member.key)' is \(v.kindDescription); quote it: "
                                         + "\(member.key): \"\(v.scalarText ?? "")\"", at: f.location(v))
                 result[member.key] = v.scalarText
             case .null, .array, .object:
-                diagnostics.error("metadata value '\(member.key)' must be a string, got \(v.kindDescription)",
+                diagnostics.error(id: "skill.metadata_value_string", "metadata value '\(member.key)' must be a string, got \(v.kindDescription)",
                                   at: f.location(v))
             }
         }

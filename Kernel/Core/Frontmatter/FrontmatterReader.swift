@@ -43,7 +43,7 @@ public enum FrontmatterReader {
         let count = buf.count
         var start = 0
         if count >= 3 && buf[0] == 0xEF && buf[1] == 0xBB && buf[2] == 0xBF {
-            diagnostics.warning("file starts with a UTF-8 byte order mark; remove it",
+            diagnostics.warning(id: "frontmatter.file_starts_utf_8_byte", "file starts with a UTF-8 byte order mark; remove it",
                                 at: SourceLocation(file: file, line: 1, column: 1))
             start = 3
         }
@@ -67,19 +67,19 @@ public enum FrontmatterReader {
             line += 1
         }
         guard let closing else {
-            diagnostics.error("frontmatter opened on line 1 is never closed: add a line holding only '---'",
+            diagnostics.error(id: "frontmatter.frontmatter_opened_line_1_never", "frontmatter opened on line 1 is never closed: add a line holding only '---'",
                               at: SourceLocation(file: file, line: 1, column: 1))
             return nil
         }
         let size = closing.start - yamlStart
         if size > maxSize {
-            diagnostics.error("frontmatter is \(size) bytes; the limit is \(maxSize)",
+            diagnostics.error(id: "frontmatter.frontmatter_bytes_limit", "frontmatter is \(size) bytes; the limit is \(maxSize)",
                               at: SourceLocation(file: file, line: 2, column: 1))
             return nil
         }
         if let bad = TextScan.firstInvalidUTF8(buf, in: yamlStart..<closing.start) {
             let pos = TextScan.position(of: bad, in: buf, from: yamlStart, startLine: 2)
-            diagnostics.error("frontmatter is not valid UTF-8 (byte 0x\(String(buf[bad], radix: 16, uppercase: true)))",
+            diagnostics.error(id: "frontmatter.frontmatter_not_valid_utf_8", "frontmatter is not valid UTF-8 (byte 0x\(String(buf[bad], radix: 16, uppercase: true)))",
                               at: SourceLocation(file: file, line: pos.line, column: pos.column))
             return nil
         }
@@ -98,7 +98,7 @@ public enum FrontmatterReader {
             fields = root!
         case .some:
             let r = root!
-            diagnostics.error("frontmatter must be a YAML mapping of 'key: value' lines, not \(r.kindDescription)",
+            diagnostics.error(id: "frontmatter.frontmatter_yaml_mapping_key_value", "frontmatter must be a YAML mapping of 'key: value' lines, not \(r.kindDescription)",
                               at: SourceLocation(file: file, line: r.line, column: r.column))
             return nil
         }
@@ -122,20 +122,20 @@ public enum FrontmatterReader {
                     ? "contains ' #', which YAML reads as the start of a comment; as the frontmatter is not valid "
                         + "YAML, the whole value was read as a quoted string"
                     : "\(change.reason) and is not valid YAML; it was read as a quoted string"
-                diagnostics.warning("value of '\(change.key)' \(why) — quote it: \(change.key): \"...\"",
+                diagnostics.warning(id: "frontmatter.value_quote", "value of '\(change.key)' \(why) — quote it: \(change.key): \"...\"",
                                     at: SourceLocation(file: file, line: change.line + 2, column: change.column))
             }
             report(issues, file: file, into: &diagnostics)
             return .some(root)
         }
-        diagnostics.error(strictFailure.message,
+        diagnostics.error(id: "frontmatter.yaml_error", strictFailure.message,
                           at: SourceLocation(file: file, line: strictFailure.line, column: strictFailure.column))
         return nil
     }
 
     private static func report(_ issues: [YAMLReader.Issue], file: String, into diagnostics: inout Diagnostics) {
         for issue in issues {
-            diagnostics.append(Diagnostic(issue.severity, issue.message,
+            diagnostics.append(Diagnostic(id: "frontmatter.yaml_value", issue.severity, issue.message,
                                           at: SourceLocation(file: file, line: issue.line, column: issue.column)))
         }
     }

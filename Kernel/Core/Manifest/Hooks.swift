@@ -51,9 +51,16 @@ public struct HookHandler: Sendable, Codable {
     public var shell: String?
     public var url: String?
     public var headers: [String: String] = [:]
-    public var allowedEnvVars: [String] = []
+    /// The variables `${VAR}` in header values may read; nil (omitted) allows every one, empty none.
+    public var allowedEnvVars: [String]?
     public var prompt: String?
     public var model: String?
+    /// `prompt`/`agent`: the tools the evaluator may use; nil when omitted.
+    public var tools: [String]?
+    /// `agent`: the most turns the evaluator may take.
+    public var maxTurns: Int?
+    /// `asyncRewake`: the text put before a background handler's blocking output.
+    public var rewakeMessage: String?
     /// Seconds.
     public var timeout: Double?
     /// The `if` filter: `ToolName` or `ToolName(glob)`.
@@ -63,7 +70,7 @@ public struct HookHandler: Sendable, Codable {
     public var once: Bool?
     public var statusMessage: String?
     public var env: [String: String] = [:]
-    /// The entry as written (for fields not modelled: `rewakeMessage`, `tools`, `maxTurns`…).
+    /// The entry as written (every field the kernel uses is parsed above; this keeps the rest for embedders).
     public var node: Node
     public var line: Int
     public var column: Int
@@ -112,19 +119,19 @@ public enum HooksParser {
         if let wrapped = root["hooks"] {
             for m in members where m.key != "hooks" && m.key != "description" && m.key != "$schema" {
                 if isEventName(m.key) {
-                    d.error("event '\(m.key)' must be inside the 'hooks' object", at: r.at(m))
+                    d.error(id: "hooks.event_inside_hooks_object", "event '\(m.key)' must be inside the 'hooks' object", at: r.at(m))
                 } else {
-                    d.warning("unknown key '\(m.key)' in hooks file (expected 'hooks' and 'description')", at: r.at(m))
+                    d.warning(id: "hooks.unknown_key_hooks_file_expected", "unknown key '\(m.key)' in hooks file (expected 'hooks' and 'description')", at: r.at(m))
                 }
             }
             return parseEventMap(wrapped, file: file, diagnostics: &d)
         }
         if members.contains(where: { isEventName($0.key) || closestMatch($0.key, in: allEventNames) != nil }) {
-            d.error("hooks file must wrap its events in {\"hooks\": {...}}: write {\"hooks\": {\"\(members[0].key)\": …}}",
+            d.error(id: "hooks.hooks_file_wrap_events_hooks", "hooks file must wrap its events in {\"hooks\": {...}}: write {\"hooks\": {\"\(members[0].key)\": …}}",
                     at: r.at(root))
             return parseEventMap(root, file: file, diagnostics: &d)
         }
-        d.error("hooks file is missing required key 'hooks'", at: r.at(root))
+        d.error(id: "hooks.hooks_file_missing_required_key", "hooks file is missing required key 'hooks'", at: r.at(root))
         return []
     }
 
@@ -140,14 +147,14 @@ public enum HooksParser {
         for m in members {
             if HookEvent(rawValue: m.key) == nil {
                 if HookEvent.claudeCodeOnly.contains(m.key) {
-                    d.warning("hook event '\(m.key)' is a Claude Code event that this host never fires", at: r.at(m))
+                    d.warning(id: "hooks.hook_event_claude_code_event", "hook event '\(m.key)' is a Claude Code event that this host never fires", at: r.at(m))
                 } else {
-                    d.error("unknown hook event '\(m.key)'\(didYouMean(m.key, in: allEventNames))", at: r.at(m))
+                    d.error(id: "hooks.unknown_hook_event", "unknown hook event '\(m.key)'\(didYouMean(m.key, in: allEventNames))", at: r.at(m))
                     continue
                 }
             }
             guard let items = m.value.array else {
-                d.error("'\(m.key)' must be an array of matcher groups, got \(m.value.kindDescription)", at: r.at(m.value))
+                d.error(id: "hooks.array_matcher_groups", "'\(m.key)' must be an array of matcher groups, got \(m.value.kindDescription)", at: r.at(m.value))
                 continue
             }
             for item in items {
@@ -163,7 +170,7 @@ public enum HooksParser {
 
     static func parseGroup(_ node: Node, event: String, reader r: FieldReader, _ d: inout Diagnostics) -> HookMatcherGroup? {
         guard node.members != nil else {
-            d.error("a matcher group of '\(event)' must be an object with 'hooks', got \(node.kindDescription)", at: r.at(node))
+            d.error(id: "hooks.matcher_group_object_hooks", "a matcher group of '\(event)' must be an object with 'hooks', got \(node.kindDescription)", at: r.at(node))
             return nil
         }
         var matcher: String?
@@ -182,7 +189,7 @@ public enum HooksParser {
                 r.typeError("hooks", expected: "an array of hook entries", got: hooksNode, &d)
             }
         } else {
-            d.error("matcher group of '\(event)' is missing required key 'hooks'", at: r.at(node))
+            d.error(id: "hooks.matcher_group_missing_required_key", "matcher group of '\(event)' is missing required key 'hooks'", at: r.at(node))
         }
         return HookMatcherGroup(event: event, matcher: matcher, handlers: handlers, async: async,
                                 file: r.file, line: node.line, column: node.column)
@@ -196,11 +203,11 @@ public enum HooksParser {
         do {
             let regex = try MatcherRegex(matcher)
             if regex.hasNestedQuantifiers {
-                d.warning("matcher '\(matcher)' nests quantifiers (a repeated group holding a repetition): "
+                d.warning(id: "hooks.matcher_nested_quantifiers", "matcher '\(matcher)' nests quantifiers (a repeated group holding a repetition): "
                           + "hosts with a backtracking regex engine can take exponential time on it", at: location)
             }
         } catch {
-            d.error("matcher '\(matcher)' is not a valid regular expression: \(error)", at: location)
+            d.error(id: "hooks.matcher_not_valid_regular_expression", "matcher '\(matcher)' is not a valid regular expression: \(error)", at: location)
         }
     }
 
@@ -214,17 +221,17 @@ public enum HooksParser {
 
     static func parseHandler(_ node: Node, reader r: FieldReader, _ d: inout Diagnostics) -> HookHandler? {
         guard node.members != nil else {
-            d.error("a hook entry must be an object with 'type', got \(node.kindDescription)", at: r.at(node))
+            d.error(id: "hooks.hook_entry_object_type", "a hook entry must be an object with 'type', got \(node.kindDescription)", at: r.at(node))
             return nil
         }
         let typeNames = HookHandlerType.allCases.map(\.rawValue)
         guard let typeNode = node["type"], !typeNode.isNull else {
-            d.error("hook entry is missing required key 'type' (one of \(typeNames.joined(separator: ", ")))", at: r.at(node))
+            d.error(id: "hooks.hook_entry_missing_required_key", "hook entry is missing required key 'type' (one of \(typeNames.joined(separator: ", ")))", at: r.at(node))
             return nil
         }
         guard let typeName = r.string(typeNode, label: "type", &d) else { return nil }
         guard let type = HookHandlerType(rawValue: typeName) else {
-            d.error("unknown hook type '\(typeName)'\(didYouMean(typeName, in: typeNames)); expected one of \(typeNames.joined(separator: ", "))",
+            d.error(id: "hooks.unknown_hook_type_expected_one", "unknown hook type '\(typeName)'\(didYouMean(typeName, in: typeNames)); expected one of \(typeNames.joined(separator: ", "))",
                     at: r.at(typeNode))
             return nil
         }
@@ -235,7 +242,16 @@ public enum HooksParser {
         h.shell = r.string(node, "shell", &d)
         h.url = r.string(node, "url", &d)
         h.headers = r.stringMap(node, "headers", &d) ?? [:]
-        h.allowedEnvVars = r.stringArray(node, "allowedEnvVars", &d) ?? []
+        h.allowedEnvVars = r.stringArray(node, "allowedEnvVars", &d)
+        h.tools = r.stringArray(node, "tools", &d)
+        h.rewakeMessage = r.string(node, "rewakeMessage", &d)
+        if let (turns, turnsNode) = r.number(node, "maxTurns", &d) {
+            if turns >= 1, turns == turns.rounded(), turns < 1e9 {
+                h.maxTurns = Int(turns)
+            } else {
+                d.error(id: "hooks.maxturns_positive_integer", "'maxTurns' must be a positive integer, got \(turnsNode.text ?? "\(turns)")", at: r.at(turnsNode))
+            }
+        }
         h.prompt = r.string(node, "prompt", &d)
         h.model = r.string(node, "model", &d)
         h.ifCondition = r.string(node, "if", &d)
@@ -248,20 +264,20 @@ public enum HooksParser {
             if t > 0 && t.isFinite {
                 h.timeout = t
             } else {
-                d.error("'timeout' must be a positive number of seconds, got \(tNode.text ?? "\(t)")", at: r.at(tNode))
+                d.error(id: "hooks.timeout_positive_number_seconds", "'timeout' must be a positive number of seconds, got \(tNode.text ?? "\(t)")", at: r.at(tNode))
             }
         }
         func require(_ key: String, _ present: Bool) {
             guard !present else { return }
             valid = false
             if node[key] == nil || node[key]?.isNull == true {
-                d.error("\(type.rawValue) hook is missing required key '\(key)'", at: r.at(node))
+                d.error(id: "hooks.hook_missing_required_key", "\(type.rawValue) hook is missing required key '\(key)'", at: r.at(node))
             }
         }
         switch type {
         case .command:
             require("command", h.command.map { !$0.isEmpty } ?? false)
-            if h.command?.isEmpty == true { d.error("'command' must not be empty", at: r.at(node["command"]!)) }
+            if h.command?.isEmpty == true { d.error(id: "hooks.command_not_empty", "'command' must not be empty", at: r.at(node["command"]!)) }
         case .http:
             require("url", h.url != nil)
         case .prompt, .agent:

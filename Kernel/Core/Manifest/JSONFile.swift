@@ -7,13 +7,13 @@ public enum JSONFile {
         do {
             let (root, duplicates) = try JSONReader.parse(bytes)
             for dup in duplicates {
-                diagnostics.warning(
+                diagnostics.warning(id: "json.duplicate_key_first_line_last",
                     "duplicate key '\(dup.key)' (first on line \(dup.firstLine)); the last one is used",
                     at: SourceLocation(file: file, line: dup.line, column: dup.column))
             }
             return root
         } catch {
-            diagnostics.error(error.message, at: SourceLocation(file: file, line: error.line, column: error.column))
+            diagnostics.error(id: "json.syntax", error.message, at: SourceLocation(file: file, line: error.line, column: error.column))
             return nil
         }
     }
@@ -31,7 +31,7 @@ struct FieldReader {
     }
 
     func typeError(_ label: String, expected: String, got node: Node, _ d: inout Diagnostics) {
-        d.error("'\(label)' must be \(expected), got \(node.kindDescription)", at: at(node))
+        d.error(id: "json.must_be_got", "'\(label)' must be \(expected), got \(node.kindDescription)", at: at(node))
     }
 
     /// A string member, or nil when absent (null counts as absent) or of another type (error).
@@ -62,7 +62,7 @@ struct FieldReader {
             if let s = item.string {
                 out.append(s)
             } else {
-                d.error("'\(label)' must contain only strings, got \(item.kindDescription)", at: at(item))
+                d.error(id: "json.contain_only_strings", "'\(label)' must contain only strings, got \(item.kindDescription)", at: at(item))
             }
         }
         return out
@@ -84,11 +84,11 @@ struct FieldReader {
                 out[m.key] = s
             case .number, .bool:
                 let text = m.value.scalarText ?? ""
-                d.warning("'\(label).\(m.key)' should be a string; \(m.value.kindDescription) is read as \"\(text)\"",
+                d.warning(id: "json.should_string_read", "'\(label).\(m.key)' should be a string; \(m.value.kindDescription) is read as \"\(text)\"",
                           at: at(m.value))
                 out[m.key] = text
             case .null, .array, .object:
-                d.error("'\(label).\(m.key)' must be a string, got \(m.value.kindDescription)", at: at(m.value))
+                d.error(id: "json.string", "'\(label).\(m.key)' must be a string, got \(m.value.kindDescription)", at: at(m.value))
             }
         }
         return out
@@ -100,7 +100,7 @@ struct FieldReader {
         let label = label ?? key
         if let b = value.bool { return b }
         if let s = value.string, s == "true" || s == "false" {
-            d.warning("'\(label)' should be the boolean \(s), not the string \"\(s)\"", at: at(value))
+            d.warning(id: "json.should_boolean_not_string", "'\(label)' should be the boolean \(s), not the string \"\(s)\"", at: at(value))
             return s == "true"
         }
         typeError(label, expected: "a boolean", got: value, &d)
@@ -118,7 +118,7 @@ struct FieldReader {
     /// The object members, or nil after an error naming `what`.
     func members(_ value: Node, what: String, _ d: inout Diagnostics) -> [Node.Member]? {
         if let m = value.members { return m }
-        d.error("\(what) must be a JSON object, got \(value.kindDescription)", at: at(value))
+        d.error(id: "json.json_object", "\(what) must be a JSON object, got \(value.kindDescription)", at: at(value))
         return nil
     }
 }
@@ -184,15 +184,15 @@ enum RelativePath {
     /// Reports a path that escapes the root or does not start with `./`; returns whether the path is usable.
     static func check(_ path: String, root: String, at location: SourceLocation, _ d: inout Diagnostics) -> Bool {
         if path.hasPrefix("/") || path.hasPrefix("~") {
-            d.error("path '\(path)' must be relative to the \(root) and start with './'", at: location)
+            d.error(id: "json.path_relative_start", "path '\(path)' must be relative to the \(root) and start with './'", at: location)
             return false
         }
         if escapes(path) {
-            d.error("path '\(path)' escapes the \(root)", at: location)
+            d.error(id: "json.path_escapes", "path '\(path)' escapes the \(root)", at: location)
             return false
         }
         if !path.hasPrefix("./") {
-            d.error("path '\(path)' must start with './'", at: location)
+            d.error(id: "json.path_start", "path '\(path)' must start with './'", at: location)
             return false
         }
         return true

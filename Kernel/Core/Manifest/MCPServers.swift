@@ -75,11 +75,11 @@ public enum MCPParser {
         let name = m.key
         let node = m.value
         if name.isEmpty {
-            d.error("an MCP server name must not be empty", at: r.at(m))
+            d.error(id: "mcp.mcp_server_name_not_empty", "an MCP server name must not be empty", at: r.at(m))
             return nil
         }
         guard node.members != nil else {
-            d.error("MCP server '\(name)' must be an object, got \(node.kindDescription)", at: r.at(node))
+            d.error(id: "mcp.mcp_server_object", "MCP server '\(name)' must be an object, got \(node.kindDescription)", at: r.at(node))
             return nil
         }
         let command = r.string(node, "command", &d)
@@ -88,7 +88,7 @@ public enum MCPParser {
         if let typeNode = node["type"], !typeNode.isNull {
             guard let typeName = r.string(typeNode, label: "type", &d) else { return nil }
             guard let t = MCPTransport(typeName: typeName) else {
-                d.error("unknown MCP server type '\(typeName)' for '\(name)'\(didYouMean(typeName, in: typeNames)); expected one of \(typeNames.joined(separator: ", "))",
+                d.error(id: "mcp.unknown_mcp_server_type_expected", "unknown MCP server type '\(typeName)' for '\(name)'\(didYouMean(typeName, in: typeNames)); expected one of \(typeNames.joined(separator: ", "))",
                         at: r.at(typeNode))
                 return nil
             }
@@ -96,10 +96,10 @@ public enum MCPParser {
         } else if command != nil || node["command"] != nil {
             transport = .stdio
         } else if url != nil {
-            d.warning("MCP server '\(name)' has 'url' but no 'type'; it is treated as \"type\": \"http\"", at: r.at(node))
+            d.warning(id: "mcp.mcp_server_has_url_but", "MCP server '\(name)' has 'url' but no 'type'; it is treated as \"type\": \"http\"", at: r.at(node))
             transport = .http
         } else {
-            d.error("MCP server '\(name)' needs 'command' (a local stdio server) or 'type' and 'url' (a remote server)",
+            d.error(id: "mcp.mcp_server_needs_command_local", "MCP server '\(name)' needs 'command' (a local stdio server) or 'type' and 'url' (a remote server)",
                     at: r.at(node))
             return nil
         }
@@ -115,18 +115,18 @@ public enum MCPParser {
         case .stdio:
             guard let command, !command.isEmpty else {
                 if node["command"] == nil || node["command"]?.isNull == true {
-                    d.error("MCP server '\(name)' (stdio) is missing required key 'command'", at: r.at(node))
+                    d.error(id: "mcp.mcp_server_stdio_missing_required", "MCP server '\(name)' (stdio) is missing required key 'command'", at: r.at(node))
                 } else if command?.isEmpty == true {
-                    d.error("MCP server '\(name)': 'command' must not be empty", at: r.at(node["command"]!))
+                    d.error(id: "mcp.mcp_server_command_not_empty", "MCP server '\(name)': 'command' must not be empty", at: r.at(node["command"]!))
                 }
                 return nil
             }
         case .http, .sse, .ws:
             guard let url, !url.isEmpty else {
                 if node["url"] == nil || node["url"]?.isNull == true {
-                    d.error("MCP server '\(name)' (\(transport.rawValue)) is missing required key 'url'", at: r.at(node))
+                    d.error(id: "mcp.mcp_server_missing_required_key", "MCP server '\(name)' (\(transport.rawValue)) is missing required key 'url'", at: r.at(node))
                 } else if url?.isEmpty == true {
-                    d.error("MCP server '\(name)': 'url' must not be empty", at: r.at(node["url"]!))
+                    d.error(id: "mcp.mcp_server_url_not_empty", "MCP server '\(name)': 'url' must not be empty", at: r.at(node["url"]!))
                 }
                 return nil
             }

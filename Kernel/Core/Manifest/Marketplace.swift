@@ -70,11 +70,11 @@ public enum MarketplaceParser {
         guard let root = JSONFile.read(bytes: bytes, file: file, diagnostics: &d) else { return nil }
         let r = FieldReader(file: file)
         guard let members = root.members else {
-            d.error("marketplace manifest must be a JSON object, got \(root.kindDescription)", at: r.at(root))
+            d.error(id: "marketplace.marketplace_manifest_json_object", "marketplace manifest must be a JSON object, got \(root.kindDescription)", at: r.at(root))
             return nil
         }
         for m in members where !topLevelKeys.contains(m.key) {
-            d.warning("unknown marketplace key '\(m.key)'\(didYouMean(m.key, in: topLevelKeys))", at: r.at(m))
+            d.warning(id: "marketplace.unknown_marketplace_key", "unknown marketplace key '\(m.key)'\(didYouMean(m.key, in: topLevelKeys))", at: r.at(m))
         }
         let name = ManifestParser.checkName(root, what: "marketplace manifest", file: file, &d)
         var market = MarketplaceManifest(name: name ?? "", node: root, file: file)
@@ -82,7 +82,7 @@ public enum MarketplaceParser {
         if let owner = root["owner"], !owner.isNull {
             market.owner = ManifestParser.readAuthor(owner, label: "owner", reader: r, &d)
         } else {
-            d.error("marketplace manifest is missing required key 'owner' (an object with 'name')", at: r.at(root))
+            d.error(id: "marketplace.marketplace_manifest_missing_required_key", "marketplace manifest is missing required key 'owner' (an object with 'name')", at: r.at(root))
         }
         var metadata: Node?
         if let meta = root["metadata"], !meta.isNull {
@@ -98,7 +98,7 @@ public enum MarketplaceParser {
             if let rootNode = metadata["pluginRoot"], !rootNode.isNull,
                let pluginRoot = r.string(rootNode, label: "metadata.pluginRoot", &d) {
                 if RelativePath.escapes(pluginRoot) || pluginRoot.hasPrefix("/") {
-                    d.error("'metadata.pluginRoot' '\(pluginRoot)' escapes the marketplace root", at: r.at(rootNode))
+                    d.error(id: "marketplace.metadata_pluginroot_escapes_marketplace_root", "'metadata.pluginRoot' '\(pluginRoot)' escapes the marketplace root", at: r.at(rootNode))
                 } else {
                     market.pluginRoot = pluginRoot
                 }
@@ -107,7 +107,7 @@ public enum MarketplaceParser {
         if let renames = root["renames"], !renames.isNull {
             if let pairs = renames.members {
                 for p in pairs where p.value.string == nil {
-                    d.error("'renames.\(p.key)' must be a string (the new plugin name), got \(p.value.kindDescription)",
+                    d.error(id: "marketplace.renames_string_new_plugin_name", "'renames.\(p.key)' must be a string (the new plugin name), got \(p.value.kindDescription)",
                             at: r.at(p.value))
                 }
                 market.renames = renames
@@ -117,7 +117,7 @@ public enum MarketplaceParser {
         }
 
         guard let pluginsNode = root["plugins"], !pluginsNode.isNull else {
-            d.error("marketplace manifest is missing required key 'plugins'", at: r.at(root))
+            d.error(id: "marketplace.marketplace_manifest_missing_required_key", "marketplace manifest is missing required key 'plugins'", at: r.at(root))
             return name == nil ? nil : market
         }
         guard let items = pluginsNode.array else {
@@ -129,7 +129,7 @@ public enum MarketplaceParser {
             guard let entry = parseEntry(item, reader: r, &d) else { continue }
             if let first = firstLine[entry.name] {
                 let at = item.member("name").map { r.at($0.value) } ?? r.at(item)
-                d.error("duplicate plugin name '\(entry.name)' (first on line \(first))", at: at)
+                d.error(id: "marketplace.duplicate_plugin_name_first_line", "duplicate plugin name '\(entry.name)' (first on line \(first))", at: at)
                 continue
             }
             firstLine[entry.name] = item["name"]?.line ?? item.line
@@ -140,13 +140,13 @@ public enum MarketplaceParser {
 
     static func parseEntry(_ node: Node, reader r: FieldReader, _ d: inout Diagnostics) -> MarketplaceEntry? {
         guard let members = node.members else {
-            d.error("a plugin entry must be an object, got \(node.kindDescription)", at: r.at(node))
+            d.error(id: "marketplace.plugin_entry_object", "a plugin entry must be an object, got \(node.kindDescription)", at: r.at(node))
             return nil
         }
         let name = ManifestParser.checkName(node, what: "plugin entry", file: r.file, &d)
         let known = ManifestParser.readKeys + ManifestParser.knownKeys + entryKeys
         for m in members where !known.contains(m.key) {
-            d.warning("unknown key '\(m.key)' in plugin entry '\(name ?? "?")'\(didYouMean(m.key, in: known))", at: r.at(m))
+            d.warning(id: "marketplace.unknown_key_plugin_entry", "unknown key '\(m.key)' in plugin entry '\(name ?? "?")'\(didYouMean(m.key, in: known))", at: r.at(m))
         }
         var manifest = PluginManifest(name: name ?? "", node: node, file: r.file)
         ManifestParser.readFields(node, into: &manifest, reader: r, &d)
@@ -157,7 +157,7 @@ public enum MarketplaceParser {
         if let sNode = node["source"], !sNode.isNull {
             source = parseSource(sNode, reader: r, &d)
         } else {
-            d.error("plugin entry '\(name ?? "?")' is missing required key 'source'", at: r.at(node))
+            d.error(id: "marketplace.plugin_entry_missing_required_key", "plugin entry '\(name ?? "?")' is missing required key 'source'", at: r.at(node))
             source = nil
         }
         guard let name, let source else { return nil }
@@ -178,7 +178,7 @@ public enum MarketplaceParser {
             return nil
         }
         guard let kindNode = node["source"], !kindNode.isNull else {
-            d.error("'source' object is missing required key 'source' (one of \(PluginSource.typeNames.joined(separator: ", ")))",
+            d.error(id: "marketplace.source_object_missing_required_key", "'source' object is missing required key 'source' (one of \(PluginSource.typeNames.joined(separator: ", ")))",
                     at: r.at(node))
             return nil
         }
@@ -189,19 +189,19 @@ public enum MarketplaceParser {
         func field(_ key: String, required: Bool = false) -> String? {
             guard let v = node[key], !v.isNull else {
                 if required {
-                    d.error("'\(kind)' source is missing required key '\(key)'", at: r.at(node))
+                    d.error(id: "marketplace.source_missing_required_key", "'\(kind)' source is missing required key '\(key)'", at: r.at(node))
                     ok = false
                 }
                 return nil
             }
             guard let s = r.string(v, label: "source.\(key)", &d) else { ok = false; return nil }
             if s.hasPrefix("-") {
-                d.error("source '\(key)' '\(s)' must not start with '-'", at: r.at(v))
+                d.error(id: "marketplace.source_not_start", "source '\(key)' '\(s)' must not start with '-'", at: r.at(v))
                 ok = false
                 return nil
             }
             if required && s.isEmpty {
-                d.error("'source.\(key)' must not be empty", at: r.at(v))
+                d.error(id: "marketplace.source_not_empty", "'source.\(key)' must not be empty", at: r.at(v))
                 ok = false
                 return nil
             }
@@ -211,7 +211,7 @@ public enum MarketplaceParser {
             guard let sha, let v = node[key] else { return }
             let want = key == "sha256" ? 64 : 40
             if sha.count != want || !sha.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0) }) {
-                d.error("'source.\(key)' must be \(want) hexadecimal digits, got '\(sha)'", at: r.at(v))
+                d.error(id: "marketplace.source_hexadecimal_digits", "'source.\(key)' must be \(want) hexadecimal digits, got '\(sha)'", at: r.at(v))
                 ok = false
             }
         }
@@ -219,14 +219,14 @@ public enum MarketplaceParser {
             guard let repo, let v = node["repo"] else { return }
             let parts = repo.split(separator: "/", omittingEmptySubsequences: false)
             if parts.count != 2 || parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) {
-                d.error("'source.repo' must be 'owner/repo', got '\(repo)'", at: r.at(v))
+                d.error(id: "marketplace.source_repo_owner_repo", "'source.repo' must be 'owner/repo', got '\(repo)'", at: r.at(v))
                 ok = false
             }
         }
         func checkSubdir(_ path: String?) {
             guard let path, let v = node["path"] else { return }
             if path.hasPrefix("/") || RelativePath.escapes(path) {
-                d.error("'source.path' '\(path)' escapes the repository", at: r.at(v))
+                d.error(id: "marketplace.source_path_escapes_repository", "'source.path' '\(path)' escapes the repository", at: r.at(v))
                 ok = false
             }
         }
@@ -278,7 +278,7 @@ public enum MarketplaceParser {
             guard ok, let url else { return nil }
             return .archive(url: url, sha256: sha256)
         default:
-            d.error("unknown source type '\(kind)'\(didYouMean(kind, in: PluginSource.typeNames)); expected one of \(PluginSource.typeNames.joined(separator: ", "))",
+            d.error(id: "marketplace.unknown_source_type_expected_one", "unknown source type '\(kind)'\(didYouMean(kind, in: PluginSource.typeNames)); expected one of \(PluginSource.typeNames.joined(separator: ", "))",
                     at: r.at(kindNode))
             return nil
         }

@@ -100,11 +100,11 @@ public enum ManifestParser {
     public static func parse(_ root: Node, file: String, diagnostics d: inout Diagnostics) -> PluginManifest? {
         let r = FieldReader(file: file)
         guard let members = root.members else {
-            d.error("plugin manifest must be a JSON object, got \(root.kindDescription)", at: r.at(root))
+            d.error(id: "manifest.plugin_manifest_json_object", "plugin manifest must be a JSON object, got \(root.kindDescription)", at: r.at(root))
             return nil
         }
         for m in members where !readKeys.contains(m.key) && !knownKeys.contains(m.key) {
-            d.warning("unknown manifest key '\(m.key)'\(didYouMean(m.key, in: readKeys))", at: r.at(m))
+            d.warning(id: "manifest.unknown_manifest_key", "unknown manifest key '\(m.key)'\(didYouMean(m.key, in: readKeys))", at: r.at(m))
         }
         let name = checkName(root, what: "plugin manifest", file: file, &d)
         var manifest = PluginManifest(name: name ?? "", node: root, file: file)
@@ -116,20 +116,20 @@ public enum ManifestParser {
     static func checkName(_ object: Node, what: String, file: String, _ d: inout Diagnostics) -> String? {
         let r = FieldReader(file: file)
         guard let value = object["name"], !value.isNull else {
-            d.error("\(what) is missing required key 'name'", at: r.at(object))
+            d.error(id: "manifest.missing_required_key_name", "\(what) is missing required key 'name'", at: r.at(object))
             return nil
         }
         guard let name = r.string(value, label: "name", &d) else { return nil }
         if name.isEmpty {
-            d.error("'name' must not be empty", at: r.at(value))
+            d.error(id: "manifest.name_not_empty", "'name' must not be empty", at: r.at(value))
             return nil
         }
         if NameRules.containsWhitespace(name) {
-            d.error("name '\(name)' must not contain spaces", at: r.at(value))
+            d.error(id: "manifest.name_not_contain_spaces", "name '\(name)' must not contain spaces", at: r.at(value))
             return nil
         }
         if !NameRules.isKebabCase(name) {
-            d.warning("name '\(name)' is not kebab-case (lowercase letters, digits and '-', e.g. 'my-plugin')",
+            d.warning(id: "manifest.name_not_kebab_case_lowercase", "name '\(name)' is not kebab-case (lowercase letters, digits and '-', e.g. 'my-plugin')",
                       at: r.at(value))
         }
         return name
@@ -140,7 +140,7 @@ public enum ManifestParser {
         if let version = root["version"], !version.isNull, let v = r.string(version, label: "version", &d) {
             m.version = v
             if !NameRules.isSemver(v) {
-                d.warning("version '\(v)' is not a semantic version (MAJOR.MINOR.PATCH, e.g. '1.0.0')", at: r.at(version))
+                d.warning(id: "manifest.version_not_semantic_version_major", "version '\(v)' is not a semantic version (MAJOR.MINOR.PATCH, e.g. '1.0.0')", at: r.at(version))
             }
         }
         m.description = r.string(root, "description", &d)
@@ -181,7 +181,7 @@ public enum ManifestParser {
     /// An author object `{name, email, url}`; a plain string is read as the name, with a warning.
     static func readAuthor(_ node: Node, label: String, reader r: FieldReader, _ d: inout Diagnostics) -> Author? {
         if let s = node.string {
-            d.warning("'\(label)' should be an object like {\"name\": \"\(s)\"}; the string is read as the name",
+            d.warning(id: "manifest.should_object_like_name_string", "'\(label)' should be an object like {\"name\": \"\(s)\"}; the string is read as the name",
                       at: r.at(node))
             return Author(name: s)
         }
@@ -192,7 +192,7 @@ public enum ManifestParser {
         let email = r.string(node, "email", label: "\(label).email", &d)
         let url = r.string(node, "url", label: "\(label).url", &d)
         guard let nameNode = node["name"], !nameNode.isNull else {
-            d.error("'\(label)' is missing required key 'name'", at: r.at(node))
+            d.error(id: "manifest.missing_required_key_name", "'\(label)' is missing required key 'name'", at: r.at(node))
             return nil
         }
         guard let name = r.string(nameNode, label: "\(label).name", &d) else { return nil }
@@ -207,10 +207,10 @@ public enum ManifestParser {
         var out: [String] = []
         for item in items {
             if let s = item.string {
-                if s.isEmpty { d.error("a dependency name must not be empty", at: r.at(item)) } else { out.append(s) }
+                if s.isEmpty { d.error(id: "manifest.dependency_name_not_empty", "a dependency name must not be empty", at: r.at(item)) } else { out.append(s) }
             } else if item.members != nil {
                 guard let nameNode = item["name"], !nameNode.isNull else {
-                    d.error("a dependency object is missing required key 'name'", at: r.at(item))
+                    d.error(id: "manifest.dependency_object_missing_required_key", "a dependency object is missing required key 'name'", at: r.at(item))
                     continue
                 }
                 guard let name = r.string(nameNode, label: "dependencies.name", &d) else { continue }
@@ -221,7 +221,7 @@ public enum ManifestParser {
                     out.append(name)
                 }
             } else {
-                d.error("'dependencies' entries must be strings or objects with 'name', got \(item.kindDescription)",
+                d.error(id: "manifest.dependencies_entries_strings_objects_name", "'dependencies' entries must be strings or objects with 'name', got \(item.kindDescription)",
                         at: r.at(item))
             }
         }
@@ -237,7 +237,7 @@ public enum ManifestParser {
         case .array(let items):
             return checkedPaths(items, key: key, reader: r, &d)
         case .object where key == "commands":
-            d.warning("inline command definitions in 'commands' are not supported; they are ignored", at: r.at(value))
+            d.warning(id: "manifest.inline_command_definitions_commands_not", "inline command definitions in 'commands' are not supported; they are ignored", at: r.at(value))
             return nil
         default:
             r.typeError(key, expected: "a path or an array of paths", got: value, &d)
@@ -250,7 +250,7 @@ public enum ManifestParser {
         var out: [ManifestPath] = []
         for item in items {
             guard let s = item.string else {
-                d.error("'\(key)' must contain only path strings, got \(item.kindDescription)", at: r.at(item))
+                d.error(id: "manifest.contain_only_path_strings", "'\(key)' must contain only path strings, got \(item.kindDescription)", at: r.at(item))
                 continue
             }
             if RelativePath.check(s, root: "plugin root", at: r.at(item), &d) {

@@ -1,21 +1,13 @@
 /// What one native module contributes, parsed: the same definitions as a bundle's files, plus in-process
-/// hook handlers. Filled from the module's scan result (cached), never by opening the module.
+/// hook handlers, evaluators and native commands. Filled from the module's scan result (cached), never by opening
+/// the module. Its kinds are those of `Contributions` (`module.commands` reads `module.contributions.commands`).
+@dynamicMemberLookup
 public struct ModuleComponents: Sendable {
     /// The module file.
     public var path: String
     /// The descriptor's name.
     public var moduleName: String
-    public var commands: [CommandDefinition] = []
-    public var skills: [SkillDefinition] = []
-    public var agents: [AgentDefinition] = []
-    public var hooks: [HookMatcherGroup] = []
-    public var mcpServers: [MCPServerDefinition] = []
-    public var outputStyles: [OutputStyleDefinition] = []
-    public var nativeHooks: [any NativeHookHandler] = []
-    /// Evaluators for `prompt`/`agent` hooks (ABI 1.1).
-    public var evaluators: [any NativeEvaluatorHandler] = []
-    /// Native commands (ABI 1.1); each also has its listing entry (`nativeModule` set) in `commands`.
-    public var nativeCommands: [any NativeCommandHandler] = []
+    public var contributions = Contributions()
     public var diagnostics: [Diagnostic] = []
 
     public init(path: String, moduleName: String) {
@@ -23,10 +15,12 @@ public struct ModuleComponents: Sendable {
         self.moduleName = moduleName
     }
 
-    public var isEmpty: Bool {
-        commands.isEmpty && skills.isEmpty && agents.isEmpty && hooks.isEmpty && mcpServers.isEmpty
-            && outputStyles.isEmpty && nativeHooks.isEmpty && evaluators.isEmpty && nativeCommands.isEmpty
+    public subscript<T>(dynamicMember keyPath: WritableKeyPath<Contributions, T>) -> T {
+        get { contributions[keyPath: keyPath] }
+        set { contributions[keyPath: keyPath] = newValue }
     }
+
+    public var isEmpty: Bool { contributions.isEmpty }
 }
 
 /// Reads what a native module contributes: "the same JSON as the on-disk formats".
@@ -50,7 +44,7 @@ public enum ModuleComponentParser {
             module.mcpServers += MCPParser.parseServers(root["mcpServers"] ?? root, file: file, diagnostics: &d)
         case .command, .skill, .agent, .outputStyle:
             guard let members = root.members else {
-                d.error("a \(kind.rawValue) must be a JSON object, got \(root.kindDescription)",
+                d.error(id: "module.json_object", "a \(kind.rawValue) must be a JSON object, got \(root.kindDescription)",
                         at: SourceLocation(file: file, line: root.line, column: root.column))
                 break
             }
@@ -63,7 +57,7 @@ public enum ModuleComponentParser {
             switch kind {
             case .command:
                 guard let name, !name.isEmpty else {
-                    d.error("a command contributed by a module needs a 'name'",
+                    d.error(id: "module.command_contributed_module_needs_name", "a command contributed by a module needs a 'name'",
                             at: SourceLocation(file: file, line: root.line, column: root.column))
                     break
                 }

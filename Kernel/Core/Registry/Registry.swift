@@ -3,7 +3,8 @@ public enum ComponentSource: String, Sendable, Codable, CaseIterable {
     case builtin, user, project, local, plugin, flag, module
 }
 
-/// A component's provenance: source, scope, plugin, file and line. Listings show it.
+/// A component's provenance: source, scope, plugin (id, name, root and data folder), file and line. Listings
+/// show it; hook and MCP processes and native commands get the plugin's folders from it.
 public struct Provenance: Sendable, Equatable {
     public var source: ComponentSource
     public var scope: Scope?
@@ -11,17 +12,28 @@ public struct Provenance: Sendable, Equatable {
     public var pluginID: String?
     /// The plugin's name, for namespacing.
     public var pluginName: String?
+    /// The plugin's folder (`QODER_PLUGIN_ROOT`), for plugin components.
+    public var pluginRoot: String?
+    /// The plugin's data folder (`QODER_PLUGIN_DATA`), for plugin components; created when a handler runs.
+    public var pluginData: String?
     public var file: String?
     public var line: Int?
 
     public init(source: ComponentSource, scope: Scope? = nil, pluginID: String? = nil, pluginName: String? = nil,
-                file: String? = nil, line: Int? = nil) {
+                pluginRoot: String? = nil, pluginData: String? = nil, file: String? = nil, line: Int? = nil) {
         self.source = source
         self.scope = scope
         self.pluginID = pluginID
         self.pluginName = pluginName
+        self.pluginRoot = pluginRoot
+        self.pluginData = pluginData
         self.file = file
         self.line = line
+    }
+
+    /// The folders a plugin component's variables and processes see (nil for others), with the project's.
+    public func renderContext(projectDir: String) -> RenderContext {
+        RenderContext(pluginRoot: pluginRoot, pluginData: pluginData, projectDir: projectDir)
     }
 
     /// `project`, `user`, `plugin hello@local`…: how listings name the origin.
@@ -110,7 +122,7 @@ public struct Registry: Sendable {
         return nativeCommands[Self.nativeCommandKey(module: module, name: entry.item.name)]
     }
 
-    public static func nativeCommandKey(module: String, name: String) -> String { module + "\u{0}" + name }
+    package static func nativeCommandKey(module: String, name: String) -> String { module + "\u{0}" + name }
 
     /// The active skill invoked as `name` (same rules as commands).
     public func skill(named name: String) -> Lookup<SkillDefinition> {

@@ -1,176 +1,96 @@
-/// A plugin taking part in composition: installed (at a scope) or given with `--plugin-dir` (scope nil).
-public struct PluginInstance: Sendable {
-    public var id: String
-    public var scope: Scope?
-    public var bundle: PluginBundle
-    public var enabled: Bool
-    /// What the bundle's native modules contribute (from their scan results).
-    public var modules: [ModuleComponents]
-
-    public init(id: String, scope: Scope?, bundle: PluginBundle, enabled: Bool, modules: [ModuleComponents] = []) {
-        self.id = id
-        self.scope = scope
-        self.bundle = bundle
-        self.enabled = enabled
-        self.modules = modules
-    }
-
-    public var name: String { bundle.name }
-}
-
-/// Everything the resolver composes, already read from disk.
+/// Everything the resolver composes, already read from disk: the sources in composition order.
 public struct RegistryInput: Sendable {
-    public var builtinAgents: [AgentDefinition] = []
-    /// The kernel's built-in native modules (beside the executable): source `module`, ranked as built-ins.
-    public var builtinModules: [ModuleComponents] = []
-    public var userCommands: [CommandDefinition] = []
-    public var projectCommands: [CommandDefinition] = []
-    public var userSkills: [SkillDefinition] = []
-    public var projectSkills: [SkillDefinition] = []
-    public var userAgents: [AgentDefinition] = []
-    public var projectAgents: [AgentDefinition] = []
-    /// `--agents` JSON: highest priority, this process only.
-    public var flagAgents: [AgentDefinition] = []
-    /// `hooks` of the user, project and local settings files.
-    public var settingsHooks: [(scope: Scope, groups: [HookMatcherGroup])] = []
-    /// `mcpServers` of the user settings, the project's `.mcp.json`, the local settings.
-    public var mcpServers: [(scope: Scope, servers: [MCPServerDefinition])] = []
-    public var plugins: [PluginInstance] = []
+    /// In order: built-in agents, the user folder, the project folder, `--agents`, built-in modules, the
+    /// settings files (user, project with `.mcp.json`, local), then each plugin followed by its modules. Within a
+    /// kind, entries keep this order (listings show it; the first wins a precedence tie).
+    public var sources: [ContributionSource] = []
     /// False in a project folder the user has not trusted: nothing project-scoped executes.
     public var projectTrusted = true
+    /// The kinds to register (`ContributionKind.name`); nil registers all. What `compose(needs:)` narrows.
+    public var kinds: Set<String>?
     public var diagnostics: [Diagnostic] = []
 
-    public init() {}
+    public init(sources: [ContributionSource] = [], projectTrusted: Bool = true, kinds: Set<String>? = nil) {
+        self.sources = sources
+        self.projectTrusted = projectTrusted
+        self.kinds = kinds
+    }
 }
 
-/// Composes sources into one `Registry` with the priorities of the seeds:
-/// - skills and commands: project beats user; plugin ones are `plugin:name` (a plugin installed at a more
-///   specific scope beats the same plugin at a less specific one);
-/// - subagents: builtin < user < project < plugin < flag, resolved by name;
-/// - hooks: never override, all sources merge;
-/// - MCP servers: local > project > user; plugin servers are `plugin:server`.
-/// Disabled plugins' components are listed as inactive; in an untrusted project, project-scoped hooks and MCP
-/// servers (and those of project- and local-scope plugins) are inactive too.
+/// The precedence of same-named components, as one table: among active entries of a kind that shadows
+/// (`ContributionKind.shadows`), the highest rank stays active and the first wins a tie.
+///
+/// | provenance                                   | rank      |
+/// | -------------------------------------------- | --------- |
+/// | built-in (source `builtin`, built-in module) | 0         |
+/// | user folder / user settings                  | 1         |
+/// | project folder / settings / `.mcp.json`      | 2         |
+/// | local settings                               | 3         |
+/// | plugin (and its modules), by install scope   | 10 + user 1, project 2, local 3, `--plugin-dir` 4 |
+/// | `--agents` definitions (flag, no plugin)     | 30        |
+///
+/// It gives the seeds' rules: commands and skills, project beats user (plugin ones are `plugin:name`, so a
+/// plugin only meets itself installed at another scope: the more specific scope wins); subagents builtin < user <
+/// project < plugin < flag; MCP servers local > project > user. Hooks never shadow.
+public enum Precedence {
+    public static let builtin = 0
+    public static let flagDefinitions = 30
+    static let pluginBase = 10
+
+    public static func rank(of scope: Scope) -> Int {
+        switch scope {
+        case .user: 1
+        case .project: 2
+        case .local: 3
+        }
+    }
+
+    /// The rank of a provenance (see the table).
+    public static func rank(_ p: Provenance) -> Int {
+        if p.pluginID != nil { return pluginBase + (p.scope.map(rank(of:)) ?? 4) }
+        switch p.source {
+        case .builtin, .module: return builtin
+        case .user: return rank(of: .user)
+        case .project: return rank(of: .project)
+        case .local: return rank(of: .local)
+        case .flag: return flagDefinitions
+        case .plugin: return pluginBase + (p.scope.map(rank(of:)) ?? 4)
+        }
+    }
+}
+
+/// Composes sources into one `Registry`: one loop over the sources, registering each kind through
+/// `Contributions.kinds`, then shadowing by `Precedence`.
+/// - A disabled plugin's components are inactive (listed, never used).
+/// - In an untrusted project, what executes code (hooks, MCP servers, native handlers) from a project- or
+///   local-scoped source — the settings files, `.mcp.json`, project- and local-scope plugins — is inactive.
 public enum Resolver {
     public static let untrustedReason = "project not trusted (run `kernel trust` in it)"
 
     public static func compose(_ input: RegistryInput) -> Registry {
         var registry = Registry()
         registry.diagnostics = input.diagnostics
-
-        func plain(_ source: ComponentSource, _ scope: Scope?, _ file: String, _ line: Int? = nil) -> Provenance {
-            Provenance(source: source, scope: scope, file: file, line: line)
-        }
-
-        // Commands and skills.
-        for c in input.userCommands { registry.commands.append(.init(name: c.name, item: c, provenance: plain(.user, .user, c.file))) }
-        for c in input.projectCommands { registry.commands.append(.init(name: c.name, item: c, provenance: plain(.project, .project, c.file))) }
-        for s in input.userSkills { registry.skills.append(.init(name: s.name, item: s, provenance: plain(.user, .user, s.file))) }
-        for s in input.projectSkills { registry.skills.append(.init(name: s.name, item: s, provenance: plain(.project, .project, s.file))) }
-        // Agents.
-        for a in input.builtinAgents { registry.agents.append(.init(name: a.name, item: a, provenance: plain(.builtin, nil, a.file))) }
-        for a in input.userAgents { registry.agents.append(.init(name: a.name, item: a, provenance: plain(.user, .user, a.file))) }
-        for a in input.projectAgents { registry.agents.append(.init(name: a.name, item: a, provenance: plain(.project, .project, a.file))) }
-        for a in input.flagAgents { registry.agents.append(.init(name: a.name, item: a, provenance: plain(.flag, nil, a.file))) }
-        // Built-in modules.
-        for m in input.builtinModules {
-            func prov(_ file: String, _ line: Int? = nil) -> Provenance { Provenance(source: .module, file: file, line: line) }
-            for c in m.commands { registry.commands.append(.init(name: c.name, item: c, provenance: prov(c.file))) }
-            for s in m.skills { registry.skills.append(.init(name: s.name, item: s, provenance: prov(s.file))) }
-            for a in m.agents { registry.agents.append(.init(name: a.name, item: a, provenance: prov(a.file))) }
-            for g in m.hooks { registry.hooks.append(.init(name: g.event, item: g, provenance: prov(g.file, g.line))) }
-            for s in m.mcpServers { registry.mcpServers.append(.init(name: s.name, item: s, provenance: prov(s.file, s.line))) }
-            for o in m.outputStyles { registry.outputStyles.append(.init(name: o.name, item: o, provenance: prov(o.file))) }
-            for h in m.nativeHooks { registry.nativeHooks.append(.init(name: h.name, item: h, provenance: prov(m.path))) }
-            for e in m.evaluators { registry.evaluators.append(.init(name: e.name, item: e, provenance: prov(m.path))) }
-            for n in m.nativeCommands { registry.nativeCommands[Registry.nativeCommandKey(module: n.modulePath, name: n.name)] = n }
-        }
-        // Settings hooks and MCP servers.
-        for (scope, groups) in input.settingsHooks {
-            let state: ComponentState = scope != .user && !input.projectTrusted ? .inactive(reason: untrustedReason) : .active
-            for g in groups {
-                registry.hooks.append(.init(name: g.event, item: g, provenance: plain(source(of: scope), scope, g.file, g.line), state: state))
+        let kinds = Contributions.kinds(named: input.kinds)
+        for source in input.sources {
+            let (prompt, execute) = states(of: source, projectTrusted: input.projectTrusted)
+            for kind in kinds {
+                kind.register(source.contributions, source, kind.executes ? execute : prompt, &registry)
             }
         }
-        for (scope, servers) in input.mcpServers {
-            let state: ComponentState = scope != .user && !input.projectTrusted ? .inactive(reason: untrustedReason) : .active
-            for s in servers {
-                registry.mcpServers.append(.init(name: s.name, item: s, provenance: plain(source(of: scope), scope, s.file, s.line), state: state))
-            }
-        }
-
-        // Plugins.
-        for plugin in input.plugins {
-            let bundle = plugin.bundle
-            let name = bundle.name
-            func prov(_ file: String, _ line: Int? = nil) -> Provenance {
-                Provenance(source: plugin.scope == nil ? .flag : .plugin, scope: plugin.scope, pluginID: plugin.id,
-                           pluginName: name, file: file, line: line)
-            }
-            let promptState: ComponentState = plugin.enabled ? .active : .inactive(reason: "plugin \(plugin.id) is disabled")
-            var execState = promptState
-            if promptState.isActive, let scope = plugin.scope, scope != .user, !input.projectTrusted {
-                execState = .inactive(reason: untrustedReason)
-            }
-            for c in bundle.commands {
-                registry.commands.append(.init(name: "\(name):\(c.name)", item: c, provenance: prov(c.file), state: promptState))
-            }
-            for s in bundle.skills {
-                registry.skills.append(.init(name: "\(name):\(s.name)", item: s, provenance: prov(s.file), state: promptState))
-            }
-            for a in bundle.agents {
-                registry.agents.append(.init(name: a.name, item: a, provenance: prov(a.file), state: promptState))
-            }
-            for g in bundle.hooks {
-                registry.hooks.append(.init(name: g.event, item: g, provenance: prov(g.file, g.line), state: execState))
-            }
-            for s in bundle.mcpServers {
-                registry.mcpServers.append(.init(name: "\(name):\(s.name)", item: s, provenance: prov(s.file, s.line), state: execState))
-            }
-            for o in bundle.outputStyles {
-                registry.outputStyles.append(.init(name: "\(name):\(o.name)", item: o, provenance: prov(o.file), state: promptState))
-            }
-            // Its native modules: the same rules, with source `module`.
-            for m in plugin.modules {
-                func mprov(_ file: String, _ line: Int? = nil) -> Provenance {
-                    Provenance(source: .module, scope: plugin.scope, pluginID: plugin.id, pluginName: name, file: file, line: line)
-                }
-                for c in m.commands {
-                    registry.commands.append(.init(name: "\(name):\(c.name)", item: c, provenance: mprov(c.file), state: promptState))
-                }
-                for s in m.skills {
-                    registry.skills.append(.init(name: "\(name):\(s.name)", item: s, provenance: mprov(s.file), state: promptState))
-                }
-                for a in m.agents {
-                    registry.agents.append(.init(name: a.name, item: a, provenance: mprov(a.file), state: promptState))
-                }
-                for g in m.hooks {
-                    registry.hooks.append(.init(name: g.event, item: g, provenance: mprov(g.file, g.line), state: execState))
-                }
-                for s in m.mcpServers {
-                    registry.mcpServers.append(.init(name: "\(name):\(s.name)", item: s, provenance: mprov(s.file, s.line), state: execState))
-                }
-                for o in m.outputStyles {
-                    registry.outputStyles.append(.init(name: "\(name):\(o.name)", item: o, provenance: mprov(o.file), state: promptState))
-                }
-                for h in m.nativeHooks {
-                    registry.nativeHooks.append(.init(name: h.name, item: h, provenance: mprov(m.path), state: execState))
-                }
-                for e in m.evaluators {
-                    registry.evaluators.append(.init(name: e.name, item: e, provenance: mprov(m.path), state: execState))
-                }
-                for n in m.nativeCommands {
-                    registry.nativeCommands[Registry.nativeCommandKey(module: n.modulePath, name: n.name)] = n
-                }
-            }
-        }
-
-        shadow(&registry.commands, rank: promptRank)
-        shadow(&registry.skills, rank: promptRank)
-        shadow(&registry.agents, rank: agentRank)
-        shadow(&registry.mcpServers, rank: mcpRank)
-        shadow(&registry.outputStyles, rank: promptRank)
+        for kind in kinds { kind.shadow(&registry) }
         return registry
+    }
+
+    /// The state of a source's prompt components and of those that execute code.
+    static func states(of source: ContributionSource, projectTrusted: Bool) -> (prompt: ComponentState, execute: ComponentState) {
+        guard source.enabled else {
+            let disabled = ComponentState.inactive(reason: "plugin \(source.provenance.pluginID ?? "?") is disabled")
+            return (disabled, disabled)
+        }
+        if let scope = source.provenance.scope, scope != .user, !projectTrusted {
+            return (.active, .inactive(reason: untrustedReason))
+        }
+        return (.active, .active)
     }
 
     static func source(of scope: Scope) -> ComponentSource {
@@ -181,57 +101,13 @@ public enum Resolver {
         }
     }
 
-    static func scopeRank(_ scope: Scope?) -> Int {
-        switch scope {
-        case .user: 1
-        case .project: 2
-        case .local: 3
-        case nil: 4  // --plugin-dir
-        }
-    }
-
-    /// Commands, skills, output styles: project over user; among plugin copies, the more specific scope.
-    static func promptRank(_ p: Provenance) -> Int {
-        switch p.source {
-        case .module where p.pluginID != nil: 10 + scopeRank(p.scope)
-        case .builtin, .module: 0
-        case .user: 1
-        case .project, .local: 2
-        case .plugin, .flag: 10 + scopeRank(p.scope)
-        }
-    }
-
-    /// Subagents: builtin < user < project < plugin < flag.
-    static func agentRank(_ p: Provenance) -> Int {
-        switch p.source {
-        case .module where p.pluginID != nil: 10 + scopeRank(p.scope)
-        case .builtin, .module: 0
-        case .user: 1
-        case .project, .local: 2
-        case .plugin: 10 + scopeRank(p.scope)
-        case .flag: p.pluginID == nil ? 30 : 10 + scopeRank(nil)
-        }
-    }
-
-    /// MCP servers: local > project > user.
-    static func mcpRank(_ p: Provenance) -> Int {
-        switch p.source {
-        case .module where p.pluginID != nil: 10 + scopeRank(p.scope)
-        case .builtin, .module: 0
-        case .user: 1
-        case .project: 2
-        case .local: 3
-        case .plugin, .flag: 10 + scopeRank(p.scope)
-        }
-    }
-
     /// Among active entries with the same name, the highest rank stays active (the first on a tie) and the
     /// others are marked shadowed by it.
-    static func shadow<Item>(_ entries: inout [RegistryEntry<Item>], rank: (Provenance) -> Int) {
+    static func shadow<Item>(_ entries: inout [RegistryEntry<Item>]) {
         var winner: [String: Int] = [:]
         for (i, e) in entries.enumerated() where e.state.isActive {
             if let w = winner[e.name] {
-                if rank(e.provenance) > rank(entries[w].provenance) { winner[e.name] = i }
+                if Precedence.rank(e.provenance) > Precedence.rank(entries[w].provenance) { winner[e.name] = i }
             } else {
                 winner[e.name] = i
             }
@@ -241,5 +117,76 @@ public enum Resolver {
             let by = entries[w]
             entries[i].state = .shadowed(by: "\(by.provenance.label) (\(by.provenance.file ?? "?"))")
         }
+    }
+}
+
+extension ContributionSource {
+    /// The user's or the project's folders (`commands/`, `skills/`, `agents/`) or settings files (hooks, MCP
+    /// servers): source and scope `scope`.
+    public static func scope(_ scope: Scope, _ contributions: Contributions) -> ContributionSource {
+        ContributionSource(provenance: Provenance(source: Resolver.source(of: scope), scope: scope), contributions: contributions)
+    }
+
+    /// Definitions of the kernel itself (source `builtin`).
+    public static func builtin(_ contributions: Contributions) -> ContributionSource {
+        ContributionSource(provenance: Provenance(source: .builtin), contributions: contributions)
+    }
+
+    /// `--agents` definitions: this process only, highest agent priority.
+    public static func flag(_ contributions: Contributions) -> ContributionSource {
+        ContributionSource(provenance: Provenance(source: .flag), contributions: contributions)
+    }
+
+    /// A built-in native module (beside the executable): source `module`, ranked as a built-in.
+    public static func builtinModule(_ module: ModuleComponents) -> ContributionSource {
+        ContributionSource(provenance: Provenance(source: .module), contributions: module.contributions, file: module.path)
+    }
+
+    /// A plugin's files: installed at `scope`, or given with `--plugin-dir` (scope nil, source `flag`).
+    public static func plugin(_ plugin: PluginInstance, _ contributions: Contributions) -> ContributionSource {
+        ContributionSource(provenance: plugin.provenance(plugin.scope == nil ? .flag : .plugin),
+                           contributions: contributions, enabled: plugin.enabled)
+    }
+
+    /// One of a plugin's native modules: the plugin's rules, with source `module`.
+    public static func pluginModule(_ plugin: PluginInstance, _ module: ModuleComponents) -> ContributionSource {
+        ContributionSource(provenance: plugin.provenance(.module), contributions: module.contributions,
+                           enabled: plugin.enabled, file: module.path)
+    }
+}
+
+/// A plugin taking part in composition: installed (at a scope) or given with `--plugin-dir` (scope nil).
+public struct PluginInstance: Sendable {
+    public var id: String
+    public var scope: Scope?
+    public var bundle: PluginBundle
+    public var enabled: Bool
+    /// The plugin's folder, absolute (`QODER_PLUGIN_ROOT`); the bundle's root as given by default.
+    public var root: String
+    /// The plugin's data folder (`~/.qoder/plugins/data/<id>`).
+    public var dataDir: String?
+    /// What the bundle's native modules contribute (from their scan results).
+    public var modules: [ModuleComponents]
+
+    public init(id: String, scope: Scope?, bundle: PluginBundle, enabled: Bool, root: String? = nil,
+                dataDir: String? = nil, modules: [ModuleComponents] = []) {
+        self.id = id
+        self.scope = scope
+        self.bundle = bundle
+        self.enabled = enabled
+        self.root = root ?? bundle.root
+        self.dataDir = dataDir
+        self.modules = modules
+    }
+
+    public var name: String { bundle.name }
+
+    func provenance(_ source: ComponentSource) -> Provenance {
+        Provenance(source: source, scope: scope, pluginID: id, pluginName: name, pluginRoot: root, pluginData: dataDir)
+    }
+
+    /// The plugin's sources: its files, then each of its modules.
+    public var sources: [ContributionSource] {
+        [.plugin(self, bundle.contributions)] + modules.map { .pluginModule(self, $0) }
     }
 }

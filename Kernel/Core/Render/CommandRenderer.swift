@@ -11,6 +11,34 @@ public struct RenderContext: Sendable, Equatable {
         self.projectDir = projectDir
         self.sessionID = sessionID
     }
+
+    /// The kernel's own variables, both spellings: what command bodies, exec-form hooks and MCP configs
+    /// substitute, and what hook and MCP processes get in their environment.
+    public static let variableNames: Set<String> = [
+        "QODER_PLUGIN_ROOT", "CLAUDE_PLUGIN_ROOT", "QODER_PLUGIN_DATA", "CLAUDE_PLUGIN_DATA",
+        "QODER_PROJECT_DIR", "CLAUDE_PROJECT_DIR", "QODER_SESSION_ID", "CLAUDE_SESSION_ID",
+    ]
+
+    /// The value of one of the kernel's variables; nil when it is not one or is not set here.
+    public func variable(_ name: String) -> String? {
+        switch name {
+        case "QODER_PLUGIN_ROOT", "CLAUDE_PLUGIN_ROOT": pluginRoot
+        case "QODER_PLUGIN_DATA", "CLAUDE_PLUGIN_DATA": pluginData
+        case "QODER_PROJECT_DIR", "CLAUDE_PROJECT_DIR": projectDir
+        case "QODER_SESSION_ID", "CLAUDE_SESSION_ID": sessionID
+        default: nil
+        }
+    }
+
+    /// `base` with the kernel's variables that are set (both spellings) added: the environment of hook and MCP
+    /// processes.
+    public func environment(over base: [String: String] = [:]) -> [String: String] {
+        var env = base
+        for name in Self.variableNames {
+            if let value = variable(name) { env[name] = value }
+        }
+        return env
+    }
 }
 
 /// Turns a command body plus the arguments of `/cmd args…` into the prompt the host submits.
@@ -170,7 +198,7 @@ public enum CommandRenderer {
             }
             if next == "{", let close = s[(i + 2)...].firstIndex(of: "}") {
                 let name = String(String.UnicodeScalarView(s[(i + 2)..<close]))
-                if let value = contextValue(name, context) {
+                if let value = context.variable(name) {
                     out.append(contentsOf: value.unicodeScalars)
                     i = close + 1
                     continue
@@ -187,15 +215,6 @@ public enum CommandRenderer {
         return result
     }
 
-    private static func contextValue(_ name: String, _ context: RenderContext) -> String? {
-        switch name {
-        case "QODER_PLUGIN_ROOT", "CLAUDE_PLUGIN_ROOT": context.pluginRoot
-        case "QODER_PLUGIN_DATA", "CLAUDE_PLUGIN_DATA": context.pluginData
-        case "QODER_PROJECT_DIR", "CLAUDE_PROJECT_DIR": context.projectDir
-        case "QODER_SESSION_ID", "CLAUDE_SESSION_ID": context.sessionID
-        default: nil
-        }
-    }
 
     private static func matches(_ word: [Unicode.Scalar], in s: [Unicode.Scalar], at start: Int) -> Bool {
         guard start + word.count <= s.count else { return false }

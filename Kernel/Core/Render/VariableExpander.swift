@@ -11,8 +11,29 @@
 ///   so a well-formed `${B}` further on still expands. An unterminated `${` is copied as is.
 /// - `${VAR}` with VAR unset and no default stays as written, and VAR is reported in `missing`
 ///   (each name once, in order of first appearance). A reference with a default is never missing.
+///
+/// The one `${…}` expander of the kernel, with a policy per place that expands:
+/// - `.mcp`: the rules above (MCP server configs);
+/// - `.headers(allowed:)`: http hook header values: `${NAME}` (anything up to the first `}`) → the value, or
+///   empty when unset or not in `allowed` (nil allows every name); no defaults;
+/// - `.kernel`: only references to the kernel's own variables (`RenderContext.variableNames`) are replaced,
+///   when set; everything else stays as written (exec-form hook commands and arguments, where no shell expands).
 public enum VariableExpander {
+    public enum Policy: Sendable {
+        case mcp
+        case headers(allowed: Set<String>?)
+        case kernel
+    }
+
+    /// Expands `${VAR}` and `${VAR:-default}` with the `.mcp` rules.
     public static func expand(_ text: String, environment: [String: String]) -> (result: String, missing: [String]) {
+        expand(text, policy: .mcp) { environment[$0] }
+    }
+
+    /// Expands `text` by `policy`, looking names up with `lookup`.
+    /// - Returns: the text, and (for `.mcp`) the names that were unset.
+    public static func expand(_ text: String, policy: Policy, lookup: (String) -> String?) -> (result: String, missing: [String]) {
+        guard text.contains("${") else { return (text, []) }
         let s = Array(text.unicodeScalars)
         var out = String.UnicodeScalarView()
         var missing: [String] = []
@@ -21,27 +42,46 @@ public enum VariableExpander {
         while i < s.count {
             guard s[i] == "$", i + 1 < s.count, s[i + 1] == "{",
                   let close = s[(i + 2)...].firstIndex(of: "}"),
-                  let reference = parse(s[(i + 2)..<close]) else {
+                  let reference = reference(s[(i + 2)..<close], policy: policy) else {
                 out.append(s[i])
                 i += 1
                 continue
             }
-            let value = environment[reference.name]
-            if let fallback = reference.fallback {
-                if let value, !value.isEmpty {
+            let value = lookup(reference.name)
+            switch policy {
+            case .headers(let allowed):
+                if allowed == nil || allowed!.contains(reference.name) { out.append(contentsOf: (value ?? "").unicodeScalars) }
+            case .kernel:
+                if let value, RenderContext.variableNames.contains(reference.name) {
                     out.append(contentsOf: value.unicodeScalars)
                 } else {
-                    out.append(contentsOf: fallback.unicodeScalars)
+                    out.append(contentsOf: s[i...close])
                 }
-            } else if let value {
-                out.append(contentsOf: value.unicodeScalars)
-            } else {
-                out.append(contentsOf: s[i...close])
-                if !missing.contains(reference.name) { missing.append(reference.name) }
+            case .mcp:
+                if let fallback = reference.fallback {
+                    if let value, !value.isEmpty {
+                        out.append(contentsOf: value.unicodeScalars)
+                    } else {
+                        out.append(contentsOf: fallback.unicodeScalars)
+                    }
+                } else if let value {
+                    out.append(contentsOf: value.unicodeScalars)
+                } else {
+                    out.append(contentsOf: s[i...close])
+                    if !missing.contains(reference.name) { missing.append(reference.name) }
+                }
             }
             i = close + 1
         }
         return (String(out), missing)
+    }
+
+    private static func reference(_ inner: ArraySlice<Unicode.Scalar>, policy: Policy) -> (name: String, fallback: String?)? {
+        switch policy {
+        case .headers: return (String(String.UnicodeScalarView(inner)), nil)
+        case .kernel: return parse(inner).flatMap { $0.fallback == nil ? $0 : nil }
+        case .mcp: return parse(inner)
+        }
     }
 
     /// `NAME` or `NAME:-default`; nil when the text is neither.

@@ -175,25 +175,25 @@ public enum BlueprintParser {
                              diagnostics d: inout Diagnostics) -> TaskBlueprint? {
         guard let fm = FrontmatterReader.read(bytes, file: file, diagnostics: &d) else { return nil }
         guard let fields = fm.fields, fm.hasFence else {
-            d.error("a task blueprint needs YAML frontmatter (a '---' fenced block with at least 'triggers')",
+            d.error(id: "task.invalid_field", "a task blueprint needs YAML frontmatter (a '---' fenced block with at least 'triggers')",
                     at: SourceLocation(file: file, line: 1, column: 1))
             return nil
         }
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         let r = Reader(file: file, lines: lines)
         for m in fields.members ?? [] where !knownKeys.contains(m.key) {
-            d.warning("unknown blueprint field '\(m.key)'\(didYouMean(m.key, in: Array(knownKeys)))",
+            d.warning(id: "task.unknown_field", "unknown blueprint field '\(m.key)'\(didYouMean(m.key, in: Array(knownKeys)))",
                       at: SourceLocation(file: file, line: m.keyLine, column: m.keyColumn))
         }
         let template = TaskTemplate.parse(fm.body, file: file, line: fm.bodyLine, diagnostics: &d)
         var b = TaskBlueprint(name: defaultName, file: file, template: template)
         if let n = r.string(fields, "name", &d) {
             if isValidName(n) { b.name = n } else {
-                d.error("'name' must be letters, digits, '-', '_' or '.', starting with a letter or digit, got \"\(n)\"",
+                d.error(id: "task.invalid_field", "'name' must be letters, digits, '-', '_' or '.', starting with a letter or digit, got \"\(n)\"",
                         at: r.at(fields["name"]!))
             }
         } else if !isValidName(defaultName) {
-            d.error("the file name '\(defaultName)' is not a valid task name; set 'name'", at: r.start)
+            d.error(id: "task.invalid_field", "the file name '\(defaultName)' is not a valid task name; set 'name'", at: r.start)
         }
         b.description = r.string(fields, "description", &d)
         b.model = r.string(fields, "model", &d)
@@ -202,25 +202,25 @@ public enum BlueprintParser {
         b.branch = r.string(fields, "branch", &d)
         for (key, value) in [("repo", b.repo), ("branch", b.branch)] {
             if let value, value.hasPrefix("-") {
-                d.error("'\(key)' may not start with '-'", at: r.at(fields[key]!))
+                d.error(id: "task.invalid_field", "'\(key)' may not start with '-'", at: r.at(fields[key]!))
             }
         }
         if b.repo != nil, b.workingDirectory != nil {
-            d.error("a blueprint has either 'workingDirectory' or 'repo', not both", at: r.at(fields["repo"]!))
+            d.error(id: "task.invalid_field", "a blueprint has either 'workingDirectory' or 'repo', not both", at: r.at(fields["repo"]!))
         }
         b.setupCommands = r.strings(fields, "setupCommands", &d) ?? []
         if !b.setupCommands.isEmpty, b.repo == nil {
-            d.warning("'setupCommands' run only for a repo blueprint ('repo' is not set); they are ignored",
+            d.warning(id: "task.ignored_field", "'setupCommands' run only for a repo blueprint ('repo' is not set); they are ignored",
                       at: r.at(fields["setupCommands"]!))
         }
         b.agent = r.string(fields, "agent", &d)
         if let runner = r.strings(fields, "runner", &d) {
-            if runner.isEmpty { d.error("'runner' must name a command", at: r.at(fields["runner"]!)) } else { b.runner = runner }
+            if runner.isEmpty { d.error(id: "task.invalid_field", "'runner' must name a command", at: r.at(fields["runner"]!)) } else { b.runner = runner }
         }
         b.maxRuns = r.positiveInt(fields, "maxRuns", &d)
         if let n = fields["expires"], !n.isNull {
             if let s = n.scalarText, let date = parseDate(s, zone: TimeZone(identifier: "UTC")!) { b.expires = date } else {
-                d.error("'expires' must be a date or date-time (2026-12-31, 2026-12-31T18:00:00Z), got \(n.quotedForDiagnostic)", at: r.at(n))
+                d.error(id: "task.invalid_field", "'expires' must be a date or date-time (2026-12-31, 2026-12-31T18:00:00Z), got \(n.quotedForDiagnostic)", at: r.at(n))
             }
         }
         if let o = r.oneOf(fields, "overlap", TaskBlueprint.Overlap.allCases.map(\.rawValue), &d) { b.overlap = .init(rawValue: o)! }
@@ -228,23 +228,23 @@ public enum BlueprintParser {
         if let w = r.duration(fields, "catchUpWindow", &d) { b.catchUpWindow = w }
         if let n = r.positiveInt(fields, "catchUpLimit", &d) { b.catchUpLimit = n }
         if let t = r.duration(fields, "timeout", &d) {
-            if t > 0 { b.timeout = t } else { d.error("'timeout' must be more than 0", at: r.at(fields["timeout"]!)) }
+            if t > 0 { b.timeout = t } else { d.error(id: "task.invalid_field", "'timeout' must be more than 0", at: r.at(fields["timeout"]!)) }
         }
         if let c = r.positiveInt(fields, "concurrency", &d) { b.concurrency = c }
         if let n = fields["pauseAfterFailures"], !n.isNull {
             if let s = n.scalarText, let v = Int(s), v >= 0 { b.pauseAfterFailures = v } else {
-                d.error("'pauseAfterFailures' must be 0 (never) or a positive integer, got \(n.quotedForDiagnostic)", at: r.at(n))
+                d.error(id: "task.invalid_field", "'pauseAfterFailures' must be 0 (never) or a positive integer, got \(n.quotedForDiagnostic)", at: r.at(n))
             }
         }
         if let n = fields["retries"], !n.isNull { b.retries = parseRetries(n, r, &d) }
         if let n = fields["enabled"], !n.isNull {
-            if let v = n.flexibleBool { b.enabled = v } else { d.error("'enabled' must be a boolean, got \(n.quotedForDiagnostic)", at: r.at(n)) }
+            if let v = n.flexibleBool { b.enabled = v } else { d.error(id: "task.invalid_field", "'enabled' must be a boolean, got \(n.quotedForDiagnostic)", at: r.at(n)) }
         }
         if let n = fields["env"], !n.isNull { b.env = parseEnv(n, r, &d) }
         if let n = fields["triggers"], !n.isNull {
             if let items = n.array {
                 if items.count > maxTriggers {
-                    d.error("a blueprint has at most \(maxTriggers) triggers, got \(items.count)", at: r.at(items[maxTriggers]))
+                    d.error(id: "task.invalid_field", "a blueprint has at most \(maxTriggers) triggers, got \(items.count)", at: r.at(items[maxTriggers]))
                 }
                 for item in items.prefix(maxTriggers) {
                     if let t = parseTrigger(item, r, &d) { b.triggers.append(t) }
@@ -253,17 +253,17 @@ public enum BlueprintParser {
                 for t in b.triggers where t.kind == .webhook {
                     if let p = t.path {
                         if let first = paths[p] {
-                            d.error("webhook path '\(p)' is already used by the trigger on line \(first)",
+                            d.error(id: "task.invalid_field", "webhook path '\(p)' is already used by the trigger on line \(first)",
                                     at: SourceLocation(file: file, line: t.line, column: t.column))
                         } else { paths[p] = t.line }
                     }
                 }
             } else {
-                d.error("'triggers' must be a list of triggers, got \(n.kindDescription)", at: r.at(n))
+                d.error(id: "task.invalid_field", "'triggers' must be a list of triggers, got \(n.kindDescription)", at: r.at(n))
             }
         }
         if b.template.source.trimmingBlanks.isEmpty {
-            d.warning("the prompt (the body after the frontmatter) is empty", at: SourceLocation(file: file, line: fm.bodyLine, column: 1))
+            d.warning(id: "task.ignored_field", "the prompt (the body after the frontmatter) is empty", at: SourceLocation(file: file, line: fm.bodyLine, column: 1))
         }
         return b
     }
@@ -278,19 +278,19 @@ public enum BlueprintParser {
         var retries = TaskBlueprint.Retries()
         if let s = n.scalarText {
             if let v = Int(s), v >= 0 { retries.count = v } else {
-                d.error("'retries' must be a count (0 or more) or {count, backoff, maxBackoff}, got \(n.quotedForDiagnostic)", at: r.at(n))
+                d.error(id: "task.invalid_field", "'retries' must be a count (0 or more) or {count, backoff, maxBackoff}, got \(n.quotedForDiagnostic)", at: r.at(n))
             }
             return retries
         }
         guard n.members != nil else {
-            d.error("'retries' must be a count or an object, got \(n.kindDescription)", at: r.at(n)); return retries
+            d.error(id: "task.invalid_field", "'retries' must be a count or an object, got \(n.kindDescription)", at: r.at(n)); return retries
         }
         for m in n.members! where !["count", "backoff", "maxBackoff"].contains(m.key) {
-            d.warning("unknown 'retries' field '\(m.key)'", at: SourceLocation(file: r.file, line: m.keyLine, column: m.keyColumn))
+            d.warning(id: "task.unknown_field", "unknown 'retries' field '\(m.key)'", at: SourceLocation(file: r.file, line: m.keyLine, column: m.keyColumn))
         }
         if let c = n["count"] {
             if let s = c.scalarText, let v = Int(s), v >= 0 { retries.count = v } else {
-                d.error("'retries.count' must be 0 or more, got \(c.quotedForDiagnostic)", at: r.at(c))
+                d.error(id: "task.invalid_field", "'retries.count' must be 0 or more, got \(c.quotedForDiagnostic)", at: r.at(c))
             }
         }
         if let v = r.duration(n, "backoff", &d, label: "retries.backoff") { retries.backoff = v }
@@ -302,16 +302,16 @@ public enum BlueprintParser {
 
     static func parseEnv(_ n: Node, _ r: Reader, _ d: inout Diagnostics) -> [(String, String)] {
         guard let members = n.members else {
-            d.error("'env' must be an object of NAME: value, got \(n.kindDescription)", at: r.at(n)); return []
+            d.error(id: "task.invalid_field", "'env' must be an object of NAME: value, got \(n.kindDescription)", at: r.at(n)); return []
         }
         var out: [(String, String)] = []
         for m in members {
             guard let v = m.value.scalarText else {
-                d.error("env '\(m.key)' must be a string, got \(m.value.kindDescription)", at: r.at(m.value)); continue
+                d.error(id: "task.invalid_field", "env '\(m.key)' must be a string, got \(m.value.kindDescription)", at: r.at(m.value)); continue
             }
             let upper = m.key.uppercased()
             if secretWords.contains(where: { upper.contains($0) }), !isReference(v) {
-                d.error("env '\(m.key)' looks like a secret written inline: pass it by reference, as ${\(m.key)}, and set it in the scheduler's environment",
+                d.error(id: "task.invalid_field", "env '\(m.key)' looks like a secret written inline: pass it by reference, as ${\(m.key)}, and set it in the scheduler's environment",
                         at: r.at(m.value))
                 continue
             }
@@ -329,15 +329,15 @@ public enum BlueprintParser {
 
     static func parseTrigger(_ n: Node, _ r: Reader, _ d: inout Diagnostics) -> TaskTrigger? {
         guard n.members != nil else {
-            d.error("a trigger must be an object with a 'type', got \(n.kindDescription)", at: r.at(n)); return nil
+            d.error(id: "task.invalid_field", "a trigger must be an object with a 'type', got \(n.kindDescription)", at: r.at(n)); return nil
         }
         guard let typeNode = n["type"], let typeText = typeNode.scalarText else {
-            d.error("a trigger needs 'type' (one of \(TaskTrigger.Kind.allCases.map(\.rawValue).joined(separator: ", ")))", at: r.at(n))
+            d.error(id: "task.invalid_field", "a trigger needs 'type' (one of \(TaskTrigger.Kind.allCases.map(\.rawValue).joined(separator: ", ")))", at: r.at(n))
             return nil
         }
         let aliases = ["cron": TaskTrigger.Kind.schedule, "interval": .every, "ticket": .event]
         guard let kind = TaskTrigger.Kind(rawValue: typeText) ?? aliases[typeText] else {
-            d.error("unknown trigger type '\(typeText)' (one of \(TaskTrigger.Kind.allCases.map(\.rawValue).joined(separator: ", ")))\(didYouMean(typeText, in: TaskTrigger.Kind.allCases.map(\.rawValue)))",
+            d.error(id: "task.invalid_field", "unknown trigger type '\(typeText)' (one of \(TaskTrigger.Kind.allCases.map(\.rawValue).joined(separator: ", ")))\(didYouMean(typeText, in: TaskTrigger.Kind.allCases.map(\.rawValue)))",
                     at: r.at(typeNode))
             return nil
         }
@@ -345,15 +345,15 @@ public enum BlueprintParser {
         t.line = n.line; t.column = n.column
         let allowed = triggerKeys[kind]!.union(["type", "enabled"])
         for m in n.members! where !allowed.contains(m.key) {
-            d.warning("'\(m.key)' is not a field of a \(kind.rawValue) trigger", at: SourceLocation(file: r.file, line: m.keyLine, column: m.keyColumn))
+            d.warning(id: "task.unknown_field", "'\(m.key)' is not a field of a \(kind.rawValue) trigger", at: SourceLocation(file: r.file, line: m.keyLine, column: m.keyColumn))
         }
         var ok = true
         if let e = n["enabled"], !e.isNull {
-            if let v = e.flexibleBool { t.enabled = v } else { d.error("'enabled' must be a boolean", at: r.at(e)) }
+            if let v = e.flexibleBool { t.enabled = v } else { d.error(id: "task.invalid_field", "'enabled' must be a boolean", at: r.at(e)) }
         }
         if let z = r.string(n, "timezone", &d) {
             if let zone = TimeZone(identifier: z) { t.timezone = zone } else {
-                d.error("unknown time zone '\(z)' (a name from the tz database, such as Europe/Berlin or UTC)", at: r.at(n["timezone"]!))
+                d.error(id: "task.invalid_field", "unknown time zone '\(z)' (a name from the tz database, such as Europe/Berlin or UTC)", at: r.at(n["timezone"]!))
                 ok = false
             }
         }
@@ -362,42 +362,42 @@ public enum BlueprintParser {
         switch kind {
         case .schedule:
             guard let c = n["cron"], let text = c.scalarText else {
-                d.error("a schedule trigger needs 'cron' (five fields: minute hour day-of-month month day-of-week)", at: r.at(n))
+                d.error(id: "task.invalid_field", "a schedule trigger needs 'cron' (five fields: minute hour day-of-month month day-of-week)", at: r.at(n))
                 return nil
             }
             do { t.cron = try CronExpression(text) } catch {
                 let loc = r.valueLocation(c, offset: error.offset)
-                d.error("cron \"\(text)\": \(error.message)", at: loc)
+                d.error(id: "task.bad_cron", "cron \"\(text)\": \(error.message)", at: loc)
                 ok = false
             }
         case .at:
-            guard let a = n["at"], let text = a.scalarText else { d.error("an 'at' trigger needs 'at' (a date-time)", at: r.at(n)); return nil }
+            guard let a = n["at"], let text = a.scalarText else { d.error(id: "task.invalid_field", "an 'at' trigger needs 'at' (a date-time)", at: r.at(n)); return nil }
             if let date = parseDate(text, zone: t.timezone) { t.at = date } else {
-                d.error("'at' must be a date-time (2026-12-31T09:00:00Z, or 2026-12-31 09:00 with 'timezone'), got \"\(text)\"", at: r.at(a))
+                d.error(id: "task.invalid_field", "'at' must be a date-time (2026-12-31T09:00:00Z, or 2026-12-31 09:00 with 'timezone'), got \"\(text)\"", at: r.at(a))
                 ok = false
             }
         case .every:
             if let v = r.duration(n, "every", &d) {
-                if v >= 1 { t.every = v } else { d.error("'every' must be at least 1s", at: r.at(n["every"]!)); ok = false }
+                if v >= 1 { t.every = v } else { d.error(id: "task.invalid_field", "'every' must be at least 1s", at: r.at(n["every"]!)); ok = false }
             } else if n["every"] == nil {
-                d.error("an 'every' trigger needs 'every' (an interval such as 15m)", at: r.at(n)); return nil
+                d.error(id: "task.invalid_field", "an 'every' trigger needs 'every' (an interval such as 15m)", at: r.at(n)); return nil
             } else { ok = false }
         case .webhook:
-            guard let p = r.string(n, "path", &d) else { d.error("a webhook trigger needs 'path'", at: r.at(n)); return nil }
+            guard let p = r.string(n, "path", &d) else { d.error(id: "task.invalid_field", "a webhook trigger needs 'path'", at: r.at(n)); return nil }
             if p.isEmpty || p.hasPrefix("/") || p.contains("..") || !p.allSatisfy({ $0.isLetter || $0.isNumber || "-_./".contains($0) }) {
-                d.error("webhook 'path' must be letters, digits, '-', '_', '.', '/' (not starting with '/', no '..'), got \"\(p)\"", at: r.at(n["path"]!))
+                d.error(id: "task.invalid_field", "webhook 'path' must be letters, digits, '-', '_', '.', '/' (not starting with '/', no '..'), got \"\(p)\"", at: r.at(n["path"]!))
                 ok = false
             }
             t.path = p
             if let s = r.string(n, "secret", &d) {
                 if isReference(s) { t.secret = s } else {
-                    d.error("webhook 'secret' must be a reference such as ${SENTRY_WEBHOOK_SECRET}, never the secret itself", at: r.at(n["secret"]!))
+                    d.error(id: "task.invalid_field", "webhook 'secret' must be a reference such as ${SENTRY_WEBHOOK_SECRET}, never the secret itself", at: r.at(n["secret"]!))
                     ok = false
                 }
             }
         case .event:
             t.source = r.string(n, "source", &d)
-            if t.source == nil { d.error("an event trigger needs 'source' (github, linear, jira, notion…)", at: r.at(n)); ok = false }
+            if t.source == nil { d.error(id: "task.invalid_field", "an event trigger needs 'source' (github, linear, jira, notion…)", at: r.at(n)); ok = false }
             t.kinds = r.strings(n, "kinds", &d) ?? []
             t.actions = r.strings(n, "actions", &d) ?? []
             t.labels = r.strings(n, "labels", &d) ?? []
@@ -445,7 +445,7 @@ public enum BlueprintParser {
         func string(_ o: Node, _ key: String, _ d: inout Diagnostics) -> String? {
             guard let n = o[key], !n.isNull else { return nil }
             if let s = n.scalarText { return s }
-            d.error("'\(key)' must be a string, got \(n.kindDescription)", at: at(n))
+            d.error(id: "task.invalid_field", "'\(key)' must be a string, got \(n.kindDescription)", at: at(n))
             return nil
         }
 
@@ -453,12 +453,12 @@ public enum BlueprintParser {
             guard let n = o[key], !n.isNull else { return nil }
             if let s = n.scalarText { return [s] }
             guard let items = n.array else {
-                d.error("'\(key)' must be a list of strings, got \(n.kindDescription)", at: at(n)); return nil
+                d.error(id: "task.invalid_field", "'\(key)' must be a list of strings, got \(n.kindDescription)", at: at(n)); return nil
             }
             var out: [String] = []
             for item in items {
                 if let s = item.scalarText { out.append(s) } else {
-                    d.error("entries of '\(key)' must be strings, got \(item.kindDescription)", at: at(item))
+                    d.error(id: "task.invalid_field", "entries of '\(key)' must be strings, got \(item.kindDescription)", at: at(item))
                 }
             }
             return out
@@ -467,21 +467,21 @@ public enum BlueprintParser {
         func positiveInt(_ o: Node, _ key: String, _ d: inout Diagnostics) -> Int? {
             guard let n = o[key], !n.isNull else { return nil }
             if let s = n.scalarText, let v = Int(s), v > 0 { return v }
-            d.error("'\(key)' must be a positive integer, got \(n.quotedForDiagnostic)", at: at(n))
+            d.error(id: "task.invalid_field", "'\(key)' must be a positive integer, got \(n.quotedForDiagnostic)", at: at(n))
             return nil
         }
 
         func duration(_ o: Node, _ key: String, _ d: inout Diagnostics, label: String? = nil) -> Double? {
             guard let n = o[key], !n.isNull else { return nil }
             if let s = n.scalarText, let v = TaskDuration.parse(s) { return v }
-            d.error("'\(label ?? key)' must be a duration such as 90s, 15m, 2h, 1d (or seconds), got \(n.quotedForDiagnostic)", at: at(n))
+            d.error(id: "task.invalid_field", "'\(label ?? key)' must be a duration such as 90s, 15m, 2h, 1d (or seconds), got \(n.quotedForDiagnostic)", at: at(n))
             return nil
         }
 
         func oneOf(_ o: Node, _ key: String, _ allowed: [String], _ d: inout Diagnostics) -> String? {
             guard let n = o[key], !n.isNull else { return nil }
             if let s = n.scalarText, allowed.contains(s) { return s }
-            d.error("'\(key)' must be one of \(allowed.joined(separator: ", ")), got \(n.quotedForDiagnostic)", at: at(n))
+            d.error(id: "task.invalid_field", "'\(key)' must be one of \(allowed.joined(separator: ", ")), got \(n.quotedForDiagnostic)", at: at(n))
             return nil
         }
     }

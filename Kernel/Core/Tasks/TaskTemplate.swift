@@ -153,17 +153,17 @@ public struct TaskTemplate: Sendable, Equatable {
                         flush()
                         return (pieces, inner)
                     }
-                    d.error("'{{\(inner)}}' without an open '{{#if}}'", at: tagLocation)
+                    d.error(id: "task.template_syntax", "'{{\(inner)}}' without an open '{{#if}}'", at: tagLocation)
                     text += literal; advance(end + 2 - i); continue
                 }
                 if inner.hasPrefix("#") {
                     let words = inner.dropFirst().split(separator: " ", omittingEmptySubsequences: true).map(String.init)
                     guard words.first == "if" else {
-                        d.error("unknown block '{{\(inner)}}': only {{#if path}}…{{else}}…{{/if}} is supported", at: tagLocation)
+                        d.error(id: "task.template_syntax", "unknown block '{{\(inner)}}': only {{#if path}}…{{else}}…{{/if}} is supported", at: tagLocation)
                         text += literal; advance(end + 2 - i); continue
                     }
                     guard words.count == 2, let path = Self.path(words[1]) else {
-                        d.error("'{{\(inner)}}' needs one parameter path, as in {{#if severity}}", at: tagLocation)
+                        d.error(id: "task.template_syntax", "'{{\(inner)}}' needs one parameter path, as in {{#if severity}}", at: tagLocation)
                         text += literal; advance(end + 2 - i); continue
                     }
                     advance(end + 2 - i)
@@ -173,15 +173,15 @@ public struct TaskTemplate: Sendable, Equatable {
                     if closer == "else" {
                         let (o, c2) = parseBlock(closers: ["/if"], diagnostics: &d)
                         otherwise = o
-                        if c2 == nil { d.error("'{{#if \(words[1])}}' is never closed with {{/if}}", at: tagLocation) }
+                        if c2 == nil { d.error(id: "task.template_syntax", "'{{#if \(words[1])}}' is never closed with {{/if}}", at: tagLocation) }
                     } else if closer == nil {
-                        d.error("'{{#if \(words[1])}}' is never closed with {{/if}}", at: tagLocation)
+                        d.error(id: "task.template_syntax", "'{{#if \(words[1])}}' is never closed with {{/if}}", at: tagLocation)
                     }
                     pieces.append(.condition(path: path, then: then, otherwise: otherwise))
                     continue
                 }
                 guard let path = Self.path(inner) else {
-                    d.error("'{{\(inner)}}' is not a parameter path (letters, digits, '_', '-', joined by '.')", at: tagLocation)
+                    d.error(id: "task.template_syntax", "'{{\(inner)}}' is not a parameter path (letters, digits, '_', '-', joined by '.')", at: tagLocation)
                     text += literal; advance(end + 2 - i); continue
                 }
                 advance(end + 2 - i)

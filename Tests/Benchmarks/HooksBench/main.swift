@@ -8,6 +8,13 @@ import Foundation
 import KernelCore
 import KernelHooks
 
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == NativeHookBenchmark.command {
+    NativeHookBenchmark.main(Array(CommandLine.arguments.dropFirst(2)))
+}
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == ModuleWarmBenchmark.command {
+    ModuleWarmBenchmark.main(Array(CommandLine.arguments.dropFirst(2)))
+}
+
 let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 40 : 40
 
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }

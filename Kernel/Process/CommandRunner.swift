@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import KernelCore
 import Subprocess
 #if canImport(System)
 import System
@@ -8,22 +9,27 @@ import SystemPackage
 #endif
 
 /// What a handler process did.
-struct ProcessResult: Sendable {
-    var exitCode: Int32?
-    var signal: Int32?
-    var stdout: [UInt8] = []
-    var stderr: [UInt8] = []
-    var stdoutOverflow = false
-    var stderrOverflow = false
-    var timedOut = false
+package struct ProcessResult: Sendable {
+    package var exitCode: Int32?
+    package var signal: Int32?
+    package var stdout: [UInt8] = []
+    package var stderr: [UInt8] = []
+    package var stdoutOverflow = false
+    package var stderrOverflow = false
+    package var timedOut = false
     /// The process could not be started.
-    var spawnError: String?
+    package var spawnError: String?
+
+    package init() {}
 }
 
 /// Runs one handler process: in its own process group, the event JSON on stdin, stdout and stderr captured up
 /// to a limit each; on timeout SIGTERM to the group, a grace period, then SIGKILL to the group.
-enum CommandRunner {
-    static func run(executable: String, arguments: [String], environment: [String: String], workingDirectory: String?,
+///
+/// Stdin is an unlinked temporary file holding the input, not a pipe: a handler that exits without reading it
+/// cannot raise SIGPIPE in the host, so the kernel never changes the process's SIGPIPE disposition.
+package enum CommandRunner {
+    package static func run(executable: String, arguments: [String], environment: [String: String], workingDirectory: String?,
                     input: [UInt8], timeout: Double, grace: Double, limit: Int) async -> ProcessResult {
         var options = PlatformOptions()
         options.processGroupID = 0  // a new group led by the handler
@@ -33,9 +39,16 @@ enum CommandRunner {
         let exe: Executable = executable.contains("/") ? .path(FilePath(executable)) : .name(executable)
         let config = Configuration(executable: exe, arguments: Arguments(arguments), environment: .inherit.updating(env),
                                    workingDirectory: workingDirectory.map { FilePath($0) }, platformOptions: options)
-        let timedOut = Flag()
+        let timedOut = AtomicFlag()
+        guard let inputFD = ChildProcess.inputFile(input) else {
+            var r = ProcessResult()
+            r.spawnError = "cannot run \(executable): cannot write its input to a temporary file: \(String(cString: strerror(errno)))"
+            return r
+        }
         do {
-            let result = try await Subprocess.run(config, input: .inputWriter, output: .sequence, error: .sequence) { execution in
+            let stdin = FileDescriptor(rawValue: inputFD)
+            let result = try await Subprocess.run(config, input: .fileDescriptor(stdin, closeAfterSpawningProcess: true),
+                                                  output: .sequence, error: .sequence) { execution in
                 let pgid = execution.processIdentifier.value
                 // The kill sequence runs on a Dispatch timer, not a Task: a host whose cooperative pool is busy
                 // (or blocked) must still have its handlers killed on time.
@@ -49,15 +62,9 @@ enum CommandRunner {
                     }
                 }
                 DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
-                let writer = execution.standardInputWriter
-                async let written: Void = {
-                    if !input.isEmpty { _ = try? await writer.write(input) }
-                    try? await writer.finish()
-                }()
                 async let out = collect(execution.standardOutput, limit: limit)
                 async let err = collect(execution.standardError, limit: limit)
                 let (o, e) = await (out, err)
-                await written
                 timer.cancel()
                 if timedOut.isSet {
                     // The whole group gets its SIGKILL after the grace period; wait for it off the pool.
@@ -84,7 +91,7 @@ enum CommandRunner {
     }
 
     /// Reads a stream to its end, keeping at most `limit` bytes (the rest is drained and dropped).
-    static func collect(_ sequence: SubprocessOutputSequence, limit: Int) async -> ([UInt8], Bool) {
+    package static func collect(_ sequence: SubprocessOutputSequence, limit: Int) async -> ([UInt8], Bool) {
         var bytes: [UInt8] = []
         var overflow = false
         do {
@@ -104,30 +111,5 @@ enum CommandRunner {
             // Cancelled when the process ended while a child still held the pipe: keep what was read.
         }
         return (bytes, overflow)
-    }
-}
-
-/// A flag set once, read from other tasks.
-final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
-}
-
-/// For benchmarks: runs `count` copies of `command` concurrently exactly as command handlers are run (bash -c,
-/// own process group, the input on stdin, output captured), so the engine's overhead can be measured as the
-/// difference.
-public enum HookProcessBaseline {
-    public static func run(count: Int, command: String, input: [UInt8]) async {
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<count {
-                group.addTask {
-                    _ = await CommandRunner.run(executable: "/bin/bash", arguments: ["-c", command], environment: [:],
-                                                workingDirectory: nil, input: input, timeout: 600, grace: 1, limit: 1 << 20)
-                }
-            }
-        }
     }
 }

@@ -1,16 +1,19 @@
+// module_bench.py's in-process figures: `kernel-bench native-hook …` and `kernel-bench modules-warm …`.
 import Foundation
 import KernelCore
+import KernelNative
+import KernelProcess
 import KernelStore
 
-/// `kernel __bench-native-hook <module.so> [calls]`: scans the module (out of process, no cache), then calls
+/// `kernel-bench native-hook <module.so> [calls]`: scans the module (out of process, no cache), then calls
 /// its first native hook handler `calls` times in this process with a PreToolUse input and prints the time per
-/// call. Used by Tests/Benchmarks/module_bench.py; hidden from help.
-public enum NativeHookBenchmark {
-    public static let command = "__bench-native-hook"
+/// call.
+enum NativeHookBenchmark {
+    static let command = "native-hook"
 
-    public static func main(_ arguments: [String]) -> Never {
+    static func main(_ arguments: [String]) -> Never {
         guard let path = arguments.first else {
-            print("usage: kernel \(command) <module.so> [calls]")
+            print("usage: kernel-bench \(command) <module.so> [calls]")
             exit(64)
         }
         let calls = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
@@ -36,15 +39,15 @@ public enum NativeHookBenchmark {
     }
 }
 
-/// `kernel __bench-modules-warm <home> <module.so>…`: the warm path in this process, against the stat floor
+/// `kernel-bench modules-warm <home> <module.so>…`: the warm path in this process, against the stat floor
 /// of the same files: stat only; stat + cache lookup (the verdicts, no module opened); + decoding the
-/// results; + parsing what they contribute. Run it after a listing has cached the scans. Hidden from help.
-public enum ModuleWarmBenchmark {
-    public static let command = "__bench-modules-warm"
+/// results; + parsing what they contribute. Run it after a listing has cached the scans.
+enum ModuleWarmBenchmark {
+    static let command = "modules-warm"
 
-    public static func main(_ arguments: [String]) -> Never {
+    static func main(_ arguments: [String]) -> Never {
         guard arguments.count > 1, let store = try? KernelStore(path: arguments[0] + "/plugins/kernel.sqlite") else {
-            print("usage: kernel \(command) <home> <module.so>…")
+            print("usage: kernel-bench \(command) <home> <module.so>…")
             exit(64)
         }
         let paths = Array(arguments.dropFirst())
@@ -71,5 +74,20 @@ public enum ModuleWarmBenchmark {
                      + "parsing contributions %.3f ms; scanned again: %d; hits %d", paths.count, stat, lookup, lookup / stat,
                      decode, parse, opened, hits))
         exit(0)
+    }
+}
+
+/// Runs `count` copies of `command` concurrently exactly as command handlers are run (bash -c, own process
+/// group, the input on stdin, output captured), so the engine's overhead can be measured as the difference.
+enum HookProcessBaseline {
+    static func run(count: Int, command: String, input: [UInt8]) async {
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    _ = await CommandRunner.run(executable: "/bin/bash", arguments: ["-c", command], environment: [:],
+                                                workingDirectory: nil, input: input, timeout: 600, grace: 1, limit: 1 << 20)
+                }
+            }
+        }
     }
 }

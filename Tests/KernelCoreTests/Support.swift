@@ -1,0 +1,4 @@
+import KernelTestSupport
+
+/// The shared temporary folder of KernelTestSupport.
+typealias TempDirectory = TemporaryDirectory

@@ -1,0 +1,110 @@
+// Temporary folders and child processes for tests: the one helper each test target uses.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The test process ignores SIGPIPE, as a host embedding the kernel typically does (a test that writes to a
+/// child or a socket that went away gets EPIPE, not a dead test run). The kernel's library never changes the
+/// disposition itself: its hook handlers read their input from a file. Called by every helper here.
+public let ignoreSIGPIPEInTests: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
+/// A fresh folder under the system temp folder (its physical path, so comparisons with getcwd-style paths
+/// hold), removed when the value is released.
+public final class TemporaryDirectory: @unchecked Sendable {
+    public let path: String
+
+    public init(prefix: String = "kernel-test") throws {
+        ignoreSIGPIPEInTests
+        var template = Array((NSTemporaryDirectory() + "/\(prefix)-XXXXXX").utf8CString)
+        guard let p = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
+        path = URL(fileURLWithPath: String(cString: p)).resolvingSymlinksInPath().path
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// The folder as a file URL.
+    public var fileURL: URL { URL(fileURLWithPath: path) }
+
+    /// The absolute path of `relative` inside the folder.
+    public func url(_ relative: String) -> String { path + "/" + relative }
+
+    @discardableResult
+    public func mkdir(_ relative: String) throws -> String {
+        let p = url(relative)
+        try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
+        return p
+    }
+
+    /// Writes `text` at `relative` (folders created); `executable` sets mode 755. Returns the absolute path.
+    @discardableResult
+    public func write(_ relative: String, _ text: String, executable: Bool = false) throws -> String {
+        let p = url(relative)
+        try FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: p))
+        if executable { chmod(p, 0o755) }
+        return p
+    }
+
+    public func read(_ relative: String) throws -> String {
+        String(decoding: try Data(contentsOf: URL(fileURLWithPath: url(relative))), as: UTF8.self)
+    }
+}
+
+/// What a child process did.
+public struct ChildRun: Sendable {
+    public var pid: Int32
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs `executable` to its end with `stdin` as its input, reading stdout and stderr at the same time (a child
+/// that fills one pipe while the test waits on the other would deadlock; each pipe holds 64 KiB).
+public func runChild(_ executable: String, _ arguments: [String], cwd: String? = nil,
+                     environment: [String: String] = [:], stdin: String? = nil) throws -> ChildRun {
+    ignoreSIGPIPEInTests
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    // stdin from a file (written before the child starts), not a pipe: a child that exits without reading it
+    // (an unknown hook event) cannot make the write fail.
+    var input: FileHandle?
+    if let stdin {
+        let file = NSTemporaryDirectory() + "/kernel-stdin-\(UUID().uuidString)"
+        try Data(stdin.utf8).write(to: URL(fileURLWithPath: file))
+        input = FileHandle(forReadingAtPath: file)
+        unlink(file)
+    }
+    process.standardInput = input ?? FileHandle.nullDevice
+    try process.run()
+    let group = DispatchGroup()
+    nonisolated(unsafe) var errData = Data()
+    DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    try? input?.close()
+    process.waitUntilExit()
+    return ChildRun(pid: process.processIdentifier, status: process.terminationStatus,
+                    stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Waits until `condition` holds, checking every few milliseconds, for at most `timeout` seconds (a generous
+/// safety net, not a bound the test asserts): what tests use instead of asserting wall-clock durations.
+/// - Returns: whether the condition came true.
+@discardableResult
+public func waitUntil(timeout: Double = 120, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(5_000)
+    }
+    return try condition()
+}
