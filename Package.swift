@@ -9,7 +9,7 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory", "KernelTasks"]),
         // First-party native modules, built as shared objects beside `kernel` (see Plugins/README.md).
         .library(name: "KernelBuiltins", type: .dynamic, targets: ["KernelBuiltins"]),
         .library(name: "KernelTemplateModule", type: .dynamic, targets: ["KernelTemplateModule"]),
@@ -119,6 +119,20 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        // Tasks that run on their own: blueprints, the scheduler, the runner, run history (Kernel/Tasks/README.md).
+        .target(
+            name: "KernelTasks",
+            dependencies: [
+                "KernelCore",
+                "KernelStore",
+                "KernelHooks",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            path: "Kernel/Tasks",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
 
         // The CLI commands, as a library so tests can run them in-process.
         .target(
@@ -129,6 +143,7 @@ let package = Package(
                 "KernelHooks",
                 "KernelMemory",
                 "KernelNative",
+                "KernelTasks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Kernel/CLI",
@@ -159,6 +174,13 @@ let package = Package(
             name: "kernel-memory-bench",
             dependencies: ["KernelMemory", "KernelCore"],
             path: "Tests/Benchmarks/MemoryBench",
+            swiftSettings: swiftSettings
+        ),
+        // `swift build -c release --product tasks-bench`: tick cost, fire-to-spawn latency, store size.
+        .executableTarget(
+            name: "tasks-bench",
+            dependencies: ["KernelTasks", "KernelStore", "KernelCore"],
+            path: "Tests/Benchmarks/TasksBench",
             swiftSettings: swiftSettings
         ),
         // First-party modules: the kernel's built-in subagents and commands (Swift), and the Swift template.
@@ -223,6 +245,12 @@ let package = Package(
             name: "KernelMemoryTests",
             dependencies: ["KernelMemory", "KernelHooks", "KernelHost", "KernelCore", "KernelStore"],
             path: "Tests/KernelMemoryTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelTasksTests",
+            dependencies: ["KernelTasks", "KernelCore", "KernelStore", "KernelHooks", "KernelHost", "KernelCLI", "kernel"],
+            path: "Tests/KernelTasksTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

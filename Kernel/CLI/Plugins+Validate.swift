@@ -3,6 +3,7 @@ import KernelCore
 import KernelHost
 import KernelMemory
 import KernelNative
+import KernelTasks
 
 extension KernelCommand.Plugins {
     /// `kernel plugins validate <path> [--strict] [--json]`
@@ -57,6 +58,8 @@ extension KernelCommand.Plugins {
                 // Rules and workflows (KernelMemory reads them; the bundle model does not hold them yet).
                 let memory = PluginMemoryComponents(root: bundle.root)
                 bundle.diagnostics += memory.diagnostics
+                let tasks = Self.tasks(bundle)
+                bundle.diagnostics += tasks.flatMap(\.diagnostics)
                 valid = strict ? bundle.isStrictlyValid : bundle.isValid
                 if json {
                     var report = ValidationReport.json(bundle, strict: strict)
@@ -66,6 +69,7 @@ extension KernelCommand.Plugins {
                             fields[i].1 = .object(components)
                         }
                         fields.append(("moduleScans", .array(modules.map(\.json))))
+                        fields.append(("tasks", .strings(tasks.map(\.name))))
                         report = .object(fields)
                     }
                     Output.out(report.serialized())
@@ -73,12 +77,19 @@ extension KernelCommand.Plugins {
                     Output.out(ValidationReport.text(bundle))
                     if !memory.rules.isEmpty { Output.out("  rules (\(memory.rules.count)): \(memory.rules.joined(separator: ", "))") }
                     if !memory.workflows.isEmpty { Output.out("  workflows (\(memory.workflows.count)): \(memory.workflows.joined(separator: ", "))") }
+                    if !tasks.isEmpty { Output.out("  tasks (\(tasks.count)): \(tasks.map(\.name).joined(separator: ", "))") }
                     for m in modules { Output.out(ModulesReport.text(m, indent: "  ")) }
                     printDiagnostics(bundle.diagnostics)
                     Output.out(verdict(valid, bundle.diagnostics))
                 }
             }
             if !valid { throw ExitCode(1) }
+        }
+
+        /// The bundle's task blueprints (`tasks/*.md`), named `plugin:name`, each with its diagnostics.
+        static func tasks(_ bundle: PluginBundle) -> [BlueprintEntry] {
+            BlueprintCatalog.readFolder(FileSystem.join(bundle.root, "tasks"), source: .plugin,
+                                        plugin: TaskPluginRoot(id: bundle.name, name: bundle.name, root: bundle.root, enabled: true, projectScoped: false))
         }
 
         func printText(_ marketplace: MarketplaceBundle, valid: Bool) {

@@ -29,10 +29,14 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
         /// Input given to the kernel is not what the command takes (a hook event input that is not a JSON
         /// object, an unknown event).
         public static let invalidInput = Code("invalid_input")
+        /// A task blueprint cannot run now: inactive, paused, disabled by max runs or expiry (`kernel tasks`).
+        public static let unavailable = Code("unavailable")
+        /// Task parameters that are not a JSON object, or over the size limits.
+        public static let parameters = Code("parameters")
 
         /// Every code, for documentation and tests.
         public static let all: [Code] = [invalidBundle, noContent, notInstalled, ambiguous, settings, store, io,
-                                         notFound, nativeCommand, invalidInput]
+                                         notFound, nativeCommand, invalidInput, unavailable, parameters]
     }
 
     public var code: Code

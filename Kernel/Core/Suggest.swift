@@ -36,6 +36,6 @@ public func closestMatch(_ word: String, in candidates: [String]) -> String? {
 }
 
 /// `; did you mean 'x'?` or the empty string: for appending to a diagnostic.
-func didYouMean(_ word: String, in candidates: [String]) -> String {
+public func didYouMean(_ word: String, in candidates: [String]) -> String {
     closestMatch(word, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
 }

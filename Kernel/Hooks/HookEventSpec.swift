@@ -64,6 +64,9 @@ public struct HookEventSpec: Sendable, Equatable {
             s(.worktreeRemove, .none),
             s(.elicitation, .field("mcp_server_name"), .yes),
             s(.elicitationResult, .field("mcp_server_name"), .yes),
+            // Task runs: the matcher is tested against the blueprint's name.
+            s(.taskCreated, .field("task_name"), .yes),
+            s(.taskCompleted, .field("task_name")),
         ]
         return Dictionary(uniqueKeysWithValues: rows)
     }()

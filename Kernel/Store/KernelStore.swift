@@ -200,6 +200,7 @@ public final class KernelStore: Sendable {
             try db.execute(sql: "ALTER TABLE component_cache ADD COLUMN detail BLOB")
         }
 
+        registerTaskMigrations(&migrator)
         return migrator
     }
 }

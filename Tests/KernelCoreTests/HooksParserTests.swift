@@ -130,7 +130,7 @@ import Testing
     }
 
     @Test func everySeedEventIsKnown() {
-        #expect(HookEvent.allCases.count == 23)
+        #expect(HookEvent.allCases.count == 25)
         #expect(HookEvent(rawValue: "ElicitationResult") == .elicitationResult)
     }
 }

@@ -49,7 +49,7 @@ struct HookEngineTests {
     func specTable() {
         let blocking = HookEvent.allCases.filter { HookEventSpec.spec($0).blocking != .no }.map(\.rawValue).sorted()
         #expect(blocking == ["ConfigChange", "Elicitation", "ElicitationResult", "PreCompact", "PreToolUse", "Stop",
-                             "SubagentStop", "UserPromptSubmit", "WorktreeCreate"])
+                             "SubagentStop", "TaskCreated", "UserPromptSubmit", "WorktreeCreate"])
         #expect(HookEventSpec.spec(.configChange).blocking == .unless(field: "source", equals: "policy_settings"))
         #expect(HookEventSpec.spec(.fileChanged).matcherField == .basename("file_path"))
         #expect(HookEventSpec.spec(.stop).matcherField == .none)

@@ -26,11 +26,14 @@ public enum HookEvent: String, Sendable, CaseIterable, Codable {
     case worktreeRemove = "WorktreeRemove"
     case elicitation = "Elicitation"
     case elicitationResult = "ElicitationResult"
+    /// Around a task run (Kernel/Tasks): before its agent process starts (a deny skips the run) and after it ended.
+    case taskCreated = "TaskCreated"
+    case taskCompleted = "TaskCompleted"
 
     /// Events Claude Code fires that the seeds do not list. Bundles written for Claude Code use them
     /// (`UserPromptExpansion` in the official marketplace); they are read with a warning, never fired.
     public static let claudeCodeOnly: [String] = [
-        "Setup", "UserPromptExpansion", "PostToolBatch", "TaskCreated", "TaskCompleted", "TeammateIdle",
+        "Setup", "UserPromptExpansion", "PostToolBatch", "TeammateIdle",
     ]
 }
 
