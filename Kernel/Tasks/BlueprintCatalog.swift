@@ -9,28 +9,9 @@ public enum BlueprintSource: String, Sendable {
 /// One blueprint file as composed: its blueprint (nil when the file could not be read as one), where it came
 /// from and whether it is the one that runs.
 public struct BlueprintEntry: Sendable {
-    public enum State: Sendable, Equatable {
-        case active
-        /// A project blueprint of the same name wins (its file).
-        case shadowed(by: String)
-        case inactive(reason: String)
-
-        public var name: String {
-            switch self {
-            case .active: "active"
-            case .shadowed: "shadowed"
-            case .inactive: "inactive"
-            }
-        }
-
-        public var reason: String? {
-            switch self {
-            case .active: nil
-            case .shadowed(let by): "shadowed by \(by)"
-            case .inactive(let reason): reason
-            }
-        }
-    }
+    /// Active, shadowed by a project blueprint of the same name (its file), or inactive and why: the states every
+    /// registry component has.
+    public typealias State = ComponentState
 
     public var name: String
     public var blueprint: TaskBlueprint?
