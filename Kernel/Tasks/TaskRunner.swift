@@ -271,7 +271,7 @@ extension TaskEngine {
         let executable: Executable = exe.contains("/") ? .path(FilePath(exe)) : .name(exe)
         let config = Subprocess.Configuration(executable: executable, arguments: Arguments(Array(argv.dropFirst())),
                                    environment: Environment.custom(full), workingDirectory: FilePath(cwd), platformOptions: options)
-        let timedOut = TimeoutFlag()
+        let timedOut = AtomicFlag()
         do {
             let result = try await Subprocess.run(config, input: .none, output: .sequence, error: .sequence) { execution in
                 let pgid = execution.processIdentifier.value
@@ -315,14 +315,6 @@ extension TaskEngine {
             }
         } catch {}
     }
-}
-
-/// A flag set once, read from other threads.
-final class TimeoutFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
 }
 
 /// A run's log file: bounded, rotated. When it reaches `limit` bytes it is renamed to `<path>.1` (replacing the
