@@ -416,14 +416,14 @@ public final class MemoryContext {
         let path: String
         let id: FileID?
         let rule: RuleDefinition
-        let matcher: GitignoreGlob
+        /// Compiled on first use: only file-scoped rules are matched, and only when a file is accessed.
+        private(set) lazy var matcher: GitignoreGlob = rule.matcher
 
-        init(name: String, path: String, id: FileID?, rule: RuleDefinition, matcher: GitignoreGlob) {
+        init(name: String, path: String, id: FileID?, rule: RuleDefinition) {
             self.name = name
             self.path = path
             self.id = id
             self.rule = rule
-            self.matcher = matcher
         }
     }
 
@@ -519,7 +519,7 @@ public final class MemoryContext {
             var name = String(Substring(path.utf8.dropFirst(root.utf8.count + 1)))
             if name.hasSuffix(".mdc") { name.removeLast(4) } else if name.hasSuffix(".md") { name.removeLast(3) }
             let id = key.map { FileID(device: $0.device, inode: $0.inode) } ?? FileID(path)
-            out.append(ScannedRule(name: name, path: path, id: id, rule: rule, matcher: rule.matcher))
+            out.append(ScannedRule(name: name, path: path, id: id, rule: rule))
         }
         if let cache, !fresh.isEmpty { try? cache.storeComponents(fresh) }
         return out
