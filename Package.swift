@@ -9,7 +9,7 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory", "KernelTasks"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory", "KernelTasks", "KernelMarketplace"]),
         // First-party native modules, built as shared objects beside `kernel` (see Plugins/README.md).
         .library(name: "KernelBuiltins", type: .dynamic, targets: ["KernelBuiltins"]),
         .library(name: "KernelTemplateModule", type: .dynamic, targets: ["KernelTemplateModule"]),
@@ -119,6 +119,14 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        // Marketplaces: adding (git, HTTP, folders), the catalog and its search, install and update by name.
+        .target(
+            name: "KernelMarketplace",
+            dependencies: ["KernelCore", "KernelStore", "KernelHost", "KernelNet", "KernelProcess"],
+            path: "Kernel/Marketplace",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         // Tasks that run on their own: blueprints, the scheduler, the runner, run history (Kernel/Tasks/README.md).
         .target(
             name: "KernelTasks",
@@ -144,6 +152,7 @@ let package = Package(
                 "KernelMemory",
                 "KernelNative",
                 "KernelTasks",
+                "KernelMarketplace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Kernel/CLI",
