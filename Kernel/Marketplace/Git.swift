@@ -142,7 +142,8 @@ public enum Git {
         guard result.status == .exited(0) else {
             let lines = String(decoding: result.stderr, as: UTF8.self).split(separator: "\n")
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("Cloning into") }
-            let detail = lines.suffix(3).joined(separator: "; ")
+            let fatal = lines.filter { $0.hasPrefix("fatal:") || $0.hasPrefix("error:") }
+            let detail = (fatal.isEmpty ? Array(lines.suffix(3)) : Array(fatal.prefix(2))).joined(separator: "; ")
             throw KernelError(.io, "\(context): " + (detail.isEmpty ? "git exited with \(result.status)" : detail))
         }
         return result.stdout

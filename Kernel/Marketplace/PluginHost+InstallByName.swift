@@ -64,12 +64,12 @@ extension PluginHost {
             guard let entry = matches.first else {
                 let known = try store.marketplaceRecords().map(\.name)
                 if let marketplace, !known.contains(marketplace) {
-                    throw KernelError(.notFound, "Marketplace \"\(marketplace)\" is not added." + didYouMean(marketplace, in: known))
+                    throw KernelError(.notFound, "Marketplace \"\(marketplace)\" is not added." + PluginHost.suggestion(marketplace, in: known))
                 }
                 let names = try store.catalogEntries().filter { marketplace == nil || $0.marketplace == marketplace }.map(\.name)
                 let hint = names.isEmpty ? (known.isEmpty ? " No marketplace is added: use `kernel plugins marketplace add`." : "")
-                    : didYouMean(name, in: names)
-                throw KernelError(.notFound, "Plugin \"\(name)\" not found in \(marketplace.map { "marketplace \"\($0)\"" } ?? "any added marketplace").\(hint)")
+                    : PluginHost.suggestion(name, in: names)
+                throw KernelError(.notFound, "Plugin \"\(name)\" not found in \(marketplace.map { "marketplace \"\($0)\"" } ?? "any added marketplace")." + hint)
             }
             return (entry, notices)
         } catch let error as KernelError {

@@ -131,7 +131,7 @@ extension PluginHost {
         if let name {
             guard let one = known.first(where: { $0.name == name }) else {
                 throw KernelError(.notFound, "Marketplace \"\(name)\" is not added."
-                                  + didYouMean(name, in: known.map(\.name)))
+                                  + Self.suggestion(name, in: known.map(\.name)))
             }
             targets = [one]
         }
@@ -210,7 +210,7 @@ extension PluginHost {
         let known = try knownMarketplaces()
         let declared = Scope.allCases.filter { s in (try? settings(s))?["extraKnownMarketplaces"]?[name] != nil }
         guard let entry = known.first(where: { $0.name == name }) ?? (declared.isEmpty ? nil : KnownMarketplace(name: name, source: .object([]), installLocation: "", lastUpdated: nil)) else {
-            throw KernelError(.notFound, "Marketplace \"\(name)\" is not added." + didYouMean(name, in: known.map(\.name)))
+            throw KernelError(.notFound, "Marketplace \"\(name)\" is not added." + PluginHost.suggestion(name, in: known.map(\.name)))
         }
         for s in Scope.allCases { _ = try settings(s) }
         let targets = scope.map { [$0] } ?? Scope.allCases
@@ -274,6 +274,11 @@ extension PluginHost {
     }
 
     // MARK: - Helpers
+
+    /// ` Did you mean 'x'?` for the candidate nearest `word`, or the empty string.
+    static func suggestion(_ word: String, in candidates: [String]) -> String {
+        closestMatch(word, in: candidates).map { " Did you mean '\($0)'?" } ?? ""
+    }
 
     func knownMarketplaces() throws(KernelError) -> [KnownMarketplace] {
         do { return try KnownMarketplacesFile.read(paths.knownMarketplacesFile).marketplaces } catch { throw KernelError(settings: error) }
