@@ -25,8 +25,9 @@ private func record(_ name: String, sha: String = String(repeating: "a", count: 
             entry("unrelated", description: "Deploys things"),
         ])
         let results = try store.searchCatalog("format")
-        #expect(results.map(\.entry.name) == ["formatter", "prettier-bridge", "tagged", "linter"])
         #expect(results.map(\.match) == [.name, .keywords, .keywords, .description])
+        #expect(results.first?.entry.name == "formatter" && results.last?.entry.name == "linter")
+        #expect(Set(results[1...2].map(\.entry.name)) == ["prettier-bridge", "tagged"], "keywords and tags are one tier")
         // Every word must match; prefixes count; punctuation is not syntax.
         #expect(try store.searchCatalog("runs pretti").map(\.entry.name) == ["prettier-bridge"])
         #expect(try store.searchCatalog("\"* OR (").isEmpty)
