@@ -318,3 +318,56 @@ func marketplaceJSON(_ name: String, _ plugins: [String], extra: String = "") ->
 func parseJSONArray(_ text: String) throws -> [[String: Any]] {
     try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
 }
+
+/// Files the reference host wrote (qodercli 1.1.76: `marketplace add <dir>` of this repository's marketplace,
+/// then `install hello-world`), read by Kernel: the marketplace is known, its catalog is built from the
+/// reference host's checkout, and `list --available --json` prints what the reference host printed.
+@Suite struct MarketplaceInteropTests {
+    static let fixtures = TestPaths.repoRoot.appendingPathComponent("Tests/Fixtures/qoder-cli/marketplace")
+
+    func fixture(_ name: String, home: String, mkt: String) throws -> String {
+        try String(contentsOf: Self.fixtures.appendingPathComponent(name), encoding: .utf8)
+            .replacingOccurrences(of: "$QODER_HOME", with: home).replacingOccurrences(of: "$MKT", with: mkt)
+    }
+
+    @Test func aMarketplaceAddedAndAPluginInstalledByTheReferenceHostAreKernels() async throws {
+        let box = try Sandbox()
+        let env = try offlineEnvironment()
+        let home = box.home, mkt = box.sourcesDir.url("mkt")
+        // The reference host's copy of the marketplace (symlinks followed, as it copies), and its install.
+        for (from, to) in [(TestPaths.repoRoot.path + "/marketplace", mkt),
+                           (TestPaths.repoRoot.path + "/marketplace", home + "/plugins/marketplaces/kernel"),
+                           (TestPaths.repoRoot.path + "/Plugins/hello-world", home + "/plugins/cache/kernel/hello-world/1.0.0")] {
+            try FileManager.default.createDirectory(atPath: parentFolder(to), withIntermediateDirectories: true)
+            let cp = Process()
+            cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+            cp.arguments = ["-rL", from, to]
+            try cp.run()
+            cp.waitUntilExit()
+            try #require(cp.terminationStatus == 0)
+        }
+        for name in ["known_marketplaces.json", "installed_plugins_v2.json"] {
+            try write(home + "/plugins/" + name, try fixture(name, home: home, mkt: mkt))
+        }
+        try write(box.settingsPath(.user), try fixture("settings.json", home: home, mkt: mkt))
+
+        let listed = try parseJSON(try await box.ok(["plugins", "list", "--available", "--json"], environment: env))
+        let expected = try parseJSON(try fixture("list-available.json", home: home, mkt: mkt))
+        #expect((listed["installed"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["hello-world@kernel"])
+        #expect(NSArray(array: listed["available"] as? [Any] ?? []) == NSArray(array: expected["available"] as? [Any] ?? []))
+
+        let mine = try parseJSONArray(try await box.ok(["plugins", "marketplace", "list", "--json"]))
+        let theirs = try #require(try JSONSerialization.jsonObject(with: Data(try fixture("marketplace-list.json", home: home, mkt: mkt).utf8)) as? [[String: Any]])
+        for key in ["name", "source", "installLocation", "lastUpdated", "autoUpdate"] {
+            #expect((mine.first?[key] as? NSObject) == (theirs.first?[key] as? NSObject), "\(key)")
+        }
+        // Its install is up to date, and removing the marketplace uninstalls it.
+        let update = try parseJSONArray(try await box.ok(["plugins", "update", "--json"], environment: env))
+        #expect(update.map { $0["status"] as? String } == ["up-to-date"])
+        _ = try await box.ok(["plugins", "marketplace", "remove", "kernel"], environment: env)
+        #expect(!exists(home + "/plugins/cache/kernel/hello-world/1.0.0"))
+        #expect(!exists(home + "/plugins/marketplaces/kernel"))
+    }
+}
+
+private func parentFolder(_ path: String) -> String { (path as NSString).deletingLastPathComponent }
