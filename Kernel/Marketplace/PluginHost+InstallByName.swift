@@ -117,7 +117,10 @@ extension PluginHost {
             return try fetchGit(entry, url: url, path: path, ref: ref, sha: sha, manifest: manifest, version: parsed.version,
                                 source: receiptSource)
         case .archive(let url, let sha256):
-            return try fetchArchive(entry, url: url, sha256: sha256, manifest: manifest, version: parsed.version, source: receiptSource)
+            let headers = Dictionary((parsed.node["headers"]?.members ?? []).compactMap { m in m.value.string.map { (m.key, $0) } },
+                                     uniquingKeysWith: { a, _ in a })
+            return try fetchArchive(entry, url: url, sha256: sha256, headers: headers, manifest: manifest, version: parsed.version,
+                                    source: receiptSource)
         case .npm(let package, let version, let registry):
             return try fetchNpm(entry, package: package, version: version, registry: registry, manifest: manifest,
                                 entryVersion: parsed.version, source: receiptSource)

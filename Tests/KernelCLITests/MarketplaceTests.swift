@@ -371,3 +371,110 @@ func parseJSONArray(_ text: String) throws -> [[String: Any]] {
 }
 
 private func parentFolder(_ path: String) -> String { (path as NSString).deletingLastPathComponent }
+
+/// `archive` and `npm` entries, served by a loopback server: verified before unpacking, versioned by content
+/// when nothing names a version, updated when the archive behind the same URL changes.
+@Suite struct MarketplaceArchiveTests {
+    final class Served: @unchecked Sendable {
+        let lock = NSLock()
+        var files: [String: [UInt8]] = [:]
+        subscript(path: String) -> [UInt8]? {
+            get { lock.withLock { files[path] } }
+            set { lock.withLock { files[path] = newValue } }
+        }
+    }
+
+    func shell(_ command: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        try #require(p.terminationStatus == 0, "\(command)")
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func tarball(_ box: Sandbox, _ name: String, folder: String, files: [String: String]) throws -> [UInt8] {
+        let dir = box.sourcesDir.url("src-" + name)
+        for (path, text) in files { try write(dir + "/" + folder + "/" + path, text) }
+        _ = try shell("tar czf '\(dir).tgz' -C '\(dir)' '\(folder)'")
+        return Array(try Data(contentsOf: URL(fileURLWithPath: dir + ".tgz")))
+    }
+
+    func sha256(_ bytes: [UInt8], _ box: Sandbox) throws -> String {
+        let file = box.sourcesDir.url("hash-input")
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        return String(try shell("sha256sum '\(file)'").prefix(64))
+    }
+
+    @Test func archiveAndNpmEntriesInstallVerifiedAndUpdateOnChangedContent() async throws {
+        let box = try Sandbox()
+        let env = try offlineEnvironment()
+        let served = Served()
+        let route: LoopbackServer.Route = { request in
+            served[request.path].map { LoopbackServer.Response(status: 200, body: $0) } ?? .text("missing", status: 404)
+        }
+        let server = try LoopbackServer(routes: ["/arch.tar.gz": route, "/tarballs/npmplug-1.0.0.tgz": route, "/registry/npmplug": route])
+        defer { server.stop() }
+        let archive = try tarball(box, "arch", folder: "arch-main", files: ["commands/a.md": "# A v1\n"])
+        served["/arch.tar.gz"] = archive
+        let npm = try tarball(box, "npm", folder: "package", files: ["commands/n.md": "# N\n", "package.json": #"{"name": "npmplug"}"#])
+        served["/tarballs/npmplug-1.0.0.tgz"] = npm
+        let integrity = "sha256-" + Data(hexBytes(try sha256(npm, box))).base64EncodedString()
+        served["/registry/npmplug"] = Array(#"""
+            {"name": "npmplug", "dist-tags": {"latest": "1.0.0"}, "versions": {"1.0.0": {"dist": {
+              "tarball": "\#(server.url("/tarballs/npmplug-1.0.0.tgz"))", "integrity": "\#(integrity)"}}}}
+            """#.utf8)
+        let good = try sha256(archive, box)
+        let bad = String(repeating: "0", count: 64)
+        try box.sourcesDir.write("m/.claude-plugin/marketplace.json", marketplaceJSON("m", [
+            #"{"name": "pinned", "source": {"source": "archive", "url": "\#(server.url("/arch.tar.gz"))", "sha256": "\#(good)"}}"#,
+            #"{"name": "forged", "source": {"source": "archive", "url": "\#(server.url("/arch.tar.gz"))", "sha256": "\#(bad)"}}"#,
+            #"{"name": "moving", "source": {"source": "archive", "url": "\#(server.url("/arch.tar.gz"))"}}"#,
+            #"{"name": "npmplug", "source": {"source": "npm", "package": "npmplug", "version": "^1.0.0", "registry": "\#(server.url("/registry"))"}}"#,
+        ]))
+        _ = try await box.ok(["plugins", "marketplace", "add", box.sourcesDir.url("m")], environment: env)
+
+        _ = try await box.ok(["plugins", "install", "pinned"], environment: env)
+        let cache = box.home + "/plugins/cache/m"
+        #expect(read(cache + "/pinned/\(good.prefix(12))/commands/a.md") == "# A v1\n", "the single top folder is lifted")
+
+        let forged = try await box.run(["plugins", "install", "forged", "--json"], environment: env)
+        #expect(forged.status == 1)
+        let error = try parseJSON(forged.stdout)
+        #expect(error["code"] as? String == "integrity")
+        #expect((error["message"] as? String)?.contains("sha256 mismatch") == true)
+        #expect(!exists(cache + "/forged"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: box.home + "/plugins/cache").sorted() == ["m"], "no fetch folder left")
+
+        _ = try await box.ok(["plugins", "install", "npmplug"], environment: env)
+        #expect(read(cache + "/npmplug/1.0.0/commands/n.md") == "# N\n")
+
+        _ = try await box.ok(["plugins", "install", "moving"], environment: env)
+        served["/arch.tar.gz"] = try tarball(box, "arch2", folder: "arch-main", files: ["commands/a.md": "# A v2\n"])
+        let updates = try parseJSONArray(try await box.ok(["plugins", "update", "--json"], environment: env))
+        let moving = try #require(updates.first { $0["pluginId"] as? String == "moving@m" })
+        #expect(moving["status"] as? String == "updated")
+        let newVersion = try #require(moving["newVersion"] as? String)
+        #expect(read(cache + "/moving/\(newVersion)/commands/a.md") == "# A v2\n")
+        #expect(!exists(cache + "/moving/\(good.prefix(12))"), "the old version's copy is gone")
+        // The pinned archive no longer matches what is served: its update fails and its install stays.
+        let pinned = try #require(updates.first { $0["pluginId"] as? String == "pinned@m" })
+        #expect(pinned["status"] as? String == "failed")
+        #expect(read(cache + "/pinned/\(good.prefix(12))/commands/a.md") == "# A v1\n")
+        #expect(updates.first { $0["pluginId"] as? String == "npmplug@m" }?["status"] as? String == "up-to-date")
+    }
+}
+
+func hexBytes(_ hex: String) -> [UInt8] {
+    var bytes: [UInt8] = []
+    var i = hex.startIndex
+    while i < hex.endIndex, let j = hex.index(i, offsetBy: 2, limitedBy: hex.endIndex) {
+        bytes.append(UInt8(hex[i..<j], radix: 16) ?? 0)
+        i = j
+    }
+    return bytes
+}
