@@ -9,7 +9,7 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory", "KernelTasks"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory", "KernelTasks", "KernelFetch", "KernelMarketplace"]),
         // First-party native modules, built as shared objects beside `kernel` (see Plugins/README.md).
         .library(name: "KernelBuiltins", type: .dynamic, targets: ["KernelBuiltins"]),
         .library(name: "KernelTemplateModule", type: .dynamic, targets: ["KernelTemplateModule"]),
@@ -31,6 +31,12 @@ let package = Package(
             name: "CCurl",
             path: "Kernel/CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // libarchive (zip, tar, gzip), opened with dlopen on first use like libcurl.
+        .systemLibrary(
+            name: "CArchive",
+            path: "Kernel/CArchive",
+            providers: [.apt(["libarchive-dev"])]
         ),
 
         // The core: diagnostics, JSON and YAML readers, the bundle model and its parsers, validation.
@@ -102,6 +108,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Archive and npm plugin sources: download, verify, unpack hostile archives safely; reproducible archives.
+        .target(
+            name: "KernelFetch",
+            dependencies: ["CArchive", "KernelCore", "KernelNet", "KernelStore"],
+            path: "Kernel/Fetch",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
         // The hook engine: matching, command/http/native/evaluator handlers, aggregation (`kernel hooks fire`).
         .target(
             name: "KernelHooks",
@@ -116,6 +131,14 @@ let package = Package(
             name: "KernelMemory",
             dependencies: ["KernelCore", "KernelStore", "KernelHost", "KernelHooks"],
             path: "Kernel/Memory",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+        // Marketplaces: adding (git, HTTP, folders), the catalog and its search, install and update by name.
+        .target(
+            name: "KernelMarketplace",
+            dependencies: ["KernelCore", "KernelStore", "KernelHost", "KernelNet", "KernelProcess", "KernelFetch"],
+            path: "Kernel/Marketplace",
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
@@ -144,6 +167,8 @@ let package = Package(
                 "KernelMemory",
                 "KernelNative",
                 "KernelTasks",
+                "KernelFetch",
+                "KernelMarketplace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Kernel/CLI",
@@ -251,6 +276,12 @@ let package = Package(
             name: "KernelTasksTests",
             dependencies: ["KernelTasks", "KernelCore", "KernelStore", "KernelHooks", "KernelHost", "KernelCLI", "kernel"],
             path: "Tests/KernelTasksTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelFetchTests",
+            dependencies: ["KernelFetch", "KernelCore", "KernelNet", "KernelStore", "KernelTestSupport"],
+            path: "Tests/KernelFetchTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -33,10 +33,17 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
         public static let unavailable = Code("unavailable")
         /// Task parameters that are not a JSON object, or over the size limits.
         public static let parameters = Code("parameters")
+        /// An archive was refused: an unsafe entry (named), over a limit, malformed, or not a zip or tar.
+        public static let archive = Code("archive")
+        /// Downloaded bytes do not match the `sha256` or npm `dist.integrity` they were pinned to.
+        public static let integrity = Code("integrity")
+        /// A download or registry lookup failed (unreachable, an HTTP error status, a version not found).
+        public static let fetch = Code("fetch")
 
         /// Every code, for documentation and tests.
         public static let all: [Code] = [invalidBundle, noContent, notInstalled, ambiguous, settings, store, io,
-                                         notFound, nativeCommand, invalidInput, unavailable, parameters]
+                                         notFound, nativeCommand, invalidInput, unavailable, parameters,
+                                         archive, integrity, fetch]
     }
 
     public var code: Code
