@@ -277,7 +277,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelCLITests",
-            dependencies: ["KernelCLI", "KernelCore", "kernel", "KernelTestSupport"],
+            dependencies: ["KernelCLI", "KernelCore", "KernelFetch", "KernelNet", "KernelStore", "kernel", "KernelTestSupport"],
             path: "Tests/KernelCLITests",
             swiftSettings: swiftSettings
         ),

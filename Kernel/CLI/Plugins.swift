@@ -6,7 +6,7 @@ extension KernelCommand {
         public static let configuration = CommandConfiguration(
             commandName: "plugins",
             abstract: "Validate, install and manage plugins.",
-            subcommands: [Validate.self, Install.self, Uninstall.self, Enable.self, Disable.self, List.self, Info.self],
+            subcommands: [Validate.self, Install.self, Uninstall.self, Enable.self, Disable.self, List.self, Info.self, Marketplace.self],
             aliases: ["plugin"]
         )
 
