@@ -291,7 +291,7 @@ if Context.environment["KERNEL_FUZZ"] == "1" {
         ("FuzzFrontmatter", ["KernelCore"]), ("FuzzJSONReader", ["KernelCore"]), ("FuzzManifest", ["KernelCore"]),
         ("FuzzMarketplace", ["KernelCore"]), ("FuzzHooks", ["KernelCore"]), ("FuzzMCP", ["KernelCore"]),
         ("FuzzSettings", ["KernelCore"]), ("FuzzRenderer", ["KernelCore"]), ("FuzzMatcher", ["KernelCore"]),
-        ("FuzzJSONScan", ["KernelCore", "KernelHooks"]),
+        ("FuzzJSONScan", ["KernelCore", "KernelHooks"]), ("FuzzArchive", ["KernelFetch"]),
     ]
     for t in fuzzTargets {
         package.targets.append(.executableTarget(
