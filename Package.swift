@@ -9,7 +9,7 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory", "KernelTasks", "KernelFetch"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory", "KernelTasks", "KernelFetch", "KernelMarketplace"]),
         // First-party native modules, built as shared objects beside `kernel` (see Plugins/README.md).
         .library(name: "KernelBuiltins", type: .dynamic, targets: ["KernelBuiltins"]),
         .library(name: "KernelTemplateModule", type: .dynamic, targets: ["KernelTemplateModule"]),
@@ -134,6 +134,14 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        // Marketplaces: adding (git, HTTP, folders), the catalog and its search, install and update by name.
+        .target(
+            name: "KernelMarketplace",
+            dependencies: ["KernelCore", "KernelStore", "KernelHost", "KernelNet", "KernelProcess", "KernelFetch"],
+            path: "Kernel/Marketplace",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         // Tasks that run on their own: blueprints, the scheduler, the runner, run history (Kernel/Tasks/README.md).
         .target(
             name: "KernelTasks",
@@ -160,6 +168,7 @@ let package = Package(
                 "KernelNative",
                 "KernelTasks",
                 "KernelFetch",
+                "KernelMarketplace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Kernel/CLI",

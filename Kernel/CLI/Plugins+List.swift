@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KernelCore
 import KernelHost
+import KernelMarketplace
 
 extension KernelCommand.Plugins {
     /// `kernel plugins list [--json] [--plugin-dir DIR…]`
@@ -18,10 +19,25 @@ extension KernelCommand.Plugins {
                 help: "Plugin folders to add for this listing only (not installed).")
         var pluginDirs: [String] = []
 
+        @Flag(help: "Also list the added marketplaces' plugins that are not installed ({\"installed\", \"available\"} with --json).")
+        var available = false
+
         func run() throws {
             let host = try global.host()
             let (rows, warnings) = try global.run { () throws(KernelError) in try host.listingsReport(pluginDirs: pluginDirs) }
             for warning in warnings { Output.err(warning.description) }
+            if available {
+                let entries = try global.run { () throws(KernelError) in try host.availablePlugins(installed: rows) }
+                if global.json {
+                    Output.out(JSONValue.object([("installed", .array(rows.map(\.json))),
+                                                 ("available", .array(entries.map(\.json)))]).serialized())
+                } else if entries.isEmpty {
+                    Output.out("No plugins available: every plugin of the added marketplaces is installed, or none is added.")
+                } else {
+                    Output.out(Format.table(entries.map { [$0.pluginId, $0.version ?? "", Format.short($0.description, limit: 70)] }))
+                }
+                return
+            }
             if global.json {
                 Output.out(JSONValue.array(rows.map(\.json)).serialized())
                 return

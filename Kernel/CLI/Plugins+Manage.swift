@@ -2,35 +2,58 @@ import ArgumentParser
 import Foundation
 import KernelCore
 import KernelHost
+import KernelMarketplace
 
 extension KernelCommand.Plugins {
-    /// `kernel plugins install <dir> [-s scope]`
+    /// `kernel plugins install <dir | name[@marketplace]> [-s scope] [--version V]`
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "install", abstract: "Install a plugin folder (validated first) as <name>@local.",
-            discussion: "Exit status: 0 installed, 1 refused (the diagnostics are printed), 64 usage error."
+            commandName: "install", abstract: "Install a plugin folder (validated first) as <name>@local, or a plugin of an added marketplace by name.",
+            discussion: "A path (holding '/', or starting with '.' or '~') is a folder; anything else is a name, name@marketplace. "
+                + "Exit status: 0 installed, 1 refused (the diagnostics are printed), 64 usage error.",
+            aliases: ["i"]
         )
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "The plugin folder (absolute, relative, or ~/...).")
+        @Argument(help: "The plugin folder (absolute, relative, or ~/...), or name[@marketplace].")
         var path: String
 
         @Option(name: .shortAndLong, help: "Installation scope: user, project or local.")
         var scope: Scope = .user
 
+        @Option(name: .long, help: "For a marketplace plugin: the version that must be installed.")
+        var version: String?
+
         func run() throws {
             let host = try global.host()
             let directory = path.hasPrefix("~/") ? NSString(string: path).expandingTildeInPath : path
+            let looksLikePath = path.contains("/") || path.hasPrefix(".") || path.hasPrefix("~")
+            if !looksLikePath, !(FileSystem.isDirectory(directory) && !path.contains("@") && (try? host.resolveCatalogEntry(path)) == nil) {
+                try installByName(host)
+                return
+            }
             guard FileSystem.isDirectory(directory) else {
                 throw global.fail(KernelError(.notFound, "Directory not found: \(path)"))
             }
             if !global.json { Output.out("Installing plugin \"\(path)\"...") }
             let outcome = try global.run { () throws(KernelError) in try host.install(from: directory, scope: scope) }
+            report(outcome)
+        }
+
+        func installByName(_ host: PluginHost) throws {
+            if !global.json { Output.out("Installing plugin \"\(path)\"...") }
+            let result = try global.run { () throws(KernelError) in try host.install(named: path, scope: scope, version: version) }
+            if !global.json { for notice in result.notices { Output.err(notice) } }
+            report(result.outcome)
+        }
+
+        func report(_ outcome: PluginHost.InstallOutcome) {
             if global.json {
                 Output.out(JSONValue.object([
                     ("ok", true), ("pluginId", .string(outcome.id)), ("version", .string(outcome.version)),
                     ("path", .string(outcome.installPath)), ("scope", .string(outcome.scope.rawValue)),
+                    ("sha256", .string(outcome.sha256)),
                 ]).serialized())
             } else {
                 for d in outcome.bundle.diagnostics where d.severity == .warning { Output.err(d.description) }

@@ -6,7 +6,8 @@ extension KernelCommand {
         public static let configuration = CommandConfiguration(
             commandName: "plugins",
             abstract: "Validate, install and manage plugins.",
-            subcommands: [Validate.self, Install.self, Uninstall.self, Enable.self, Disable.self, List.self, Info.self, Marketplace.self],
+            subcommands: [Validate.self, Install.self, Uninstall.self, Enable.self, Disable.self, List.self, Info.self, Update.self,
+                          Search.self, Marketplace.self],
             aliases: ["plugin"]
         )
 

@@ -13,6 +13,59 @@ extension PluginHost {
         public var bundle: PluginBundle
         /// False when an existing install of the same id, scope and project was replaced.
         public var isNew: Bool
+        /// ``TreeHash`` of the installed tree.
+        public var sha256: String
+        /// True when `unlessSHA256` matched: nothing was changed.
+        public var unchanged: Bool
+        /// The version and tree hash of the install this one replaced.
+        public var previousVersion: String? = nil
+        public var previousSHA256: String? = nil
+    }
+
+    /// What to install: a plugin tree already on disk (a folder the user gave, or one fetched from a marketplace
+    /// source) and what to record about it.
+    public struct InstallRequest: Sendable {
+        /// The plugin tree to copy (not changed).
+        public var directory: String
+        /// The plugin's name in its id; nil: the bundle's own name.
+        public var name: String?
+        /// The marketplace part of the id (`local` for folder installs).
+        public var marketplace: String
+        /// The version (the cache key); nil: the bundle's version, else `fallbackVersion`, else `local`.
+        public var version: String?
+        /// The version when neither `version` nor the bundle gives one (a marketplace entry's, a commit's).
+        public var fallbackVersion: String?
+        /// Where it came from: the receipt's `source` (a JSON object).
+        public var source: JSONValue
+        /// For a `strict: false` marketplace entry: the entry, which defines the plugin's components. It is
+        /// written to the copy as `.qoder-plugin/plugin.json` so the installed plugin reads the same without its
+        /// marketplace.
+        public var entryManifest: PluginManifest?
+        /// Entry names the copy leaves out (`.git` of a checkout).
+        public var excluding: [String]
+        /// When set: the sha256 the installed tree had; a staged copy hashing the same is not installed
+        /// (`InstallOutcome.unchanged`).
+        public var unlessSHA256: String?
+
+        public init(directory: String, name: String? = nil, marketplace: String = "local", version: String? = nil,
+                    source: JSONValue, entryManifest: PluginManifest? = nil, excluding: [String] = [],
+                    unlessSHA256: String? = nil) {
+            self.directory = directory
+            self.name = name
+            self.marketplace = marketplace
+            self.version = version
+            self.source = source
+            self.entryManifest = entryManifest
+            self.excluding = excluding
+            self.unlessSHA256 = unlessSHA256
+        }
+
+        public init(directory: String, name: String?, marketplace: String, fallbackVersion: String?, source: JSONValue,
+                    entryManifest: PluginManifest?, excluding: [String], unlessSHA256: String?) {
+            self.init(directory: directory, name: name, marketplace: marketplace, version: nil, source: source,
+                      entryManifest: entryManifest, excluding: excluding, unlessSHA256: unlessSHA256)
+            self.fallbackVersion = fallbackVersion
+        }
     }
 
     /// Installs a plugin folder as `<name>@local` at `scope`.
@@ -26,12 +79,25 @@ extension PluginHost {
     /// when no other install uses it.
     @discardableResult
     public func install(from directory: String, scope: Scope) throws(KernelError) -> InstallOutcome {
-        let bundle = BundleLoader.load(at: directory)
+        let path = FileManager.default.fileExists(atPath: directory)
+            ? URL(fileURLWithPath: directory).standardizedFileURL.path : directory
+        return try install(InstallRequest(directory: directory, source: .object([("type", "directory"), ("path", .string(path))])),
+                           scope: scope)
+    }
+
+    /// Installs a plugin tree as `request` says, at `scope` (see `install(from:scope:)` for the discipline:
+    /// validated, staged, renamed into place, the previous copy and receipt put back on any failure).
+    @discardableResult
+    public func install(_ request: InstallRequest, scope: Scope) throws(KernelError) -> InstallOutcome {
+        // A symlinked folder (a marketplace's `plugins/x -> ../../Plugins/x`) is copied as what it points at.
+        let directory = FileSystem.realPath(request.directory) ?? request.directory
+        var bundle = BundleLoader.load(at: directory, entryManifest: request.entryManifest)
+        if let name = request.name { bundle.name = name }
         guard bundle.isValid else {
-            throw KernelError(.invalidBundle, "\(directory) is not a valid plugin", diagnostics: bundle.diagnostics)
+            throw KernelError(.invalidBundle, "\(request.directory) is not a valid plugin", diagnostics: bundle.diagnostics)
         }
         guard bundle.hasComponents else {
-            throw KernelError(.noContent, "No plugin content found in \"\(directory)\". Expected at least one of: "
+            throw KernelError(.noContent, "No plugin content found in \"\(request.directory)\". Expected at least one of: "
                               + "commands/, agents/, skills/, hooks/hooks.json, output-styles/, workflows/, bin/, .mcp.json, mcp.json, modules/, "
                               + "or a component path in the manifest.", diagnostics: bundle.diagnostics)
         }
@@ -42,27 +108,41 @@ extension PluginHost {
         _ = try reconciledReceipts()
 
         let name = bundle.name
-        let marketplace = "local"
+        let marketplace = request.marketplace
         let id = "\(name)@\(marketplace)"
-        let version = bundle.version ?? "local"
+        let version = request.version ?? bundle.version ?? request.fallbackVersion ?? "local"
+        for (what, part) in [("name", name), ("marketplace", marketplace), ("version", version)]
+        where part.isEmpty || part == "." || part == ".." || part.contains("/") || part.contains("\u{0}") {
+            throw KernelError(.invalidInput, "cannot install \(id): its \(what) '\(part)' is not usable as a folder name")
+        }
         let destination = paths.installDir(marketplace: marketplace, name: name, version: version)
         let projectPath = scope == .user ? nil : paths.project
         let installScope = scope
         let previousReceipt = try? store.receipt(id: id, scope: installScope, projectPath: projectPath)
 
-        let swap = try stageCopy(of: directory, to: destination)
+        let staged = try stage(directory, beside: destination) { staging throws(KernelError) in
+            for name in request.excluding { try? FileManager.default.removeItem(atPath: staging + "/" + name) }
+            if let manifest = request.entryManifest { try Self.writeEntryManifest(manifest, into: staging) }
+        }
+        let sha: String
+        do { sha = try TreeHash.sha256(ofDirectory: staged.staging) } catch {
+            staged.discard()
+            throw KernelError(.io, wrapping: error, context: "cannot hash the copy of \(request.directory)")
+        }
+        if let unless = request.unlessSHA256, unless == sha, previousReceipt?.installPath == destination,
+           FileManager.default.fileExists(atPath: destination) {
+            staged.discard()
+            return InstallOutcome(id: id, version: version, installPath: destination, scope: scope, bundle: bundle,
+                                  isNew: false, sha256: sha, unchanged: true,
+                                  previousVersion: previousReceipt?.version, previousSHA256: previousReceipt?.sha256)
+        }
+        let swap = try staged.swap()
         do {
-            let sha = try TreeHash.sha256(ofDirectory: destination)
-            let source = JSONValue.object([
-                ("type", "directory"),
-                ("path", .string(FileManager.default.fileExists(atPath: directory)
-                    ? URL(fileURLWithPath: directory).standardizedFileURL.path : directory)),
-            ]).serialized(pretty: false)
             let now = Date()
             let receipt = InstallReceipt(
                 name: name, marketplace: marketplace, scope: installScope, projectPath: projectPath, version: version,
-                installPath: destination, source: source, sha256: sha,
-                installedAt: previousReceipt?.installedAt ?? now, updatedAt: now)
+                installPath: destination, source: request.source.serialized(pretty: false), sha256: sha,
+                installedAt: previousReceipt?.installedAt ?? now, updatedAt: max(now, previousReceipt?.installedAt ?? now))
             try store.upsertReceipt(receipt)
             do {
                 try recordInFile(receipt)
@@ -94,7 +174,54 @@ extension PluginHost {
             evictCache(under: old)
         }
         return InstallOutcome(id: id, version: version, installPath: destination, scope: scope, bundle: bundle,
-                              isNew: previousReceipt == nil)
+                              isNew: previousReceipt == nil, sha256: sha, unchanged: false,
+                              previousVersion: previousReceipt?.version, previousSHA256: previousReceipt?.sha256)
+    }
+
+    /// Writes a `strict: false` entry as the copy's `.qoder-plugin/plugin.json` (the marketplace-only keys
+    /// `source`, `strict`, `category`, `tags` left out), replacing a manifest the tree had.
+    static func writeEntryManifest(_ manifest: PluginManifest, into root: String) throws(KernelError) {
+        let marketplaceOnly: Set<String> = ["source", "strict", "category", "tags"]
+        let members = (manifest.node.members ?? []).filter { !marketplaceOnly.contains($0.key) }.map { ($0.key, $0.value.json) }
+        let text = JSONValue.object(members).serialized() + "\n"
+        do {
+            try FileManager.default.createDirectory(atPath: root + "/.qoder-plugin", withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(atPath: root + "/.claude-plugin/plugin.json")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: root + "/.qoder-plugin/plugin.json"))
+        } catch {
+            throw KernelError(.io, wrapping: error, context: "cannot write the entry's manifest into the copy")
+        }
+    }
+
+    /// A copy staged beside its destination, not yet in place.
+    struct StagedCopy {
+        let staging: String
+        let destination: String
+        let token: String
+
+        func discard() { try? FileManager.default.removeItem(atPath: staging) }
+
+        /// Renames the staged copy into place, moving an existing copy aside first.
+        func swap() throws(KernelError) -> StagedSwap {
+            let fm = FileManager.default
+            let parent = (destination as NSString).deletingLastPathComponent
+            var previous: String?
+            if fm.fileExists(atPath: destination) {
+                let aside = parent + "/.previous-" + token
+                guard rename(destination, aside) == 0 else {
+                    discard()
+                    throw KernelError(.io, "cannot move the previous copy \(destination) aside: \(String(cString: strerror(errno)))")
+                }
+                previous = aside
+            }
+            guard rename(staging, destination) == 0 else {
+                let reason = String(cString: strerror(errno))
+                discard()
+                if let previous { _ = rename(previous, destination) }
+                throw KernelError(.io, "cannot move the new copy into \(destination): \(reason)")
+            }
+            return StagedSwap(destination: destination, previous: previous)
+        }
     }
 
     /// A staged copy renamed into place, with the previous copy kept aside until `commit`.
@@ -114,9 +241,10 @@ extension PluginHost {
         }
     }
 
-    /// Copies `source` to a staging folder beside `destination` (same file system), then renames it into place,
-    /// moving an existing copy aside first.
-    func stageCopy(of source: String, to destination: String) throws(KernelError) -> StagedSwap {
+    /// Copies `source` to a staging folder beside `destination` (same file system) and lets `prepare` change
+    /// the staged copy.
+    func stage(_ source: String, beside destination: String,
+               prepare: (String) throws(KernelError) -> Void = { _ in }) throws(KernelError) -> StagedCopy {
         let fm = FileManager.default
         // Foundation's copyItem misplaces the contents of a source ending in "/" (`dir/` + `x` is copied to
         // `<staging>x`, beside the staging folder), so copy from the path without trailing slashes.
@@ -132,22 +260,12 @@ extension PluginHost {
             try? fm.removeItem(atPath: staging)
             throw KernelError(.io, "cannot copy \(source) into \(parent): \(error.localizedDescription)", underlying: error)
         }
-        var previous: String?
-        if fm.fileExists(atPath: destination) {
-            let aside = parent + "/.previous-" + token
-            guard rename(destination, aside) == 0 else {
-                try? fm.removeItem(atPath: staging)
-                throw KernelError(.io, "cannot move the previous copy \(destination) aside: \(String(cString: strerror(errno)))")
-            }
-            previous = aside
+        let staged = StagedCopy(staging: staging, destination: destination, token: token)
+        do { try prepare(staging) } catch {
+            staged.discard()
+            throw error
         }
-        guard rename(staging, destination) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? fm.removeItem(atPath: staging)
-            if let previous { _ = rename(previous, destination) }
-            throw KernelError(.io, "cannot move the new copy into \(destination): \(reason)")
-        }
-        return StagedSwap(destination: destination, previous: previous)
+        return staged
     }
 
     /// What `uninstall` did.

@@ -109,3 +109,96 @@ package enum ChildProcess {
         return fd
     }
 }
+
+extension ChildProcess {
+    /// What ``capture(_:_:environment:timeout:stderrToTerminal:limit:)`` saw.
+    package struct Captured: Sendable {
+        package var status: Status
+        package var stdout: [UInt8]
+        package var stderr: [UInt8]
+        /// The child was killed because it ran past the timeout.
+        package var timedOut: Bool
+    }
+
+    /// The absolute path of `name` on `PATH` (as `execvp` would find it); nil when there is none.
+    package static func which(_ name: String, path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String? {
+        if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
+        for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = String(dir) + "/" + name
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
+    /// Runs `executable` to its end with stdin on `/dev/null`, capturing stdout and stderr (at most `limit`
+    /// bytes each; the rest is drained and dropped). Past `timeout` seconds the child gets SIGTERM, then SIGKILL
+    /// a second later, and the run returns with `timedOut`. With `stderrToTerminal` the child's stderr is this
+    /// process's (progress shown to a person) and not captured.
+    package static func capture(_ executable: String, _ arguments: [String], environment: [String]? = nil,
+                                timeout: Double, stderrToTerminal: Bool = false,
+                                limit: Int = 1 << 20) throws(SpawnError) -> Captured {
+        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        func cloexecPipe(_ fds: inout [Int32]) -> Bool {
+            guard pipe(&fds) == 0 else { return false }
+            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            return true
+        }
+        guard cloexecPipe(&outPipe) else { throw SpawnError(executable: executable, errno: errno) }
+        guard stderrToTerminal || cloexecPipe(&errPipe) else {
+            close(outPipe[0]); close(outPipe[1])
+            throw SpawnError(executable: executable, errno: errno)
+        }
+        var descriptors: [Int32: Descriptor] = [1: .inherit(outPipe[1])]
+        descriptors[2] = stderrToTerminal ? .inherit(2) : .inherit(errPipe[1])
+        let pid: pid_t
+        do {
+            pid = try spawn(executable, arguments, descriptors: descriptors, environment: environment)
+        } catch {
+            for fd in outPipe + errPipe where fd >= 0 { close(fd) }
+            throw error
+        }
+        close(outPipe[1])
+        if errPipe[1] >= 0 { close(errPipe[1]) }
+        var out: [UInt8] = [], err: [UInt8] = []
+        var open = [outPipe[0]] + (errPipe[0] >= 0 ? [errPipe[0]] : [])
+        let deadline = Date().addingTimeInterval(timeout)
+        var timedOut = false
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !open.isEmpty {
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 { timedOut = true; break }
+            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let n = poll(&fds, nfds_t(fds.count), Int32(min(remaining, 1) * 1000) + 1)
+            if n < 0 && errno != EINTR { break }
+            for p in fds where p.revents != 0 {
+                let count = read(p.fd, &buffer, buffer.count)
+                if count <= 0 {
+                    close(p.fd)
+                    open.removeAll { $0 == p.fd }
+                    continue
+                }
+                if p.fd == outPipe[0] {
+                    out.append(contentsOf: buffer.prefix(max(0, min(count, limit - out.count))))
+                } else {
+                    err.append(contentsOf: buffer.prefix(max(0, min(count, limit - err.count))))
+                }
+            }
+        }
+        for fd in open { close(fd) }
+        if timedOut {
+            kill(pid, SIGTERM)
+            let graceEnd = Date().addingTimeInterval(1)
+            var raw: Int32 = 0
+            while true {
+                let r = waitpid(pid, &raw, WNOHANG)
+                if r == pid { return Captured(status: Status(raw), stdout: out, stderr: err, timedOut: true) }
+                if r < 0 && errno != EINTR { return Captured(status: .exited(-1), stdout: out, stderr: err, timedOut: true) }
+                if Date() > graceEnd { break }
+                usleep(20_000)
+            }
+            kill(pid, SIGKILL)
+            return Captured(status: wait(pid), stdout: out, stderr: err, timedOut: true)
+        }
+        return Captured(status: wait(pid), stdout: out, stderr: err, timedOut: false)
+    }
+}

@@ -201,6 +201,7 @@ public final class KernelStore: Sendable {
         }
 
         registerTaskMigrations(&migrator)
+        registerCatalogMigrations(&migrator)
         return migrator
     }
 }

@@ -58,9 +58,10 @@ public struct PluginBundle: Sendable, Codable {
         return contributions.hooks.compactMap { seen.insert($0.event).inserted ? $0.event : nil }
     }
 
-    /// At least one component or resource: what `install` requires.
+    /// At least one component or resource: what `install` requires. LSP servers the manifest declares count
+    /// (the official marketplace's language-server plugins are `strict: false` entries holding only those).
     public var hasComponents: Bool {
-        !(contributions.isEmpty && binaries.isEmpty && modules.isEmpty && workflows.isEmpty)
+        !(contributions.isEmpty && binaries.isEmpty && modules.isEmpty && workflows.isEmpty && manifest?.lspServers == nil)
     }
 }
 

@@ -138,6 +138,12 @@ public enum MarketplaceParser {
         return name == nil ? nil : market
     }
 
+    /// Reads one plugin entry as written (the JSON text of one element of `plugins`), as `parse` reads it.
+    public static func parseEntry(_ bytes: [UInt8], file: String, diagnostics d: inout Diagnostics) -> MarketplaceEntry? {
+        guard let node = JSONFile.read(bytes: bytes, file: file, diagnostics: &d) else { return nil }
+        return parseEntry(node, reader: FieldReader(file: file), &d)
+    }
+
     static func parseEntry(_ node: Node, reader r: FieldReader, _ d: inout Diagnostics) -> MarketplaceEntry? {
         guard let members = node.members else {
             d.error(id: "marketplace.plugin_entry_object", "a plugin entry must be an object, got \(node.kindDescription)", at: r.at(node))
