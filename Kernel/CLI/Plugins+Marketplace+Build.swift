@@ -15,7 +15,7 @@ extension KernelCommand.Plugins {
                 checks of `plugins validate`; any error refuses the build and nothing is written. Each plugin is \
                 then written as plugins/<name>-<version>.tar.gz (reproducible byte for byte) and listed in \
                 marketplace.json as an `archive` source with its sha256. Without --base-url the archive URLs are \
-                relative to marketplace.json.
+                the file:// URLs of --out (usable on this machine); give the URL it will be served from to publish it.
                 Exit status: 0 built, 1 refused (the diagnostics are printed), 64 usage error.
                 """
         )

@@ -33,7 +33,7 @@ public enum StaticMarketplace {
         public var version: String
         /// The archive's path inside the output folder (`plugins/<name>-<version>.tar.gz`).
         public var file: String
-        /// The `url` written: `<base-url>/<file>`, or `file` itself (relative to marketplace.json) without one.
+        /// The `url` written: `<base-url>/<file>`, or the `file://` URL of the archive in `out` without one.
         public var url: String
         public var sha256: String
         public var files: Int
@@ -46,7 +46,8 @@ public enum StaticMarketplace {
     /// without a version gets the first 12 hex digits of its archive's sha256.
     /// - Parameters:
     ///   - name: the marketplace's name; `owner`: its owner's name.
-    ///   - baseURL: where `out` will be served from; nil writes URLs relative to marketplace.json.
+    ///   - baseURL: where `out` will be served from; nil writes `file://` URLs of `out` itself (a marketplace
+    ///     usable on this machine as it is: `marketplace add <out>`, then install by name).
     /// - Returns: the entries, in the order given.
     /// - Throws: `KernelError` `.io` (a folder holding other files, an unreadable plugin file, a link in a
     ///   plugin), `.invalidInput` (two plugins of one name), `.archive`.
@@ -76,7 +77,8 @@ public enum StaticMarketplace {
         do {
             var entries: [Entry] = []
             var json: [JSONValue] = []
-            let base = baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+            var base = baseURL ?? URL(fileURLWithPath: target, isDirectory: true).absoluteString
+            while base.hasSuffix("/") { base.removeLast() }
             for plugin in plugins {
                 let temporary = staging + "/plugins/.\(plugin.name).tar.gz"
                 let files = try ReproducibleArchive.writeTarGz(of: plugin.root, to: temporary)
@@ -84,7 +86,7 @@ public enum StaticMarketplace {
                 let version = plugin.version ?? String(digest.prefix(12))
                 let file = "plugins/\(plugin.name)-\(version).tar.gz"
                 try move(temporary, to: staging + "/" + file)
-                let url = base.map { "\($0)/\(file)" } ?? file
+                let url = "\(base)/\(file)"
                 entries.append(Entry(name: plugin.name, version: version, file: file, url: url, sha256: digest, files: files))
                 var fields: [(String, JSONValue)] = [("name", .string(plugin.name))]
                 if let d = plugin.description { fields.append(("description", .string(d))) }

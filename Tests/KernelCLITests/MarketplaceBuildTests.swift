@@ -137,3 +137,19 @@ struct MarketplaceBuildTests {
         #expect(validate.status == 0)
     }
 }
+
+@Suite("kernel plugins marketplace build, then add and install")
+struct MarketplaceBuildInstallTests {
+    @Test func aBuildWithoutABaseURLInstallsByNameOnThisMachine() async throws {
+        let sandbox = try Sandbox()
+        let src = try MarketplaceBuildTests.sources(sandbox.sourcesDir)
+        let out = sandbox.sourcesDir.url("site")
+        try await sandbox.ok(["plugins", "marketplace", "build", src, "--out", out, "--name", "built"])
+        let manifest = try JSONReader.parse(try sandbox.sourcesDir.read("site/marketplace.json")).root
+        #expect(manifest["plugins"]?.array?.first?["source"]?["url"]?.string?.hasPrefix("file://") == true)
+        try await sandbox.ok(["plugins", "marketplace", "add", out])
+        try await sandbox.ok(["plugins", "install", "hello-world@built"])
+        let list = try await sandbox.ok(["plugins", "list", "--json"])
+        #expect(list.contains("hello-world@built"))
+    }
+}
