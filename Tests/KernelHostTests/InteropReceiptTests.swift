@@ -3,6 +3,7 @@ import Testing
 import KernelCore
 import KernelHost
 import KernelStore
+import KernelTestSupport
 
 /// The store follows `installed_plugins_v2.json`: adoption with the tree's sha256, updates, removals.
 @Suite struct InteropReceiptTests {
@@ -60,12 +61,8 @@ import KernelStore
         #expect(try f.host.installedHere().receipts.map(\.id) == ["demo@local"])
 
         // Same size, same inode, same mtime, other bytes: served from the stamp, so not read (and not reported).
-        let original = try Data(contentsOf: URL(fileURLWithPath: file))
-        let attributes = try FileManager.default.attributesOfItem(atPath: file)
-        let handle = try #require(FileHandle(forWritingAtPath: file))
-        try handle.write(contentsOf: Data(repeating: UInt8(ascii: " "), count: original.count))
-        try handle.close()
-        try FileManager.default.setAttributes([.modificationDate: attributes[.modificationDate]!], ofItemAtPath: file)
+        let size = try #require(FileManager.default.attributesOfItem(atPath: file)[.size] as? Int)
+        try overwriteKeepingStat(file, with: [UInt8](repeating: UInt8(ascii: " "), count: size))
         let (stamped, quiet) = try f.host.installedHere()
         #expect(stamped.map(\.id) == ["demo@local"])
         #expect(quiet.isEmpty)
