@@ -286,7 +286,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelCLITests",
-            dependencies: ["KernelCLI", "KernelCore", "kernel", "KernelTestSupport"],
+            dependencies: ["KernelCLI", "KernelCore", "KernelFetch", "KernelNet", "KernelStore", "kernel", "KernelTestSupport"],
             path: "Tests/KernelCLITests",
             swiftSettings: swiftSettings
         ),
@@ -300,7 +300,7 @@ if Context.environment["KERNEL_FUZZ"] == "1" {
         ("FuzzFrontmatter", ["KernelCore"]), ("FuzzJSONReader", ["KernelCore"]), ("FuzzManifest", ["KernelCore"]),
         ("FuzzMarketplace", ["KernelCore"]), ("FuzzHooks", ["KernelCore"]), ("FuzzMCP", ["KernelCore"]),
         ("FuzzSettings", ["KernelCore"]), ("FuzzRenderer", ["KernelCore"]), ("FuzzMatcher", ["KernelCore"]),
-        ("FuzzJSONScan", ["KernelCore", "KernelHooks"]),
+        ("FuzzJSONScan", ["KernelCore", "KernelHooks"]), ("FuzzArchive", ["KernelFetch"]),
     ]
     for t in fuzzTargets {
         package.targets.append(.executableTarget(

@@ -8,7 +8,7 @@ public struct KernelCommand: AsyncParsableCommand {
         abstract: "A plugin host for agent CLIs: validate, install and compose plugins.",
         version: KernelVersion.string,
         subcommands: [Plugins.self, Skills.self, Commands.self, Agents.self, Hooks.self, MCP.self, Trust.self, Untrust.self, Cache.self, Modules.self,
-                      Memory.self, Rules.self, Workflows.self, Tasks.self]
+                      Memory.self, Rules.self, Workflows.self, Tasks.self, Schema.self]
     )
 
     public init() {}

@@ -9,7 +9,7 @@ extension KernelCommand.Plugins {
     struct Marketplace: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "marketplace", abstract: "Add, list, update and remove plugin marketplaces.",
-            subcommands: [Add.self, List.self, Update.self, Remove.self], aliases: ["mp"])
+            subcommands: [Add.self, List.self, Update.self, Remove.self, MarketplaceBuild.self], aliases: ["mp"])
     }
 }
 

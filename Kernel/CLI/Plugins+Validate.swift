@@ -51,15 +51,7 @@ extension KernelCommand.Plugins {
                     printText(marketplace, valid: valid)
                 }
             } else {
-                var bundle = BundleLoader.load(at: path)
-                // Native modules are scanned out of process (only when the bundle has some).
-                let modules = PluginHost.validationScans(bundle)
-                for m in modules { bundle.diagnostics += m.components.diagnostics }
-                // Rules and workflows (KernelMemory reads them; the bundle model does not hold them yet).
-                let memory = PluginMemoryComponents(root: bundle.root)
-                bundle.diagnostics += memory.diagnostics
-                let tasks = Self.tasks(bundle)
-                bundle.diagnostics += tasks.flatMap(\.diagnostics)
+                let (bundle, modules, memory, tasks) = Self.checked(path)
                 valid = strict ? bundle.isStrictlyValid : bundle.isValid
                 if json {
                     var report = ValidationReport.json(bundle, strict: strict)
@@ -84,6 +76,21 @@ extension KernelCommand.Plugins {
                 }
             }
             if !valid { throw ExitCode(1) }
+        }
+
+        /// The plugin folder at `path` with every check `validate` runs, their diagnostics in the bundle's: its own,
+        /// the native module scans (out of process, only when it has modules), rules and workflows (KernelMemory
+        /// reads them), task blueprints. Also used by `marketplace build`.
+        static func checked(_ path: String) -> (bundle: PluginBundle, modules: [ModuleListing], memory: PluginMemoryComponents,
+                                                tasks: [BlueprintEntry]) {
+            var bundle = BundleLoader.load(at: path)
+            let modules = PluginHost.validationScans(bundle)
+            for m in modules { bundle.diagnostics += m.components.diagnostics }
+            let memory = PluginMemoryComponents(root: bundle.root)
+            bundle.diagnostics += memory.diagnostics
+            let tasks = Self.tasks(bundle)
+            bundle.diagnostics += tasks.flatMap(\.diagnostics)
+            return (bundle, modules, memory, tasks)
         }
 
         /// The bundle's task blueprints (`tasks/*.md`), named `plugin:name`, each with its diagnostics.

@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 all=(FuzzFrontmatter FuzzJSONReader FuzzManifest FuzzMarketplace FuzzHooks FuzzMCP FuzzSettings FuzzRenderer
-     FuzzMatcher FuzzJSONScan)
+     FuzzMatcher FuzzJSONScan FuzzArchive)
 target=${1:?usage: Tests/Fuzz/run.sh TARGET|all [SECONDS] [-- libFuzzer flags]}
 seconds=${2:-60}
 shift $(( $# >= 2 ? 2 : $# ))
