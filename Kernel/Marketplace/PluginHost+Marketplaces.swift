@@ -65,7 +65,7 @@ extension PluginHost {
             return MarketplaceOutcome(name: existing.name, status: "exists", plugins: 0, diagnostics: [])
         }
         let fetched = try fetchMarketplace(source, sparse: sparse)
-        var finalName = name ?? fetched.manifest.name
+        let finalName = name ?? fetched.manifest.name
         try Self.checkMarketplaceName(finalName)
         if known.contains(where: { $0.name == finalName }) {
             fetched.discard()
@@ -81,7 +81,6 @@ extension PluginHost {
             }
             located = fetched.moved(to: destination)
         }
-        finalName = finalName.isEmpty ? located.manifest.name : finalName
         let record = located.record(name: finalName, source: source)
         do {
             try store.saveMarketplace(record, entries: located.catalog(marketplace: finalName))
@@ -154,7 +153,7 @@ extension PluginHost {
         }
         let previous = try? store.marketplaceRecords().first { $0.name == known.name }
         var oldRevision: String?
-        let fetched: FetchedMarketplace
+        var fetched: FetchedMarketplace
         switch source {
         case .git, .github:
             let checkout = known.installLocation
@@ -181,7 +180,9 @@ extension PluginHost {
             }
             fetched = try storeDownloaded(response, url: url, into: known.installLocation)
         case .directory, .file:
+            // Read from the source; the recorded location stays (the reference host's copy, when it added it).
             fetched = try fetchMarketplace(source, sparse: nil)
+            fetched.installLocation = known.installLocation
         }
         let record = fetched.record(name: known.name, source: source)
         let changed = previous?.manifestSHA256 != record.manifestSHA256

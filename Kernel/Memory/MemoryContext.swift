@@ -504,7 +504,7 @@ public final class MemoryContext {
                                                  payload: RuleCache.encode(rule, diagnostics: found.items)))
                 }
             }
-            var name = String(path.dropFirst(root.count + 1))
+            var name = String(Substring(path.utf8.dropFirst(root.utf8.count + 1)))
             if name.hasSuffix(".mdc") { name.removeLast(4) } else if name.hasSuffix(".md") { name.removeLast(3) }
             let id = key.map { FileID(device: $0.device, inode: $0.inode) } ?? FileID(path)
             out.append(ScannedRule(name: name, path: path, id: id, rule: rule, matcher: rule.matcher))
