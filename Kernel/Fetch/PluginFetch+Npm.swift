@@ -56,7 +56,7 @@ extension PluginFetch {
 
     /// The registry base URL without a trailing `/`: `registry`, else ``defaultNpmRegistry``.
     static func registryBase(_ registry: String?) throws -> String {
-        var base = (registry?.isEmpty == false ? registry! : defaultNpmRegistry)
+        var base = registry.flatMap { $0.isEmpty ? nil : $0 } ?? defaultNpmRegistry
         while base.hasSuffix("/") { base.removeLast() }
         guard base.hasPrefix("https://") || base.hasPrefix("http://") || base.hasPrefix("file://") else {
             throw KernelError(.invalidInput, "npm registry '\(base)' is not an http(s) or file URL")
