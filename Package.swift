@@ -288,8 +288,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelTasksServerTests",
-            dependencies: ["KernelTasksServer", "KernelTasks", "KernelCore", "KernelStore", "KernelHooks", "KernelCLI",
-                           "kernel", "kernel-tasks-server"],
+            dependencies: ["KernelTasksServer", "KernelTasks", "KernelCore", "KernelStore", "KernelNet", "kernel", "kernel-tasks-server"],
             path: "Tests/KernelTasksServerTests",
             swiftSettings: swiftSettings
         ),
