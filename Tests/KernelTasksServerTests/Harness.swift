@@ -31,10 +31,10 @@ final class TempDirectory: @unchecked Sendable {
     func read(_ relative: String) -> String { (try? String(contentsOfFile: file(relative), encoding: .utf8)) ?? "" }
 }
 
-/// A fake agent: records `<run id>|<prompt>` per start, sleeps `$SLEEP` (a blueprint env), prints, exits `$EXIT`.
+/// A fake agent: records `<run id>|<prompt, newlines as spaces>` per start, sleeps `$SLEEP` (a blueprint env), prints, exits `$EXIT`.
 let fakeRunner = """
     #!/bin/sh
-    printf '%s|%s\\n' "$QODER_TASK_RUN_ID" "$1" >> "$RECORD"
+    printf '%s|%s\\n' "$QODER_TASK_RUN_ID" "$(printf '%s' "$1" | tr '\\n' ' ')" >> "$RECORD"
     echo "agent output for $QODER_TASK_NAME"
     if [ -n "$SLEEP" ]; then sleep "$SLEEP"; fi
     exit ${EXIT:-0}
@@ -128,7 +128,7 @@ final class ServerHarness: @unchecked Sendable {
     var record: [(String, String)] {
         dir.read("record").split(separator: "\n").map { line in
             let parts = line.split(separator: "|", maxSplits: 1).map(String.init)
-            return (parts[0], parts.count > 1 ? parts[1] : "")
+            return (parts[0], parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
         }
     }
 
