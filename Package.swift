@@ -290,6 +290,7 @@ let package = Package(
             name: "KernelTasksServerTests",
             dependencies: ["KernelTasksServer", "KernelTasks", "KernelCore", "KernelStore", "KernelNet", "kernel", "kernel-tasks-server"],
             path: "Tests/KernelTasksServerTests",
+            exclude: ["Browser"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
