@@ -288,7 +288,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelTasksServerTests",
-            dependencies: ["KernelTasksServer", "KernelTasks", "KernelCore", "KernelStore", "KernelNet", "kernel", "kernel-tasks-server"],
+            dependencies: ["KernelTasksServer", "KernelTasks", "KernelCore", "KernelStore", "KernelNet", "KernelTestSupport", "kernel",
+                           "kernel-tasks-server"],
             path: "Tests/KernelTasksServerTests",
             exclude: ["Browser"],
             swiftSettings: swiftSettings

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import KernelTestSupport
 import KernelCore
 import KernelStore
 import KernelTasks
@@ -50,7 +51,7 @@ import KernelTasksServer
         #expect(created.status == 201)
         #expect(created.json["name"]?.string == "daily" && created.json.at("triggers.0.config.cronExpression")?.string == "0 9 * * *")
         #expect(created.json.at("triggers.0.nextFire")?.string != nil)
-        let file = h.dir.read("home/tasks/daily.md")
+        let file = h.dir.text("home/tasks/daily.md")
         #expect(file.contains("description: \"Daily check\"") && file.contains("Check {{repo}}."))
         let again = try await h.send("POST", "/api/tasks", token: manage, body: #"{"name": "daily", "prompt": "x"}"#)
         #expect(again.status == 409)
@@ -64,7 +65,7 @@ import KernelTasksServer
         let patched = try await h.send("PATCH", "/api/tasks/daily", token: manage, body: #"{"prompt": "Check again.", "model": "fast"}"#)
         #expect(patched.status == 200 && patched.json["prompt"]?.string == "Check again.\n" && patched.json["model"]?.string == "fast")
         #expect(try await h.send("PATCH", "/api/tasks/daily", token: manage, body: #"{"maxRuns": "many"}"#).status == 422)
-        #expect(h.dir.read("home/tasks/daily.md").contains("Check again."))
+        #expect(h.dir.text("home/tasks/daily.md").contains("Check again."))
         let paused = try await h.send("PATCH", "/api/tasks/daily", token: manage, body: #"{"enabled": false}"#)
         #expect(paused.json["state"]?.string == "paused" && paused.json.at("triggers.0.nextFire")?.isNull == true)
         #expect(try await h.send("PATCH", "/api/tasks/daily", token: manage, body: #"{"enabled": true}"#).json["state"]?.string == "active")
@@ -123,7 +124,7 @@ import KernelTasksServer
         #expect(big.status == 413 && big.json.at("error.code")?.string == "too_large")
 
         // Tokens never reach the log.
-        let logged = h.dir.read("server.log")
+        let logged = h.dir.text("server.log")
         #expect(!logged.isEmpty && !logged.contains(manage) && !logged.contains(String(manage.split(separator: "_")[1])))
         await h.stop()
     }

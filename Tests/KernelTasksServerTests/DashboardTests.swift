@@ -1,23 +1,14 @@
 import Foundation
 import Testing
+import KernelTestSupport
 import KernelCore
 import KernelTasks
 import KernelTasksServer
 
 /// Runs a process to its end: status, stdout, stderr.
-func runProcess(_ exe: String, _ args: [String], environment: [String: String]? = nil) throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    if let environment { p.environment = environment }
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+func runProcess(_ exe: String, _ args: [String]) throws -> (Int32, String, String) {
+    let r = try runChild(exe, args)
+    return (r.status, r.stdout, r.stderr)
 }
 
 @Suite(.serialized) struct DashboardTests {
@@ -97,7 +88,7 @@ func runProcess(_ exe: String, _ args: [String], environment: [String: String]? 
 
     @Test("kernel tasks serve: execs the server, answers, SIGTERM exits 0; a public address without --insecure-public is refused (64); tokens through the CLI")
     func serve() async throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "kernel-server")
         try dir.write("project/.git/HEAD", "ref: refs/heads/main\n")
         try dir.write("home/tasks/hello.md", "---\ntriggers:\n  - type: api\n---\nhello\n")
         let common = ["--home", dir.file("home"), "--project", dir.file("project")]

@@ -5,30 +5,11 @@ import KernelNet
 import KernelStore
 import KernelTasks
 import KernelTasksServer
+import KernelTestSupport
 
-/// A fresh temporary folder, removed when the test ends.
-final class TempDirectory: @unchecked Sendable {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "kernel-server-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ relative: String) -> String { path + "/" + relative }
-
-    @discardableResult
-    func write(_ relative: String, _ contents: String, executable: Bool = false) throws -> String {
-        let full = file(relative)
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data(contents.utf8).write(to: URL(fileURLWithPath: full))
-        try FileManager.default.setAttributes([.posixPermissions: executable ? 0o755 : 0o644], ofItemAtPath: full)
-        return full
-    }
-
-    func read(_ relative: String) -> String { (try? String(contentsOfFile: file(relative), encoding: .utf8)) ?? "" }
+extension TemporaryDirectory {
+    func file(_ relative: String) -> String { url(relative) }
+    func text(_ relative: String) -> String { (try? read(relative)) ?? "" }
 }
 
 /// A fake agent: records `<run id>|<prompt, newlines as spaces>` per start, sleeps `$SLEEP` (a blueprint env), prints, exits `$EXIT`.
@@ -50,7 +31,7 @@ struct Reply {
 
 /// A home with blueprints and a plugin, a store, and a real server on a loopback port.
 final class ServerHarness: @unchecked Sendable {
-    let dir: TempDirectory
+    let dir: TemporaryDirectory
     let store: KernelStore
     var server: TaskServer!
     var task: Task<Void, any Error>?
@@ -58,8 +39,8 @@ final class ServerHarness: @unchecked Sendable {
     var configure: (inout TaskServer.Configuration) -> Void = { _ in }
     var plugin: TaskPluginRoot?
 
-    init(store: KernelStore? = nil, dir: TempDirectory? = nil) throws {
-        self.dir = try dir ?? TempDirectory()
+    init(store: KernelStore? = nil, dir: TemporaryDirectory? = nil) throws {
+        self.dir = try dir ?? TemporaryDirectory(prefix: "kernel-server")
         try self.dir.write("runner.sh", fakeRunner, executable: true)
         try FileManager.default.createDirectory(atPath: self.dir.file("project/.qoder"), withIntermediateDirectories: true)
         self.store = try store ?? KernelStore(path: self.dir.file("home/plugins/kernel.sqlite"))
@@ -126,7 +107,7 @@ final class ServerHarness: @unchecked Sendable {
 
     /// The fake agent's record: (run id, prompt) per start.
     var record: [(String, String)] {
-        dir.read("record").split(separator: "\n").map { line in
+        dir.text("record").split(separator: "\n").map { line in
             let parts = line.split(separator: "|", maxSplits: 1).map(String.init)
             return (parts[0], parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
         }

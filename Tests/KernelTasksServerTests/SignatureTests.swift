@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import KernelTestSupport
 import KernelStore
 import KernelTasks
 import KernelTasksServer
@@ -52,7 +53,7 @@ import KernelTasksServer
 @Suite struct TokenTests {
     @Test("a token: prefix, 260 random bits, only its hash stored, scopes, expiry, revocation, last use")
     func lifecycle() throws {
-        let dir = try TempDirectory()
+        let dir = try TemporaryDirectory(prefix: "kernel-server")
         let store = try KernelStore(path: dir.file("k.sqlite"))
         let tokens = TaskTokens(store: store)
         let (token, record) = try tokens.create(name: "ci", scopes: [.invoke("deploy")], expires: nil)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import KernelTestSupport
 import KernelCore
 import KernelStore
 import KernelTasks
