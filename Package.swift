@@ -18,6 +18,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // The tasks server only (KernelTasksServer, `kernel-tasks-server`): never linked into `kernel`.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries from the system, with apt providers and typed shims.
@@ -157,6 +163,33 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The tasks server: HTTP API, webhooks, API triggers and the dashboard over KernelTasks (Hummingbird).
+        // Its own executable, so `kernel` does not link swift-nio: `kernel tasks serve` execs it.
+        .target(
+            name: "KernelTasksServer",
+            dependencies: [
+                "KernelCore",
+                "KernelStore",
+                "KernelTasks",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Kernel/TasksServer",
+            exclude: ["README.md"],
+            resources: [.copy("openapi.json")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "kernel-tasks-server",
+            dependencies: ["KernelTasksServer", "KernelCLI", "KernelNative"],
+            path: "Kernel/TasksServerExecutable",
+            swiftSettings: swiftSettings
+        ),
+
         // The CLI commands, as a library so tests can run them in-process.
         .target(
             name: "KernelCLI",
@@ -282,6 +315,14 @@ let package = Package(
             name: "KernelFetchTests",
             dependencies: ["KernelFetch", "KernelCore", "KernelNet", "KernelStore", "KernelTestSupport"],
             path: "Tests/KernelFetchTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelTasksServerTests",
+            dependencies: ["KernelTasksServer", "KernelTasks", "KernelCore", "KernelStore", "KernelNet", "KernelTestSupport", "kernel",
+                           "kernel-tasks-server"],
+            path: "Tests/KernelTasksServerTests",
+            exclude: ["Browser"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

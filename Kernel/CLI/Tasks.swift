@@ -42,7 +42,7 @@ struct TaskOptions: ParsableArguments {
         let engine = TaskEngine(store: host.store, catalog: catalog, configuration: config, clock: clock,
                                 hooks: hooks ? HookEngine(host: host, composition: composition) : nil)
         for d in settings.diagnostics { Output.err(d.description) }
-        return TaskContext(host: host, catalog: catalog, engine: engine)
+        return TaskContext(host: host, catalog: catalog, engine: engine, settings: settings)
     }
 
     /// Runs `body`, reporting a `TaskError` like every other failure (stderr, or one JSON object with `--json`).
@@ -71,6 +71,7 @@ struct TaskContext {
     var host: PluginHost
     var catalog: BlueprintCatalog
     var engine: TaskEngine
+    var settings: TaskSettings
 }
 
 extension KernelCommand {
@@ -80,7 +81,7 @@ extension KernelCommand {
             commandName: "tasks",
             abstract: "Tasks that run on their own: blueprints, triggers, the scheduler and run history.",
             subcommands: [List.self, Show.self, Render.self, Run.self, Pause.self, Resume.self, History.self, Logs.self,
-                          Cancel.self, Tick.self, Scheduler.self, Exec.self])
+                          Cancel.self, Tick.self, Scheduler.self, Serve.self, Token.self, Exec.self])
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(

@@ -76,6 +76,40 @@ extension KernelStore {
                 CREATE INDEX task_run_ready ON task_run (not_before) WHERE state = 'queued';
                 """)
         }
+        migrator.registerMigration("v4-tasks-server") { db in
+            try db.execute(sql: """
+                -- API tokens of the tasks server: only the SHA-256 of the token is kept. `id` is the random part
+                -- shown as the token's prefix (kt-<id>_…), looked up first; the hash is then compared in constant time.
+                CREATE TABLE task_token (
+                    id TEXT NOT NULL PRIMARY KEY CHECK (length(id) >= 8),
+                    hash TEXT NOT NULL CHECK (length(hash) = 64),
+                    name TEXT NOT NULL DEFAULT '',
+                    scopes TEXT NOT NULL CHECK (json_valid(scopes)),
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER,
+                    last_used_at INTEGER,
+                    revoked_at INTEGER
+                );
+                -- The invoke key of each api trigger (POST /v1/automation/invoke/<key>), made when first seen.
+                CREATE TABLE task_invoke_key (
+                    key TEXT NOT NULL PRIMARY KEY,
+                    blueprint TEXT NOT NULL,
+                    trigger_index INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    UNIQUE (blueprint, trigger_index)
+                );
+                -- Webhook deliveries that queued a run (X-GitHub-Delivery and the like): inserted in the
+                -- transaction that queues the run, so a delivery that failed before that can be redelivered.
+                CREATE TABLE task_delivery (
+                    source TEXT NOT NULL,
+                    delivery_id TEXT NOT NULL,
+                    run_id TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    PRIMARY KEY (source, delivery_id)
+                );
+                CREATE INDEX task_delivery_age ON task_delivery (received_at);
+                """)
+        }
     }
 }
 

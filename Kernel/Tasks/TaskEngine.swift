@@ -281,8 +281,9 @@ public final class TaskEngine: Sendable {
             r.state = .skipped; r.reason = "the blueprint reached maxRuns (\(max))"
             return try insert(db, r)
         }
-        let running = try Int.fetchOne(db, sql: "SELECT count(*) FROM task_run WHERE blueprint = ? AND \(Self.active) AND state = 'running'", arguments: [r.blueprint]) ?? 0
-        let waiting = try Int.fetchOne(db, sql: "SELECT count(*) FROM task_run WHERE blueprint = ? AND \(Self.active) AND state = 'queued'", arguments: [r.blueprint]) ?? 0
+        // Counted only for the policies that need them (an `allow` blueprint with many queued runs stays cheap).
+        let running = b.overlap == .skip ? try Int.fetchOne(db, sql: "SELECT count(*) FROM task_run WHERE blueprint = ? AND \(Self.active) AND state = 'running'", arguments: [r.blueprint]) ?? 0 : 0
+        let waiting = b.overlap == .skip || b.overlap == .bufferOne ? try Int.fetchOne(db, sql: "SELECT count(*) FROM task_run WHERE blueprint = ? AND \(Self.active) AND state = 'queued'", arguments: [r.blueprint]) ?? 0 : 0
         switch b.overlap {
         case .allow: break
         case .skip:
@@ -341,6 +342,22 @@ public final class TaskEngine: Sendable {
     /// - Throws: ``TaskError`` `.notFound`, `.unavailable` (inactive, paused, disabled, trigger paused),
     ///   `.parameters` (not an object, too large).
     public func enqueue(_ name: String, trigger: Int? = nil, parameters: JSONValue = .object([]), test: Bool = false) throws(TaskError) -> TaskRun {
+        try enqueue(name, trigger: trigger, parameters: parameters, test: test, delivery: nil).run
+    }
+
+    /// A webhook delivery: where it came from (`github`, `hook:<path>`) and its id (`X-GitHub-Delivery`).
+    public struct Delivery: Sendable {
+        public var source: String
+        public var id: String
+        public init(source: String, id: String) { self.source = source; self.id = id }
+    }
+
+    /// ``enqueue(_:trigger:parameters:test:)`` for a webhook delivery: the delivery is recorded in the transaction
+    /// that queues (or skips) its run, so a second delivery of the same id returns that run with `duplicate`
+    /// set and queues nothing, while a delivery that failed before a run was queued (paused, a store error)
+    /// leaves no record and its redelivery runs.
+    public func enqueue(_ name: String, trigger: Int? = nil, parameters: JSONValue = .object([]), test: Bool = false,
+                        delivery: Delivery?) throws(TaskError) -> (run: TaskRun, duplicate: Bool) {
         guard let entry = catalog.resolve(name) else { throw TaskError(.notFound, "no task blueprint named '\(name)'") }
         guard entry.state == .active, let b = entry.blueprint else {
             throw TaskError(.unavailable, "task '\(entry.name)' cannot run: \(entry.state.reason ?? "invalid")")
@@ -359,7 +376,12 @@ public final class TaskEngine: Sendable {
         }
         let now = clock.now()
         var signals: [Int] = []
-        let run = try write { db in
+        var duplicate = false
+        let run = try write { db -> TaskRun in
+            if let delivery, let seen = try String.fetchOne(db, sql: "SELECT run_id FROM task_delivery WHERE source = ? AND delivery_id = ?",
+                                                              arguments: [delivery.source, delivery.id]) {
+                if let r = try Self.run(db, seen) { duplicate = true; return r }
+            }
             if !test {
                 let state = try Self.state(db, entry.name)
                 if state.paused { throw TaskError(.unavailable, "task '\(entry.name)' is paused\(state.pausedReason.map { ": \($0)" } ?? "")") }
@@ -374,10 +396,15 @@ public final class TaskEngine: Sendable {
                            slot: nil, scheduledAt: now, now: now)
             r.test = test
             r.parameters = text
-            return try queue(db, &r, b, now: now, signals: &signals)
+            let run = try queue(db, &r, b, now: now, signals: &signals)
+            if let delivery {
+                try db.execute(sql: "INSERT OR REPLACE INTO task_delivery (source, delivery_id, run_id, received_at) VALUES (?, ?, ?, ?)",
+                               arguments: [delivery.source, delivery.id, run.id, now.ms])
+            }
+            return run
         }
         for pid in signals { Self.terminate(group: pid, grace: configuration.killGrace) }
-        return run
+        return (run, duplicate)
     }
 
     // MARK: - Pause, resume
@@ -588,6 +615,7 @@ public final class TaskEngine: Sendable {
                 try db.execute(sql: "DELETE FROM task_run WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))", arguments: StatementArguments(ids))
             }
             try db.execute(sql: "DELETE FROM task_fire WHERE claimed_at < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM task_delivery WHERE received_at < ?", arguments: [cutoff])
         }
         for row in doomed {
             if let log: String = row["log_path"] { unlink(log); unlink(log + ".1") }

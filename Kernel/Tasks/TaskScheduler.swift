@@ -31,6 +31,9 @@ public final class TaskScheduler: @unchecked Sendable {
 
     var stopping: Bool { lock.withLock { stops > 0 } }
 
+    /// Ends the current sleep early: a run was queued from outside the loop (a webhook, the API).
+    public func wake() { lock.withLock { finishedSinceWake = true } }
+
     /// Runs the loop until stopped and drained. Returns the number of runs it started.
     @discardableResult
     public func run() async -> Int {

@@ -14,6 +14,10 @@ public struct TaskSettings: Sendable {
     public var retentionDays = 30.0
     public var logLimit = 10 << 20
     public var killGrace = 5.0
+    /// `tasks.github`: the secret GitHub signs event deliveries with (a `${VAR}` reference) and the runner's own
+    /// account, whose events are ignored (`{"webhookSecret": "${GITHUB_WEBHOOK_SECRET}", "login": "kernel-bot"}`).
+    public var githubSecret: String?
+    public var githubLogin: String?
     public var diagnostics: [Diagnostic] = []
 
     public init() {}
@@ -37,6 +41,14 @@ public struct TaskSettings: Sendable {
             }
             if let g = t["killGrace"] {
                 if let s = g.scalarText, let v = Double(s), v >= 0 { killGrace = v } else { diagnostics.append(Diagnostic(id: "settings.tasks", .error, "'tasks.killGrace' must be seconds", at: g.location(in: file))) }
+            }
+            if let gh = t["github"] {
+                if let s = gh["webhookSecret"] {
+                    if let v = s.string, BlueprintParser.isReference(v) { githubSecret = v } else { diagnostics.append(Diagnostic(id: "settings.tasks", .error, "'tasks.github.webhookSecret' must be a reference such as ${GITHUB_WEBHOOK_SECRET}, never the secret itself", at: s.location(in: file))) }
+                }
+                if let l = gh["login"] {
+                    if let v = l.string, !v.isEmpty { githubLogin = v } else { diagnostics.append(Diagnostic(id: "settings.tasks", .error, "'tasks.github.login' must be the runner's GitHub account name", at: l.location(in: file))) }
+                }
             }
             if let ret = t["retention"] {
                 if let n = ret["runs"] { if let v = n.int, v > 0 { retentionRuns = v } else { diagnostics.append(Diagnostic(id: "settings.tasks", .error, "'tasks.retention.runs' must be a positive integer", at: n.location(in: file))) } }

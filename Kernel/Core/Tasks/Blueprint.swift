@@ -95,6 +95,11 @@ public struct TaskTrigger: Sendable {
     /// `webhook`: the path under the server's hooks route, and the secret (a `${VAR}` reference).
     public var path: String?
     public var secret: String?
+    /// `webhook`: parameter name → dotted path into the body (`issue.title`); empty: the whole body is the parameters.
+    public var paramMapping: [(String, String)] = []
+    /// `webhook`, `event`, `api`: at most this many accepted requests per `rateWindow` seconds (a token bucket).
+    public var rateLimit: Int = 60
+    public var rateWindow: Double = 60
     /// `event`: source (github, linear, jira…), event kinds and actions, labels (any of), repository, branch glob.
     public var source: String?
     public var kinds: [String] = []
@@ -160,8 +165,8 @@ public enum BlueprintParser {
     ]
     static let triggerKeys: [TaskTrigger.Kind: Set<String>] = [
         .schedule: ["cron", "timezone", "jitter", "missed"], .at: ["at", "timezone"],
-        .every: ["every", "jitter", "missed"], .webhook: ["path", "secret"],
-        .event: ["source", "kinds", "actions", "labels", "repo", "branch"], .api: [],
+        .every: ["every", "jitter", "missed"], .webhook: ["path", "secret", "paramMapping", "rateLimit"],
+        .event: ["source", "kinds", "actions", "labels", "repo", "branch", "rateLimit"], .api: ["rateLimit"],
     ]
 
     /// Parses one blueprint.
@@ -395,6 +400,19 @@ public enum BlueprintParser {
                     ok = false
                 }
             }
+            if let m = n["paramMapping"], !m.isNull {
+                if let members = m.members {
+                    for member in members {
+                        if let path = member.value.scalarText, !path.isEmpty { t.paramMapping.append((member.key, path)) } else {
+                            d.error(id: "task.invalid_field", "paramMapping '\(member.key)' must be a dotted path into the body (issue.title), got \(member.value.quotedForDiagnostic)", at: r.at(member.value))
+                            ok = false
+                        }
+                    }
+                } else {
+                    d.error(id: "task.invalid_field", "'paramMapping' must be an object of parameter: dotted.path, got \(m.kindDescription)", at: r.at(m))
+                    ok = false
+                }
+            }
         case .event:
             t.source = r.string(n, "source", &d)
             if t.source == nil { d.error(id: "task.invalid_field", "an event trigger needs 'source' (github, linear, jira, notion…)", at: r.at(n)); ok = false }
@@ -406,7 +424,25 @@ public enum BlueprintParser {
         case .api:
             break
         }
+        if let rl = n["rateLimit"], !rl.isNull {
+            if let text = rl.scalarText, let rate = parseRate(text) { t.rateLimit = rate.0; t.rateWindow = rate.1 } else {
+                d.error(id: "task.invalid_field", "'rateLimit' must be requests per second, minute or hour (120/m, 10/s, 1000/h), got \(rl.quotedForDiagnostic)", at: r.at(rl))
+                ok = false
+            }
+        }
         return ok ? t : nil
+    }
+
+    /// `N/s`, `N/m`, `N/h` (N > 0): the count and the window in seconds.
+    public static func parseRate(_ text: String) -> (Int, Double)? {
+        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "/")
+        guard parts.count == 2, let n = Int(parts[0]), n > 0 else { return nil }
+        switch parts[1] {
+        case "s": return (n, 1)
+        case "m", "min": return (n, 60)
+        case "h": return (n, 3600)
+        default: return nil
+        }
     }
 
     /// ISO 8601 with an offset or `Z` (`2026-12-31T09:00:00Z`), or a local `2026-12-31T09:00[:00]` /
