@@ -11,7 +11,7 @@ import KernelStore
 /// detail: it never encodes a bundle); a composition reads the detail too, and fills it when it is missing.
 struct BundleCache {
     /// Bump when the bundle model, the summary or the parsers change what they produce.
-    static let version = 3
+    static let version = 4
     static let kind = "bundle"
 
     let store: KernelStore

@@ -123,7 +123,13 @@ extension PluginHost {
             if needs.contains(.mcp) {
                 if scope == .project {
                     if FileSystem.isFile(paths.projectMCPFile), let bytes = try? FileSystem.read(paths.projectMCPFile) {
+                        let approvals = settings.mcpApprovals
                         c.mcpServers = MCPParser.parseFile(bytes, file: paths.projectMCPFile, diagnostics: &settingsDiagnostics)
+                            .map { server in
+                                var s = server
+                                s.projectApproval = approvals.state(of: s.name)
+                                return s
+                            }
                     }
                 } else {
                     c.mcpServers = settings.mcpServers(scope, diagnostics: &settingsDiagnostics)

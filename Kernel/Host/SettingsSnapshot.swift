@@ -41,6 +41,11 @@ public struct SettingsSnapshot: Sendable {
         return states
     }
 
+    /// The approvals of the project's `.mcp.json` servers, merged over the three files.
+    public var mcpApprovals: MCPApprovals {
+        MCPApprovals(documents: [self[.user], self[.project], self[.local]])
+    }
+
     /// The `hooks` of one file, parsed.
     public func hooks(_ scope: Scope, diagnostics: inout Diagnostics) -> [HookMatcherGroup] {
         guard let node = self[scope]["hooks"] else { return [] }
