@@ -182,7 +182,9 @@ extension PluginHost {
             + Scope.allCases.map { .scope($0, settingsContributions[$0] ?? Contributions()) }
             + plugins.flatMap(\.sources)
         input.diagnostics = diagnostics
-        return Composition(registry: Resolver.compose(input), plugins: listings, projectTrusted: projectTrusted,
+        var registry = Resolver.compose(input)
+        settings.skillSettings.apply(to: &registry, files: settings.files)
+        return Composition(registry: registry, plugins: listings, projectTrusted: projectTrusted,
                            cachedFolders: cachedCount, readFolders: readCount, modules: modules, settings: settings)
     }
 }

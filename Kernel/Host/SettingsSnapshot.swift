@@ -46,6 +46,9 @@ public struct SettingsSnapshot: Sendable {
         MCPApprovals(documents: [self[.user], self[.project], self[.local]])
     }
 
+    /// `skills.disabled` and `skillOverrides` of the three files.
+    public var skillSettings: SkillSettings { SkillSettings(documents: documents) }
+
     /// The `hooks` of one file, parsed.
     public func hooks(_ scope: Scope, diagnostics: inout Diagnostics) -> [HookMatcherGroup] {
         guard let node = self[scope]["hooks"] else { return [] }
