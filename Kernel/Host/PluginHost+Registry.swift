@@ -230,9 +230,11 @@ extension PluginHost {
         return (rows, diagnostics)
     }
 
-    /// Empties the component cache. Returns how many entries were removed.
+    /// Empties the component cache. Returns how many cached folders and files were removed (the stamp of the
+    /// last install-records reconcile goes too, but is not counted: it is not a component).
     @discardableResult
     public func clearCache() throws(KernelError) -> Int {
-        do { return try store.pruneComponents(keeping: []) } catch { throw KernelError(.store, wrapping: error) }
+        let stamps = (try? store.cachedComponents(atPaths: [paths.installedPluginsFile], parserVersion: Self.stampVersion))?.count ?? 0
+        do { return try store.pruneComponents(keeping: []) - stamps } catch { throw KernelError(.store, wrapping: error) }
     }
 }
