@@ -192,6 +192,7 @@ extension PluginHost {
         input.diagnostics = diagnostics
         var registry = Resolver.compose(input)
         settings.skillSettings.apply(to: &registry, files: settings.files)
+        settings.hookSettings.apply(to: &registry)
         return Composition(registry: registry, plugins: listings, projectTrusted: projectTrusted,
                            cachedFolders: cachedCount, readFolders: readCount, modules: modules, settings: settings)
     }

@@ -49,6 +49,9 @@ public struct SettingsSnapshot: Sendable {
     /// `skills.disabled` and `skillOverrides` of the three files.
     public var skillSettings: SkillSettings { SkillSettings(documents: documents) }
 
+    /// `disableAllHooks`, `hooksConfig.enabled` and `allowedHttpHookUrls` of the three files.
+    public var hookSettings: HookSettings { HookSettings(documents: documents, files: files) }
+
     /// The `hooks` of one file, parsed.
     public func hooks(_ scope: Scope, diagnostics: inout Diagnostics) -> [HookMatcherGroup] {
         guard let node = self[scope]["hooks"] else { return [] }
