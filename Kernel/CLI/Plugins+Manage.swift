@@ -27,6 +27,7 @@ extension KernelCommand.Plugins {
 
         func run() throws {
             let host = try global.host()
+            if let refusal = PluginHost.urlInstallRefusal(path) { throw global.fail(refusal) }
             let directory = path.hasPrefix("~/") ? NSString(string: path).expandingTildeInPath : path
             let looksLikePath = path.contains("/") || path.hasPrefix(".") || path.hasPrefix("~")
             if !looksLikePath, !(FileSystem.isDirectory(directory) && !path.contains("@") && (try? host.resolveCatalogEntry(path)) == nil) {

@@ -10,6 +10,10 @@ extension HookEngine {
     func runHTTP(_ h: Prepared, handler: HookHandler, index: Int, input: [UInt8]) async -> HandlerRecord {
         var r = baseRecord(h, index: index)
         guard let url = handler.url else { r.failure = .configuration("http hook has no url"); return r }
+        guard options.settings.allowsHTTP(url) else {
+            r.failure = .configuration("HTTP hook blocked: \(url) does not match any pattern in allowedHttpHookUrls")
+            return r
+        }
         let allowed = handler.allowedEnvVars.map(Set.init)
         var headers = [HTTPHeader("Content-Type", "application/json")]
         for (name, value) in handler.headers.sorted(by: { $0.key < $1.key }) {

@@ -24,6 +24,10 @@ public final class HookEngine: Sendable {
         /// How `async` handlers are started. `.inProcess` suits a long-lived embedding host; the CLI, which
         /// exits after printing, starts a detached `kernel hooks run-async` per handler.
         public var asyncMode: AsyncMode = .inProcess
+        /// The settings keys of hooks: with `disabledReason` set (`disableAllHooks`, `hooksConfig.enabled`) no
+        /// subagent frontmatter hook runs either (the registry's hooks are already inactive); an http handler
+        /// whose URL `allowedHttpHookUrls` does not allow is refused.
+        public var settings = HookSettings()
 
         public init() {}
     }
@@ -139,7 +143,7 @@ public final class HookEngine: Sendable {
         }
         // Subagent-scoped hooks: an agent's frontmatter `hooks`, for inputs naming that agent. Its `Stop`
         // hooks fire on SubagentStop (as Claude Code).
-        for entry in registry.agents where entry.state.isActive && !entry.item.hookGroups.isEmpty {
+        for entry in registry.agents where entry.state.isActive && !entry.item.hookGroups.isEmpty && options.settings.disabledReason == nil {
             if entry.provenance.scope != nil && entry.provenance.scope != .user && !projectTrusted { continue }
             let origin = Origin(source: "agent", scope: entry.provenance.scope?.rawValue, plugin: entry.provenance.pluginID,
                                 file: entry.item.file, line: entry.item.hooks?.line, agent: entry.name)

@@ -258,6 +258,10 @@ private func one(_ list: [[String: Any]], _ name: String, source: String,
 
         let trusted = try parseJSON(try await f.box.ok(["trust", "--json"]))
         #expect(trusted["trusted"] as? String == f.box.project)
+        // Trusted, but a .mcp.json server also needs the user's approval (mcp approve).
+        list = try await f.box.listing(["mcp", "list"])
+        #expect(try one(list, "projsrv", source: "project")["reason"] as? String == "project server not approved (run `kernel mcp approve projsrv`)")
+        try await f.box.ok(["mcp", "approve", "projsrv"])
         list = try await f.box.listing(["mcp", "list"], environment: ["E2E_MODE": "turbo"])
         project = try one(list, "projsrv", source: "project")
         #expect(project["state"] as? String == "active")
