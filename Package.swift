@@ -9,7 +9,7 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory", "KernelTasks"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory", "KernelTasks", "KernelMCP"]),
         // First-party native modules, built as shared objects beside `kernel` (see Plugins/README.md).
         .library(name: "KernelBuiltins", type: .dynamic, targets: ["KernelBuiltins"]),
         .library(name: "KernelTemplateModule", type: .dynamic, targets: ["KernelTemplateModule"]),
@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // C libraries from the system, with apt providers and typed shims.
@@ -134,6 +135,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MCP live: sessions with registry servers (stdio children, HTTP), probing, calls, `kernel mcp serve`,
+        // through the official Swift SDK (Kernel/MCP/README.md).
+        .target(
+            name: "KernelMCP",
+            dependencies: [
+                "KernelCore",
+                "KernelHost",
+                "KernelProcess",
+                "KernelNet",
+                .product(name: "MCP", package: "swift-sdk"),
+            ],
+            path: "Kernel/MCP",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
         // The CLI commands, as a library so tests can run them in-process.
         .target(
             name: "KernelCLI",
@@ -144,6 +161,7 @@ let package = Package(
                 "KernelMemory",
                 "KernelNative",
                 "KernelTasks",
+                "KernelMCP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Kernel/CLI",
@@ -251,6 +269,13 @@ let package = Package(
             name: "KernelTasksTests",
             dependencies: ["KernelTasks", "KernelCore", "KernelStore", "KernelHooks", "KernelHost", "KernelCLI", "kernel"],
             path: "Tests/KernelTasksTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelMCPTests",
+            dependencies: ["KernelMCP", "KernelHost", "KernelCore", "KernelCLI", "kernel", "KernelTestSupport",
+                           .product(name: "MCP", package: "swift-sdk")],
+            path: "Tests/KernelMCPTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

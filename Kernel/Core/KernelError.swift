@@ -33,10 +33,13 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
         public static let unavailable = Code("unavailable")
         /// Task parameters that are not a JSON object, or over the size limits.
         public static let parameters = Code("parameters")
+        /// An MCP server could not be started or connected to, broke the protocol, or failed a request
+        /// (`kernel mcp probe|call`; the message names the failure's kind).
+        public static let mcpServer = Code("mcp_server")
 
         /// Every code, for documentation and tests.
         public static let all: [Code] = [invalidBundle, noContent, notInstalled, ambiguous, settings, store, io,
-                                         notFound, nativeCommand, invalidInput, unavailable, parameters]
+                                         notFound, nativeCommand, invalidInput, unavailable, parameters, mcpServer]
     }
 
     public var code: Code
