@@ -158,7 +158,8 @@ enum MCPText {
 
     /// A failure as the CLI's error (code `mcp_server`; the failure's kind and stderr in the message).
     static func error(_ f: MCPFailure, target: MCPServerTarget) -> KernelError {
-        var message = "MCP server \"\(target.name)\" (\(f.kind)): \(f.message)"
+        let named = f.message.hasPrefix("MCP server") || f.message.hasPrefix("cannot start MCP server")
+        var message = (named ? "" : "MCP server \"\(target.name)\": ") + f.message + " (\(f.kind))"
         if let stderr = f.stderr, !stderr.isEmpty { message += "\nstderr:\n" + stderr }
         return KernelError(f.kind == .inactive ? .unavailable : .mcpServer, message, underlying: f)
     }

@@ -132,7 +132,7 @@ extension PluginHost {
         }
         if let active = matches.first(where: { $0.state.isActive }) ?? matches.first { return active }
         var message = "No MCP server named \"\(name)\"."
-        if let near = closestMatch(name, in: all.map(\.name)) { message += " Did you mean '\(near)'?" }
+        if let near = closestMatch(name, in: all.map(\.name) + all.compactMap { $0.pluginName == nil ? nil : $0.serverName }) { message += " Did you mean '\(near)'?" }
         throw KernelError(.notFound, message)
     }
 }
