@@ -115,7 +115,7 @@ let package = Package(
         // Static memory (AGENTS.md, rules, the on-demand walk, InstructionsLoaded) and saved workflows.
         .target(
             name: "KernelMemory",
-            dependencies: ["KernelCore", "KernelHost", "KernelHooks"],
+            dependencies: ["KernelCore", "KernelStore", "KernelHost", "KernelHooks"],
             path: "Kernel/Memory",
             exclude: ["README.md"],
             swiftSettings: swiftSettings
@@ -261,7 +261,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelMemoryTests",
-            dependencies: ["KernelMemory", "KernelHooks", "KernelHost", "KernelCore", "KernelStore"],
+            dependencies: ["KernelMemory", "KernelHooks", "KernelHost", "KernelCore", "KernelStore", "KernelTestSupport"],
             path: "Tests/KernelMemoryTests",
             swiftSettings: swiftSettings
         ),

@@ -13,9 +13,26 @@ extension KernelCommand {
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(commandName: "list", abstract: "List subagents with their source and state.")
             @OptionGroup var options: InspectOptions
+            @Option(name: .customLong("setting-sources"),
+                    help: "Comma-separated scopes whose agents are read: user, project, local (default all); built-in ones always are.")
+            var settingSources: String?
+
+            func validate() throws {
+                for item in sources ?? [] where Scope(rawValue: item) == nil {
+                    throw ValidationError("Unknown setting source '\(item)' in --setting-sources; use user, project or local (comma-separated).")
+                }
+            }
+
+            var sources: [String]? {
+                settingSources.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+            }
 
             func run() throws {
-                let (_, c) = try options.compose()
+                let host = try options.global.host()
+                let scopes = sources.map { Set($0.compactMap(Scope.init(rawValue:))) }
+                let c = try options.global.run { () throws(KernelError) in
+                    try host.compose(pluginDirs: options.pluginDirs, settingSources: scopes)
+                }
                 Inspect.list(c.registry.agents, json: options.global.json, empty: "No agents.",
                              description: \.description, json: \.listingJSON)
             }

@@ -94,6 +94,23 @@ extension KernelCommand.MCP {
         }
     }
 
+    /// `kernel mcp serve`
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "serve", abstract: "Serve the composed registry over MCP on stdio: commands and skills as prompts, skills and agents as resources.",
+            discussion: "Sends notifications/prompts/list_changed when plugins are installed, removed, enabled or disabled while it runs.")
+        @OptionGroup var options: InspectOptions
+        @Option(help: "Seconds between checks of the settings and installed-plugins files (default 1).") var poll: Double = 1
+
+        func run() async throws {
+            guard poll > 0, poll.isFinite else { throw ValidationError("--poll must be a positive number of seconds") }
+            let global = options.global
+            let host = try global.host()
+            let server = try global.run { () throws(KernelError) in try RegistryServer(host: host, pluginDirs: options.pluginDirs) }
+            try await server.serve(transport: StdioTransport(), pollInterval: poll)
+        }
+    }
+
     /// `kernel mcp list --probe`: every active server probed at once.
     static func probeAll(_ targets: [MCPServerTarget], options: MCPSessionOptions) -> [MCPProbeResult] {
         // `mcp list` stays synchronous (no concurrency runtime at start-up); with --probe it waits here.

@@ -10,7 +10,8 @@ extension KernelCommand {
         static let configuration = CommandConfiguration(
             commandName: "mcp",
             abstract: "MCP servers: local > project > user; plugin servers are plugin:server.",
-            subcommands: [List.self, Add.self, AddJSON.self, Remove.self, Get.self, Probe.self, Call.self])
+            subcommands: [List.self, Add.self, AddJSON.self, Remove.self, Get.self, Enable.self, Disable.self,
+                          Approve.self, Reject.self, ResetProjectChoices.self, Probe.self, Call.self, Serve.self])
 
         /// `kernel mcp add <name> [-t stdio|sse|http|ws] [-s user|project|local] [-e K=V…] [-H "K: V"…] -- <command…> | <url>`
         struct Add: ParsableCommand {
@@ -92,6 +93,109 @@ extension KernelCommand {
                 for f in found {
                     Output.out("\(name) (\(f.scope.rawValue), \(f.file)):\n" + f.server.json.serialized())
                 }
+            }
+        }
+
+        /// `kernel mcp enable <name> [-s scope]`
+        struct Enable: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "enable", abstract: "Enable an MCP server (removes \"disabled\": true from its definition).")
+            @OptionGroup var global: GlobalOptions
+            @Option(name: .shortAndLong, help: "The scope (default: the most specific one that defines it).") var scope: Scope?
+            @Argument(help: "The server's name.") var name: String
+
+            func run() throws { try MCP.setDisabled(global, name, false, scope) }
+        }
+
+        /// `kernel mcp disable <name> [-s scope]`
+        struct Disable: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "disable", abstract: "Disable an MCP server (\"disabled\": true in its definition).")
+            @OptionGroup var global: GlobalOptions
+            @Option(name: .shortAndLong, help: "The scope (default: the most specific one that defines it).") var scope: Scope?
+            @Argument(help: "The server's name.") var name: String
+
+            func run() throws { try MCP.setDisabled(global, name, true, scope) }
+        }
+
+        static func setDisabled(_ global: GlobalOptions, _ name: String, _ disabled: Bool, _ scope: Scope?) throws {
+            let host = try global.host()
+            let edited = try global.run { () throws(KernelError) in try host.setMCPServerDisabled(name, disabled, scope: scope) }
+            let file = host.mcpFile(edited)
+            if global.json {
+                Output.out(JSONValue.object([("name", .string(name)), ("scope", .string(edited.rawValue)), ("file", .string(file)),
+                                             ("disabled", .bool(disabled))]).serialized())
+            } else {
+                Output.out("MCP server \"\(name)\" \(disabled ? "disabled" : "enabled") in \(edited.rawValue) settings (\(file)).")
+            }
+        }
+
+        /// `kernel mcp approve <name> | --all`
+        struct Approve: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "approve", abstract: "Approve a server of the project's .mcp.json (it runs once the project is trusted).",
+                discussion: "Recorded as the Qoder CLI records it: mcp.enabledProjectMcpServers in the user settings; --all sets mcp.enableAllProjectMcpServers.")
+            @OptionGroup var global: GlobalOptions
+            @Flag(help: "Approve every project server (except rejected ones).") var all = false
+            @Argument(help: "The server's name.") var name: String?
+
+            func validate() throws {
+                if all == (name != nil) { throw ValidationError("Give a server name or --all (not both).") }
+            }
+
+            func run() throws {
+                let host = try global.host()
+                if all {
+                    let file = try global.run { () throws(KernelError) in try host.approveAllProjectMCPServers() }
+                    MCP.reportApproval(global, name: nil, approval: .approved, file: file)
+                } else if let name {
+                    let file = try global.run { () throws(KernelError) in try host.setProjectMCPApproval(name, .approved) }
+                    MCP.reportApproval(global, name: name, approval: .approved, file: file)
+                }
+            }
+        }
+
+        /// `kernel mcp reject <name>`
+        struct Reject: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "reject", abstract: "Reject a server of the project's .mcp.json: it never runs.",
+                discussion: "Recorded as the Qoder CLI records it: mcp.disabledProjectMcpServers in the user settings.")
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: "The server's name.") var name: String
+
+            func run() throws {
+                let host = try global.host()
+                let file = try global.run { () throws(KernelError) in try host.setProjectMCPApproval(name, .rejected) }
+                MCP.reportApproval(global, name: name, approval: .rejected, file: file)
+            }
+        }
+
+        /// `kernel mcp reset-project-choices`
+        struct ResetProjectChoices: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "reset-project-choices", abstract: "Forget every approval and rejection of project (.mcp.json) servers.")
+            @OptionGroup var global: GlobalOptions
+
+            func run() throws {
+                let host = try global.host()
+                let file = try global.run { () throws(KernelError) in try host.resetProjectMCPChoices() }
+                MCP.reportApproval(global, name: nil, approval: .pending, file: file)
+            }
+        }
+
+        static func reportApproval(_ global: GlobalOptions, name: String?, approval: MCPApproval, file: String) {
+            if global.json {
+                Output.out(JSONValue.object([("name", .optional(name)), ("approval", .string(approval.rawValue)),
+                                             ("file", .string(file))]).serialized())
+                return
+            }
+            switch (name, approval) {
+            case (let name?, _):
+                Output.out("Project MCP server \"\(name)\" \(approval.rawValue) (\(file)).")
+            case (nil, .approved):
+                Output.out("Every project MCP server approved, except rejected ones (\(file)).")
+            case (nil, _):
+                Output.out("Every approval and rejection of project (.mcp.json) servers reset (\(file)); they are pending again.")
             }
         }
 

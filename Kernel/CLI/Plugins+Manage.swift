@@ -21,6 +21,7 @@ extension KernelCommand.Plugins {
 
         func run() throws {
             let host = try global.host()
+            if let refusal = PluginHost.urlInstallRefusal(path) { throw global.fail(refusal) }
             let directory = path.hasPrefix("~/") ? NSString(string: path).expandingTildeInPath : path
             guard FileSystem.isDirectory(directory) else {
                 throw global.fail(KernelError(.notFound, "Directory not found: \(path)"))

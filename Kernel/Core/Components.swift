@@ -74,6 +74,10 @@ public struct SkillDefinition: Sendable, Codable {
     /// Path of SKILL.md.
     public var file: String
     public var frontmatter: Node?
+    /// How the host shows it when `skillOverrides` says so: `name-only` (listed by name, without its
+    /// description) or `user-invocable-only` (hidden from the model, invocable as a slash command); nil is
+    /// fully visible. Set when composing, not read from SKILL.md.
+    public var visibility: String?
 
     public init(name: String, description: String, license: String? = nil, compatibility: String? = nil,
                 metadata: [String: String] = [:], allowedTools: [String] = [], folderName: String,

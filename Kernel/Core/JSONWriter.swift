@@ -39,86 +39,100 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
 
     /// The value as JSON text: pretty (2-space indent, like `JSON.stringify(v, null, 2)`) or compact.
     public func serialized(pretty: Bool = true) -> String {
-        var out = ""
-        write(into: &out, indent: pretty ? 0 : nil)
-        return out
+        String(decoding: serializedBytes(indent: pretty ? 0 : nil), as: UTF8.self)
     }
 
     /// Pretty text for a value that will stand `indent` spaces deep (its inner lines are indented from there).
     public func serialized(indent: Int) -> String {
-        var out = ""
+        String(decoding: serializedBytes(indent: indent), as: UTF8.self)
+    }
+
+    /// The JSON text as UTF-8 bytes: pretty from `indent` spaces deep, or compact when nil.
+    public func serializedBytes(indent: Int? = 0) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
         write(into: &out, indent: indent)
         return out
     }
 
-    private func write(into out: inout String, indent: Int?) {
+    /// Output is built as bytes, not by appending to a String: a listing writes tens of thousands of small
+    /// pieces, and String appends (with their interpolation and repeated-space strings) cost several times more.
+    private func write(into out: inout [UInt8], indent: Int?) {
         switch self {
-        case .null: out += "null"
-        case .raw(let text): out += text
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
+        case .null: JSONValue.append("null", to: &out)
+        case .raw(let text): JSONValue.append(text, to: &out)
+        case .bool(let b): JSONValue.append(b ? "true" : "false", to: &out)
+        case .int(let i): JSONValue.append(String(i), to: &out)
         case .double(let d):
             if d.isFinite {
-                out += d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
+                JSONValue.append(d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d), to: &out)
             } else {
-                out += "null"
+                JSONValue.append("null", to: &out)
             }
         case .string(let s): JSONValue.writeString(s, into: &out)
         case .array(let items):
-            if items.isEmpty { out += "[]"; return }
-            out += "["
+            if items.isEmpty { JSONValue.append("[]", to: &out); return }
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                if let indent { out += "\n" + String(repeating: " ", count: indent + 2) }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if let indent { JSONValue.newline(indent + 2, into: &out) }
                 item.write(into: &out, indent: indent.map { $0 + 2 })
             }
-            if let indent { out += "\n" + String(repeating: " ", count: indent) }
-            out += "]"
+            if let indent { JSONValue.newline(indent, into: &out) }
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            if members.isEmpty { out += "{}"; return }
-            out += "{"
+            if members.isEmpty { JSONValue.append("{}", to: &out); return }
+            out.append(UInt8(ascii: "{"))
             for (i, (key, value)) in members.enumerated() {
-                if i > 0 { out += "," }
-                if let indent { out += "\n" + String(repeating: " ", count: indent + 2) }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if let indent { JSONValue.newline(indent + 2, into: &out) }
                 JSONValue.writeString(key, into: &out)
-                out += indent == nil ? ":" : ": "
+                out.append(UInt8(ascii: ":"))
+                if indent != nil { out.append(UInt8(ascii: " ")) }
                 value.write(into: &out, indent: indent.map { $0 + 2 })
             }
-            if let indent { out += "\n" + String(repeating: " ", count: indent) }
-            out += "}"
+            if let indent { JSONValue.newline(indent, into: &out) }
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        // Append runs of bytes that need no escaping whole; most strings are one run.
-        let utf8 = s.utf8
-        var runStart = utf8.startIndex
-        var i = utf8.startIndex
-        while i != utf8.endIndex {
-            let b = utf8[i]
-            if b < 0x20 || b == 0x22 || b == 0x5C {
-                if runStart != i { out += Substring(utf8[runStart..<i]) }
+    private static func newline(_ indent: Int, into out: inout [UInt8]) {
+        out.append(0x0A)
+        out.append(contentsOf: repeatElement(0x20, count: indent))
+    }
+
+    private static func append(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { out.append(contentsOf: $0) }
+    }
+
+    static func writeString(_ s: String, into out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { utf8 in
+            out.append(0x22)
+            // Append runs of bytes that need no escaping whole; most strings are one run.
+            var runStart = 0
+            for i in 0..<utf8.count {
+                let b = utf8[i]
+                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+                if runStart != i { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
                 switch b {
-                case 0x22: out += "\\\""
-                case 0x5C: out += "\\\\"
-                case 0x0A: out += "\\n"
-                case 0x0D: out += "\\r"
-                case 0x09: out += "\\t"
-                case 0x08: out += "\\b"
-                case 0x0C: out += "\\f"
+                case 0x22: out.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+                case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
                 default:
-                    let hex = String(b, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
                 }
-                utf8.formIndex(after: &i)
-                runStart = i
-            } else {
-                utf8.formIndex(after: &i)
+                runStart = i + 1
             }
+            if runStart != utf8.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+            out.append(0x22)
         }
-        if runStart != utf8.endIndex { out += Substring(utf8[runStart..<utf8.endIndex]) }
-        out += "\""
     }
 }
 

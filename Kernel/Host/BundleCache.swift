@@ -11,7 +11,7 @@ import KernelStore
 /// detail: it never encodes a bundle); a composition reads the detail too, and fills it when it is missing.
 struct BundleCache {
     /// Bump when the bundle model, the summary or the parsers change what they produce.
-    static let version = 3
+    static let version = 4
     static let kind = "bundle"
 
     let store: KernelStore
@@ -131,64 +131,5 @@ struct BundleCache {
             summary = PluginSummary(name: name, version: version, description: description, resourcesJSON: resources,
                                     textLines: lines)
         }
-    }
-}
-
-/// Little-endian, length-prefixed binary encoding for cache payloads (fast to read back: no parsing).
-struct ByteWriter {
-    var bytes: [UInt8] = []
-
-    mutating func int(_ v: Int64) {
-        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
-    }
-
-    mutating func string(_ s: String) {
-        var s = s
-        s.withUTF8 { buf in
-            int(Int64(buf.count))
-            bytes.append(contentsOf: buf)
-        }
-    }
-
-    mutating func optionalString(_ s: String?) {
-        if let s {
-            bytes.append(1)
-            string(s)
-        } else {
-            bytes.append(0)
-        }
-    }
-}
-
-struct ByteReader {
-    let bytes: [UInt8]
-    var offset = 0
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    var isAtEnd: Bool { offset == bytes.count }
-
-    mutating func int() -> Int64? {
-        guard offset + 8 <= bytes.count else { return nil }
-        var v: Int64 = 0
-        for i in 0..<8 { v |= Int64(bytes[offset + i]) << (8 * i) }
-        offset += 8
-        return v
-    }
-
-    mutating func string() -> String? {
-        guard let n = int(), n >= 0, offset + Int(n) <= bytes.count else { return nil }
-        let s = String(decoding: bytes[offset..<offset + Int(n)], as: UTF8.self)
-        offset += Int(n)
-        return s
-    }
-
-    mutating func optionalString() -> String?? {
-        guard offset < bytes.count else { return nil }
-        let tag = bytes[offset]
-        offset += 1
-        if tag == 0 { return .some(nil) }
-        guard let s = string() else { return nil }
-        return .some(s)
     }
 }

@@ -15,6 +15,23 @@ extension PluginHost {
         public var isNew: Bool
     }
 
+    /// Why `plugins install` refuses `source` as a URL (nil when it is not one): the Qoder CLI takes an https
+    /// `.zip` URL; Kernel installs archives only through a marketplace entry whose source is `archive`, which
+    /// pins the archive's sha256 (an unpinned download could change under the same URL).
+    public static func urlInstallRefusal(_ source: String) -> KernelError? {
+        let lower = source.lowercased()
+        guard ["https://", "http://", "file://"].contains(where: lower.hasPrefix) else { return nil }
+        let name = source.split(separator: "/").last.map { String($0).replacingOccurrences(of: ".zip", with: "") } ?? "name"
+        let isArchive = [".zip", ".tar.gz", ".tgz"].contains { lower.hasSuffix($0) }
+        let what = isArchive ? "an archive URL" : "a URL"
+        return KernelError(.invalidInput,
+            "plugins install takes a plugin folder or name@marketplace, not \(what) ('\(source)'). To install an archive, list it in a "
+            + "marketplace.json with the archive source form, which pins its content: "
+            + "{\"name\": \"\(name)\", \"source\": {\"source\": \"archive\", \"url\": \"\(source)\", \"sha256\": \"<sha256 of the file>\"}}, "
+            + "add the marketplace (kernel plugins marketplace add <folder>) and run kernel plugins install \(name)@<marketplace>; "
+            + "or download and extract it yourself and install the folder.")
+    }
+
     /// Installs a plugin folder as `<name>@local` at `scope`.
     ///
     /// The folder is validated first (errors refuse the install, with the diagnostics); it must hold at least

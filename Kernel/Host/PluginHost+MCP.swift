@@ -152,3 +152,100 @@ extension PluginHost {
         return message
     }
 }
+
+/// `kernel mcp enable|disable` and the approvals of project `.mcp.json` servers (`mcp approve|reject`,
+/// `mcp reset-project-choices`), in the reference host's keys: `"disabled": true` in the server's definition;
+/// the `mcp` object of the user settings (`MCPApprovals`).
+extension PluginHost {
+    /// Disables (`"disabled": true`) or enables (the key removed) server `name` in `scope`, else in the most
+    /// specific scope that defines it (the definition that takes effect), as the Qoder CLI does.
+    /// - Returns: the scope edited.
+    @discardableResult
+    public func setMCPServerDisabled(_ name: String, _ disabled: Bool, scope: Scope?) throws(KernelError) -> Scope {
+        let found = try mcpDefinitions(named: name)
+        let target: Scope
+        if let scope {
+            guard found.contains(where: { $0.scope == scope }) else {
+                throw KernelError(.notFound, "No MCP server \"\(name)\" in \(scope.rawValue) scope (\(mcpFile(scope)))"
+                                  + (found.isEmpty ? "." : "; it is defined in: \(found.map(\.scope.rawValue).joined(separator: ", "))."))
+            }
+            target = scope
+        } else {
+            guard let first = found.first else { throw KernelError(.notFound, try unknownMCPServerMessage(name)) }
+            target = first.scope
+        }
+        do {
+            try SettingsFile.update(mcpFile(target), keyPath: ["mcpServers", name, "disabled"], value: disabled ? .bool(true) : nil)
+        } catch {
+            throw KernelError(settings: error)
+        }
+        return target
+    }
+
+    /// The names of the servers in the project's `.mcp.json` (wrapped or flat), as written.
+    public func projectMCPServerNames() throws(KernelError) -> [String] {
+        let document: Node
+        do { document = try SettingsFile.read(paths.projectMCPFile) } catch { throw KernelError(settings: error) }
+        return (document["mcpServers"] ?? document).members?.map(\.key) ?? []
+    }
+
+    /// Approves (`approved`) or rejects (`rejected`) server `name` of the project's `.mcp.json`: the name goes
+    /// into `mcp.enabledProjectMcpServers` (or `disabledProjectMcpServers`) of the user settings and out of the
+    /// other list, as the Qoder CLI records the choice. `pending` is not a choice to record (use
+    /// `resetProjectMCPChoices`).
+    /// - Returns: the settings file written.
+    /// - Throws: `notFound` when the project's `.mcp.json` has no such server (with a suggestion).
+    @discardableResult
+    public func setProjectMCPApproval(_ name: String, _ approval: MCPApproval) throws(KernelError) -> String {
+        let names = try projectMCPServerNames()
+        guard let written = names.first(where: { MCPApprovals.normalize($0) == MCPApprovals.normalize(name) }) else {
+            var message = FileSystem.isFile(paths.projectMCPFile)
+                ? "No server \"\(name)\" in the project's .mcp.json (\(paths.projectMCPFile))."
+                : "This project has no .mcp.json (\(paths.projectMCPFile)): only its servers need approval."
+            if let near = closestMatch(name, in: names) { message += " Did you mean '\(near)'?" }
+            throw KernelError(.notFound, message)
+        }
+        let (add, drop) = approval == .rejected ? (MCPApprovals.disabledKey, MCPApprovals.enabledKey)
+                                                : (MCPApprovals.enabledKey, MCPApprovals.disabledKey)
+        let file = paths.settingsFile(.user)
+        let n = MCPApprovals.normalize(written)
+        try editUserSettings { document in
+            let mcp = document[MCPApprovals.key]
+            let kept = MCPApprovals.names(mcp?[drop]).filter { MCPApprovals.normalize($0) != n }
+            var listed = MCPApprovals.names(mcp?[add])
+            if !listed.contains(where: { MCPApprovals.normalize($0) == n }) { listed.append(written) }
+            return [([MCPApprovals.key, drop], .strings(kept)), ([MCPApprovals.key, add], .strings(listed))]
+        }
+        return file
+    }
+
+    /// `mcp.enableAllProjectMcpServers: true` in the user settings: every project server is approved unless
+    /// rejected. Returns the file written.
+    @discardableResult
+    public func approveAllProjectMCPServers() throws(KernelError) -> String {
+        try editUserSettings { _ in [([MCPApprovals.key, MCPApprovals.enableAllKey], .bool(true))] }
+        return paths.settingsFile(.user)
+    }
+
+    /// Forgets every approval and rejection (both lists emptied, `enableAllProjectMcpServers` false), as the
+    /// Qoder CLI's `mcp reset-project-choices` writes them. Returns the file written.
+    @discardableResult
+    public func resetProjectMCPChoices() throws(KernelError) -> String {
+        try editUserSettings { _ in
+            [([MCPApprovals.key, MCPApprovals.enabledKey], .strings([])),
+             ([MCPApprovals.key, MCPApprovals.disabledKey], .strings([])),
+             ([MCPApprovals.key, MCPApprovals.enableAllKey], .bool(false))]
+        }
+        return paths.settingsFile(.user)
+    }
+
+    private func editUserSettings(_ edits: (Node) -> [SettingsFile.Edit]) throws(KernelError) {
+        do {
+            try SettingsFile.update(paths.settingsFile(.user)) { document in edits(document) }
+        } catch let error as SettingsError {
+            throw KernelError(settings: error)
+        } catch {
+            throw KernelError(.io, wrapping: error)
+        }
+    }
+}

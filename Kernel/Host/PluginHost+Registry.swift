@@ -89,9 +89,14 @@ extension PluginHost {
     /// 4. module scan (`scanModules`: cached verdicts, one scanner child for the rest);
     /// 5. resolver (`Resolver.compose`: precedence, enablement, trust) → the registry.
     /// A broken component is reported in `registry.diagnostics` and skipped; it never hides the others.
-    /// - Parameter needs: the kinds to register (default all).
+    /// - Parameters:
+    ///   - needs: the kinds to register (default all).
+    ///   - settingSources: when given, only the sources of these scopes take part (the user's folder, settings
+    ///     and user-scope plugins for `user`; the project's for `project`; the local settings and local-scope
+    ///     plugins for `local`); built-in components, `--plugin-dir` folders and `--agents` always do
+    ///     (`agents list --setting-sources`).
     public func compose(pluginDirs: [String] = [], flagAgents: [AgentDefinition] = [],
-                        needs: Needs = .all) throws(KernelError) -> Composition {
+                        needs: Needs = .all, settingSources: Set<Scope>? = nil) throws(KernelError) -> Composition {
         let settings = try SettingsSnapshot(paths: paths)
         let projectTrusted = isProjectTrusted()
         var diagnostics: [Diagnostic] = []
@@ -123,7 +128,13 @@ extension PluginHost {
             if needs.contains(.mcp) {
                 if scope == .project {
                     if FileSystem.isFile(paths.projectMCPFile), let bytes = try? FileSystem.read(paths.projectMCPFile) {
+                        let approvals = settings.mcpApprovals
                         c.mcpServers = MCPParser.parseFile(bytes, file: paths.projectMCPFile, diagnostics: &settingsDiagnostics)
+                            .map { server in
+                                var s = server
+                                s.projectApproval = approvals.state(of: s.name)
+                                return s
+                            }
                     }
                 } else {
                     c.mcpServers = settings.mcpServers(scope, diagnostics: &settingsDiagnostics)
@@ -175,8 +186,13 @@ extension PluginHost {
             + modules.filter { $0.pluginID == nil }.map { .builtinModule($0.components) }
             + Scope.allCases.map { .scope($0, settingsContributions[$0] ?? Contributions()) }
             + plugins.flatMap(\.sources)
+        if let settingSources {
+            input.sources.removeAll { source in source.provenance.scope.map { !settingSources.contains($0) } ?? false }
+        }
         input.diagnostics = diagnostics
-        return Composition(registry: Resolver.compose(input), plugins: listings, projectTrusted: projectTrusted,
+        var registry = Resolver.compose(input)
+        settings.skillSettings.apply(to: &registry, files: settings.files)
+        return Composition(registry: registry, plugins: listings, projectTrusted: projectTrusted,
                            cachedFolders: cachedCount, readFolders: readCount, modules: modules, settings: settings)
     }
 }
@@ -214,9 +230,11 @@ extension PluginHost {
         return (rows, diagnostics)
     }
 
-    /// Empties the component cache. Returns how many entries were removed.
+    /// Empties the component cache. Returns how many cached folders and files were removed (the stamp of the
+    /// last install-records reconcile goes too, but is not counted: it is not a component).
     @discardableResult
     public func clearCache() throws(KernelError) -> Int {
-        do { return try store.pruneComponents(keeping: []) } catch { throw KernelError(.store, wrapping: error) }
+        let stamps = (try? store.cachedComponents(atPaths: [paths.installedPluginsFile], parserVersion: Self.stampVersion))?.count ?? 0
+        do { return try store.pruneComponents(keeping: []) - stamps } catch { throw KernelError(.store, wrapping: error) }
     }
 }

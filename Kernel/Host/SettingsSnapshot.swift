@@ -41,6 +41,14 @@ public struct SettingsSnapshot: Sendable {
         return states
     }
 
+    /// The approvals of the project's `.mcp.json` servers, merged over the three files.
+    public var mcpApprovals: MCPApprovals {
+        MCPApprovals(documents: [self[.user], self[.project], self[.local]])
+    }
+
+    /// `skills.disabled` and `skillOverrides` of the three files.
+    public var skillSettings: SkillSettings { SkillSettings(documents: documents) }
+
     /// The `hooks` of one file, parsed.
     public func hooks(_ scope: Scope, diagnostics: inout Diagnostics) -> [HookMatcherGroup] {
         guard let node = self[scope]["hooks"] else { return [] }

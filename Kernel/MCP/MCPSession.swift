@@ -64,8 +64,10 @@ public struct MCPServerTarget: Sendable {
         if case .active = state {} else {
             return MCPFailure(.inactive, "MCP server \"\(name)\" is \(state.name): \(state.reason ?? "not active")")
         }
-        if let reason = server.server.needsConfiguration {
-            return MCPFailure(.inactive, "MCP server \"\(name)\" \(reason)")
+        // The registry already marks these inactive; checked here too, so that a target built from any entry
+        // never starts a project server the user has not approved, or a disabled one.
+        if let reason = server.server.inactiveReason ?? server.server.disabledReason {
+            return MCPFailure(.inactive, "MCP server \"\(name)\" is inactive: \(reason)")
         }
         switch server.server.transport {
         case .stdio, .http: return nil
@@ -199,6 +201,23 @@ public actor MCPSession {
         try await request("tools/call \(tool)") {
             try await self.client.send(CallTool.request(.init(name: tool, arguments: arguments))).value
         }
+    }
+
+    /// Calls `handler` for each notification `N` the server sends (e.g. `PromptListChangedNotification`).
+    public func onNotification<N: MCP.Notification>(_ type: N.Type, _ handler: @escaping @Sendable (Message<N>) async throws -> Void) async {
+        await client.onNotification(type, handler: handler)
+    }
+
+    /// Gets prompt `name` rendered with `arguments`.
+    public func prompt(_ name: String, arguments: [String: String] = [:]) async throws(MCPFailure) -> GetPrompt.Result {
+        try await request("prompts/get \(name)") {
+            try await self.client.send(GetPrompt.request(.init(name: name, arguments: arguments))).value
+        }
+    }
+
+    /// Reads resource `uri`.
+    public func read(_ uri: String) async throws(MCPFailure) -> [Resource.Content] {
+        try await request("resources/read \(uri)") { try await self.client.readResource(uri: uri) }
     }
 
     /// What a stdio server wrote on stderr so far (head and tail when long); empty for HTTP servers.

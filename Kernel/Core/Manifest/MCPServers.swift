@@ -28,6 +28,12 @@ public struct MCPServerDefinition: Sendable, Codable {
     /// Why the server cannot run until the user configures it (an empty `url`, or a `{{USER_CONFIG}}`-style
     /// placeholder); nil when it can. Listed as inactive with this reason.
     public var needsConfiguration: String?
+    /// `"disabled": true` in its definition (what `mcp disable` writes, as the reference host does): listed as
+    /// inactive, never started.
+    public var disabled = false
+    /// For a server of the project's `.mcp.json`: the user's choice about it (`MCPApprovals`), set when the
+    /// host composes; nil for every other server. Only an approved one runs.
+    public var projectApproval: MCPApproval?
     /// The server object as written.
     public var node: Node
     public var file: String
@@ -42,6 +48,27 @@ public struct MCPServerDefinition: Sendable, Codable {
         self.file = file
         self.line = line
         self.column = column
+    }
+}
+
+extension MCPServerDefinition {
+    /// Why the server does not run whatever its source's state: it needs configuration or (a project
+    /// `.mcp.json` server) it is not approved. Nil when neither applies. Such a server shadows nothing.
+    public var inactiveReason: String? {
+        if let needsConfiguration { return needsConfiguration }
+        switch projectApproval {
+        case .pending: return "project server not approved (run `kernel mcp approve \(name)`)"
+        case .rejected: return "project server rejected (run `kernel mcp approve \(name)` to allow it)"
+        case .approved, nil: return nil
+        }
+    }
+}
+
+extension MCPServerDefinition {
+    /// Why a disabled server does not run. A disabled definition still wins its name over less specific ones
+    /// (the Qoder CLI shows the server as disabled, it does not fall back to the user's definition).
+    public var disabledReason: String? {
+        disabled ? "disabled (run `kernel mcp enable \(name)`)" : nil
     }
 }
 
@@ -114,6 +141,7 @@ public enum MCPParser {
         s.env = r.stringMap(node, "env", &d) ?? [:]
         s.cwd = r.string(node, "cwd", &d)
         s.headers = r.stringMap(node, "headers", &d) ?? [:]
+        s.disabled = r.bool(node, "disabled", &d) ?? false
         switch transport {
         case .stdio:
             guard let command, !command.isEmpty else {

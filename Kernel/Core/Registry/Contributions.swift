@@ -84,12 +84,16 @@ public struct ContributionKind: Sendable {
     /// - Parameters:
     ///   - key: the item's own name (hooks: the event).
     ///   - location: the item's file and line; nil file means the source's `file` (a module's path).
+    ///   - inactive: why an item does not take effect (it is inactive and shadows nothing); nil when it does.
+    ///   - retired: why an item that wins its name does not take effect: applied after shadowing, so it still
+    ///     shadows the entries below it (a disabled MCP server: the definition in effect is the disabled one).
     init<Item: Sendable>(_ name: String, _ items: any WritableKeyPath<Contributions, [Item]> & Sendable,
                          _ entries: any WritableKeyPath<Registry, [RegistryEntry<Item>]> & Sendable,
                          naming: Naming, executes: Bool, shadows: Bool,
                          key: @escaping @Sendable (Item) -> String,
                          location: @escaping @Sendable (Item) -> (file: String?, line: Int?),
-                         inactive: @escaping @Sendable (Item) -> String? = { _ in nil }) {
+                         inactive: @escaping @Sendable (Item) -> String? = { _ in nil },
+                         retired: @escaping @Sendable (Item) -> String? = { _ in nil }) {
         self.name = name
         self.naming = naming
         self.executes = executes
@@ -109,7 +113,14 @@ public struct ContributionKind: Sendable {
             }
         }
         if shadows {
-            shadow = { (registry: inout Registry) in Resolver.shadow(&registry[keyPath: entries]) }
+            shadow = { (registry: inout Registry) in
+                Resolver.shadow(&registry[keyPath: entries])
+                for i in registry[keyPath: entries].indices where registry[keyPath: entries][i].state.isActive {
+                    if let reason = retired(registry[keyPath: entries][i].item) {
+                        registry[keyPath: entries][i].state = .inactive(reason: reason)
+                    }
+                }
+            }
         } else {
             shadow = { (_: inout Registry) in }
         }
@@ -141,7 +152,7 @@ extension Contributions {
         ContributionKind("hooks", \.hooks, \.hooks, naming: .bare, executes: true, shadows: false,
                          key: \.event, location: { ($0.file, $0.line) }),
         ContributionKind("mcpServers", \.mcpServers, \.mcpServers, naming: .namespaced, executes: true, shadows: true,
-                         key: \.name, location: { ($0.file, $0.line) }, inactive: { $0.needsConfiguration }),
+                         key: \.name, location: { ($0.file, $0.line) }, inactive: { $0.inactiveReason }, retired: { $0.disabledReason }),
         ContributionKind("outputStyles", \.outputStyles, \.outputStyles, naming: .namespaced, executes: false,
                          shadows: true, key: \.name, location: { ($0.file, nil) }),
         ContributionKind("nativeHooks", \.nativeHooks, \.nativeHooks, naming: .bare, executes: true, shadows: false,

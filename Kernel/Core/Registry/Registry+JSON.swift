@@ -40,7 +40,10 @@ extension RegistryEntry where Item == CommandDefinition {
 }
 
 extension RegistryEntry where Item == SkillDefinition {
-    public var listingJSON: JSONValue { listingJSON(description: item.description) }
+    /// `skills list --json`: with `visibility` (`on`, or what `skillOverrides` sets).
+    public var listingJSON: JSONValue {
+        listingJSON(description: item.description, fields: [("visibility", .string(item.visibility ?? "on"))])
+    }
 
     /// `skills show --json`.
     public var detailJSON: JSONValue {

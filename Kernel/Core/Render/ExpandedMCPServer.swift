@@ -47,6 +47,9 @@ public struct ExpandedMCPServer: Sendable {
             ("env", .object(env.map { ($0.name, .string($0.value)) })),
             ("headers", .object(headers.map { ($0.name, .string($0.value)) })),
             ("missingVariables", .strings(missingVariables)),
+            ("disabled", .bool(server.disabled)),
+            // approved, rejected or pending for a server of the project's .mcp.json; null for the others.
+            ("approval", .optional(server.projectApproval?.rawValue)),
         ]
     }
 }
