@@ -201,6 +201,13 @@ let package = Package(
             path: "Tests/Benchmarks/TasksBench",
             swiftSettings: swiftSettings
         ),
+        // `kernel-mcp-bench calls N COMMAND ARGS…`: in-process cost of MCPSession.callTool (Tests/Benchmarks/mcp_bench.py).
+        .executableTarget(
+            name: "kernel-mcp-bench",
+            dependencies: ["KernelMCP", "KernelCore"],
+            path: "Tests/Benchmarks/MCPBench",
+            swiftSettings: swiftSettings
+        ),
         // First-party modules: the kernel's built-in subagents and commands (Swift), and the Swift template.
         .target(
             name: "KernelBuiltins",

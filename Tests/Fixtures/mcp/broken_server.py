@@ -11,6 +11,8 @@ that nothing of it is left running or unreaped.
   version   answers initialize with protocol version 1999-01-01
   flood     writes 10 MB on stderr, then exits with status 2
   hugeline  writes a 20 MB line (no newline) on stdout
+
+$MCP_FIXTURE_DELAY (seconds) delays the start, for the benchmark.
 """
 import json
 import os
@@ -33,6 +35,8 @@ if pidfile:
     with open(pidfile, "w") as f:
         f.write(" ".join(map(str, pids)))
 
+if os.environ.get("MCP_FIXTURE_DELAY"):
+    time.sleep(float(os.environ["MCP_FIXTURE_DELAY"]))  # a slow start (the benchmark's servers)
 if mode == "exit":
     sys.stderr.write("fatal: missing API key\n")
     sys.exit(3)
