@@ -68,7 +68,9 @@ struct BundleCache {
             var seen = Set<String>()
             var keys: [FileKey] = []
             for path in paths {
-                let relative = path == root ? "" : path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path
+                // UTF-8 offsets: dropping `root.count` Characters walks grapheme breaks (2.5% of a cold listing).
+                let relative = path == root ? "" : path.hasPrefix(root + "/")
+                    ? String(Substring(path.utf8.dropFirst(root.utf8.count + 1))) : path
                 guard seen.insert(relative).inserted, let key = FileKey.stat(relative, relativeTo: fd) else { continue }
                 keys.append(key)
             }

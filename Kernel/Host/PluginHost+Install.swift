@@ -49,7 +49,7 @@ extension PluginHost {
         }
         guard bundle.hasComponents else {
             throw KernelError(.noContent, "No plugin content found in \"\(directory)\". Expected at least one of: "
-                              + "commands/, agents/, skills/, hooks/hooks.json, output-styles/, workflows/, bin/, .mcp.json, mcp.json, modules/, "
+                              + "commands/, agents/, skills/, hooks/hooks.json, output-styles/, workflows/, rules/, tasks/, bin/, .mcp.json, mcp.json, modules/, "
                               + "or a component path in the manifest.", diagnostics: bundle.diagnostics)
         }
         // Refuse early, before copying, when a settings file we will read or write does not parse, or the

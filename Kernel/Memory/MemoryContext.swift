@@ -24,6 +24,10 @@ public struct MemoryOptions: Sendable {
     public var ruleBudget = MemoryContext.defaultRuleBudget
     /// Where parsed rule files are cached by their stat fields (nil: every rule file is parsed).
     public var ruleCache: KernelStore?
+    /// `agentsMdExcludes`: gitignore-style globs matched against a memory file's absolute path (`AGENTS.md`,
+    /// `AGENTS.local.md`, the `context.fileName` names, plugin instruction files); a match is skipped with that
+    /// reason. Rules are not memory files: turn one off with its own frontmatter.
+    public var agentsMdExcludes: [String] = []
 
     public init(home: String, userHome: String, cwd: String, trusted: Bool) {
         self.home = home
@@ -89,9 +93,13 @@ public final class MemoryContext {
     private var pluginRules: [(MemoryPlugin, [ScannedRule])] = []
     private var listings: [RuleListing] = []
 
+    /// `agentsMdExcludes`, compiled; paths are matched relative to `/`.
+    private let excludes: GitignoreGlob
+
     /// Reads the start's memory.
     public init(_ options: MemoryOptions) {
         self.options = options
+        excludes = GitignoreGlob(options.agentsMdExcludes)
         let cwd = options.cwd
         ceiling = Self.ceiling(for: cwd, home: options.home)
         loadStart()
@@ -270,6 +278,10 @@ public final class MemoryContext {
     private func addFile(_ path: String, kind: MemoryItem.Kind, source: String, scope: String? = nil, plugin: String? = nil,
                          reason: String, boundary: String?, loadReason: String = "session_start", trigger: String? = nil) {
         guard !loadedPaths.contains(path), let id = FileID(path), !loaded.contains(id) else { return }
+        if excludes.matches(String(Substring(path.utf8.dropFirst()))) {
+            if !skipped.contains(where: { $0.path == path }) { skipped.append((path, "excluded by agentsMdExcludes")) }
+            return
+        }
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.read(path, limit: Self.maxFileSize)
@@ -480,7 +492,7 @@ public final class MemoryContext {
         out.reserveCapacity(files.count)
         // Stat before reading: a file changed in between is cached under its old fields, so it is a miss next time.
         let keys = files.map { FileKey.stat($0) }
-        let hits = cache.flatMap { try? $0.cachedComponents(for: keys.compactMap { $0 }, parserVersion: RuleCache.version) } ?? [:]
+        let hits = cache.flatMap { try? $0.cachedComponents(for: keys.compactMap { $0 }, under: root, parserVersion: RuleCache.version) } ?? [:]
         var fresh: [CachedComponent] = []
         for (path, key) in zip(files, keys) {
             let rule: RuleDefinition
@@ -504,7 +516,7 @@ public final class MemoryContext {
                                                  payload: RuleCache.encode(rule, diagnostics: found.items)))
                 }
             }
-            var name = String(path.dropFirst(root.count + 1))
+            var name = String(Substring(path.utf8.dropFirst(root.utf8.count + 1)))
             if name.hasSuffix(".mdc") { name.removeLast(4) } else if name.hasSuffix(".md") { name.removeLast(3) }
             let id = key.map { FileID(device: $0.device, inode: $0.inode) } ?? FileID(path)
             out.append(ScannedRule(name: name, path: path, id: id, rule: rule, matcher: rule.matcher))

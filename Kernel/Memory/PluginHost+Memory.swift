@@ -24,6 +24,18 @@ extension PluginHost {
         var fileNames: [String]?
         for scope in [Scope.user, .project, .local] {
             let node = try settings(scope)
+            if let excludes = node["agentsMdExcludes"] {
+                let file = paths.settingsFile(scope)
+                for item in excludes.array ?? [excludes] {
+                    if let glob = item.string, GitignoreGlob.problem(in: glob) == nil {
+                        options.agentsMdExcludes.append(glob)
+                    } else {
+                        diagnostics.warning(id: "memory.agents_md_exclude_unusable",
+                                            "agentsMdExcludes entries should be glob strings; \(item.string.flatMap(GitignoreGlob.problem(in:)) ?? "not a string"); ignored",
+                                            at: item.location(in: file))
+                    }
+                }
+            }
             guard let value = node["context"]?["fileName"] else { continue }
             let file = paths.settingsFile(scope)
             var names: [String] = []

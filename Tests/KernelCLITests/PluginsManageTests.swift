@@ -195,13 +195,28 @@ private func makeDemo(_ box: Sandbox, version: String = "1.2.0") throws -> Strin
         let r = try await box.run(["plugins", "install", src])
         #expect(r.status == 1)
         #expect(r.stderr.hasSuffix("error: No plugin content found in \"\(src)\". Expected at least one of: commands/, "
-                + "agents/, skills/, hooks/hooks.json, output-styles/, workflows/, bin/, .mcp.json, mcp.json, modules/, or a component path in the manifest.\n"),
+                + "agents/, skills/, hooks/hooks.json, output-styles/, workflows/, rules/, tasks/, bin/, .mcp.json, mcp.json, modules/, or a component path in the manifest.\n"),
                 "\(r.stderr)")
         let j = try await box.run(["plugins", "install", src, "--json"])
         #expect(j.status == 1)
         #expect(try parseJSON(j.stdout)["code"] as? String == "no_content")
         #expect(files(under: box.home + "/plugins/cache") == [])
         #expect(!exists(box.settingsPath(.user)))
+    }
+
+    /// Rules and task blueprints are components here (the reference host refuses a plugin with only rules/, so
+    /// its validate and install disagreed with Kernel's validate; README, "Interop"): both install, and the
+    /// rules reach the memory a session gets.
+    @Test func pluginsWithOnlyRulesOrOnlyTasksInstall() async throws {
+        let box = try Sandbox()
+        let rules = try box.makePlugin("house-rules", files: ["rules/style/nice.md": "---\ntrigger: always_on\n---\nBe nice.\n"])
+        let tasks = try box.makePlugin("nightly", files: ["tasks/report.md": "---\nname: report\ndescription: Nightly report\ntriggers:\n  - type: schedule\n    cron: \"0 3 * * *\"\n---\nWrite the report.\n"])
+        #expect(try await box.run(["plugins", "install", rules]).status == 0)
+        #expect(try await box.run(["plugins", "install", tasks]).status == 0)
+        #expect(try await box.list().compactMap { $0["id"] as? String }.sorted() == ["house-rules@local", "nightly@local"])
+        let memory = try await box.run(["memory", "show", "--json", "--no-content"])
+        #expect(memory.status == 0)
+        #expect(memory.stdout.contains("rules/style/nice.md"), "\(memory.stdout)")
     }
 
     @Test func usageAndMissingFolder() async throws {

@@ -299,7 +299,9 @@ struct HookEngineTests {
         let dir = try Scratch()
         let gate = dir.path + "/go"
         // The handler waits for a file the test creates only after fire returned: fire cannot have waited for it.
-        let e = try engine(hooks("PostToolUse", [(nil, [cmd(#"while [ ! -e '\#(gate)' ]; do sleep 0.05; done; echo '{"hookSpecificOutput": {"hookEventName": "PostToolUse", "additionalContext": "lint ok"}}'"#, #""async": true"#)])]),
+        // The later fires start more of them; each also stops when the scratch folder is gone, so none outlives
+        // the test.
+        let e = try engine(hooks("PostToolUse", [(nil, [cmd(#"while [ ! -e '\#(gate)' ] && [ -d '\#(dir.path)' ]; do sleep 0.05; done; echo '{"hookSpecificOutput": {"hookEventName": "PostToolUse", "additionalContext": "lint ok"}}'"#, #""async": true"#)])]),
                            store: store)
         let o = await e.fire(event: "PostToolUse", input: toolInput("Write", []), session: "S")
         #expect(o.handlers[0].async && o.handlers[0].exitCode == nil)

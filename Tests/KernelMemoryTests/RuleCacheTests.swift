@@ -41,3 +41,36 @@ import KernelTestSupport
         #expect(rule.rule.body == "Now manual, and longer\n")
     }
 }
+
+@Suite struct AgentsMdExcludesTests {
+    /// `agentsMdExcludes` from every settings scope, matched against absolute paths: the excluded memory files are
+    /// skipped with the reason, on demand too; rules are untouched; an unusable entry is a warning at its place.
+    @Test func excludedMemoryFilesAreSkippedWithTheReason() throws {
+        let t = try MemoryTree()
+        try t.trust("repo/packages")
+        try t.dir.write("home/settings.json", #"{"agentsMdExcludes": ["**/packages/AGENTS.md", 7]}"#)
+        let host = try t.host(cwd: "repo/packages")
+        let local = host.paths.settingsFile(.local)
+        try FileManager.default.createDirectory(atPath: (local as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(#"{"agentsMdExcludes": "\#(t.dir.url("repo/packages/app"))/**"}"#.utf8).write(to: URL(fileURLWithPath: local))
+        let memory = try host.memory(cwd: t.dir.url("repo/packages"), pluginDirs: [t.plugin])
+        #expect(t.rows(memory.items) == [
+            "user agents home/AGENTS.md session_start",
+            "user model_decision home/rules/md-desc.md session_start",
+            "user always_on home/rules/style.md session_start",
+            "plugin instructions plugin/QODER.md session_start",
+            "plugin always_on plugin/rules/plugin-rule.md session_start",
+            "project agents repo/AGENTS.md session_start",
+            "project always_on repo/.qoder/rules/00-root.md session_start",
+            "project always_on repo/packages/.qoder/rules/pkg.md session_start",
+            "local local repo/AGENTS.local.md session_start",
+        ])
+        let app = memory.access(t.dir.url("repo/packages/app/src/main.tsx"))
+        #expect(!app.contains { $0.path.hasSuffix("app/AGENTS.md") })
+        #expect(app.contains { $0.path.hasSuffix("app/.qoder/rules/app.md") })
+        let excluded = memory.skipped.filter { $0.reason == "excluded by agentsMdExcludes" }.map(\.path)
+        #expect(excluded == [t.dir.url("repo/packages/AGENTS.md"), t.dir.url("repo/packages/app/AGENTS.md")])
+        let warning = try #require(memory.diagnostics.items.first { $0.id == "memory.agents_md_exclude_unusable" })
+        #expect(warning.location.file == t.dir.url("home/settings.json") && warning.location.line == 1)
+    }
+}

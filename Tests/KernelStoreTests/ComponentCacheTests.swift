@@ -41,6 +41,19 @@ private func component(_ key: FileKey, version: Int = 1) -> CachedComponent {
         #expect(hits["/c/3"] == component(key("/c/3")))
     }
 
+    @Test func keysUnderOneFolderInOneRangeScan() throws {
+        let store = try KernelStore.inMemory()
+        let inside = [key("/p/rules/a.md"), key("/p/rules/deep/b.md")]
+        // Neighbours in sort order: "-" sorts before "/", "2" after "0".
+        let outside = [key("/p/rules-old/c.md"), key("/p/rules2/d.md"), key("/p/rules")]
+        try store.storeComponents((inside + outside).map { component($0) })
+        let hits = try store.cachedComponents(for: inside + outside, under: "/p/rules/", parserVersion: 1)
+        #expect(Set(hits.keys) == ["/p/rules/a.md", "/p/rules/deep/b.md"])
+        // Stat fields still decide: a changed size under the folder is a miss.
+        #expect(try store.cachedComponents(for: [key("/p/rules/a.md", size: 99)], under: "/p/rules", parserVersion: 1).isEmpty)
+        #expect(try store.cachedComponents(for: inside, under: "/p/rules", parserVersion: 2).isEmpty)
+    }
+
     @Test func storingAgainReplacesTheEntry() throws {
         let store = try KernelStore.inMemory()
         let old = key("/a")

@@ -141,10 +141,16 @@ private struct Loader {
         bundle.binaries = listFiles(in: "bin").map { path("bin/" + $0) }
         bundle.modules = loadModules(manifest?.modules)
         bundle.workflows = listFiles(in: "workflows").filter { $0.hasSuffix(".js") }.sorted().map { path("workflows/" + $0) }
+        if FileSystem.isDirectory(path("rules")) {
+            var visited = Set<FileSystem.FileID>()
+            collectRules(in: path("rules"), depth: 0, into: &bundle.rules, visited: &visited)
+            bundle.rules.sort()
+        }
+        bundle.tasks = listFiles(in: "tasks").filter { $0.hasSuffix(".md") }.sorted().map { path("tasks/" + $0) }
 
         if !bundle.hasComponents {
-            diagnostics.note(id: "bundle.no_components_found_nothing_commands", "no components found: nothing in commands/, agents/, skills/, output-styles/, workflows/ "
-                             + "or bin/, no hooks/hooks.json, .mcp.json, mcp.json or modules/*.so", at: SourceLocation(file: root))
+            diagnostics.note(id: "bundle.no_components_found_nothing_commands", "no components found: nothing in commands/, agents/, skills/, output-styles/, workflows/, "
+                             + "rules/, tasks/ or bin/, no hooks/hooks.json, .mcp.json, mcp.json or modules/*.so", at: SourceLocation(file: root))
         }
         bundle.diagnostics = diagnostics.items
         bundle.inputs = inputs
@@ -228,6 +234,19 @@ private struct Loader {
     /// command and every subfolder adds a `dir:` segment. Each folder is read once (by device and inode): a
     /// symlink back to a folder already read (`commands/a -> .`) is a warning and is not followed; nesting
     /// deeper than `maxCommandDepth` is a warning and is not read.
+    /// Rule files under `rules/`, at any depth (as the memory walk reads them), each folder once.
+    mutating func collectRules(in dir: String, depth: Int, into found: inout [String], visited: inout Set<FileSystem.FileID>) {
+        guard depth < 32, FileSystem.fileID(dir).map({ visited.insert($0).inserted }) ?? true, let entries = list(dir) else { return }
+        for entry in entries {
+            let full = FileSystem.join(dir, entry.name)
+            if entry.type == .file, entry.name.hasSuffix(".md") || entry.name.hasSuffix(".mdc") {
+                found.append(full)
+            } else if entry.type == .directory {
+                collectRules(in: full, depth: depth + 1, into: &found, visited: &visited)
+            }
+        }
+    }
+
     mutating func collectCommands(in dir: String, prefix: [String],
                                   into found: inout [(name: String, file: String, isSkillFolder: Bool)],
                                   visited: inout Set<FileSystem.FileID>) {

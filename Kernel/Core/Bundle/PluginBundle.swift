@@ -30,6 +30,11 @@ public struct PluginBundle: Sendable, Codable {
     public var modules: [String] = []
     /// `workflows/*.js` files (saved workflows, `seeds/cli-workflows.md`): counted as content, not run.
     public var workflows: [String] = []
+    /// `rules/**/*.md` and `*.mdc` files (plugin memory, `seeds/cli-memory.md`), as paths: content, composed by
+    /// the memory walk (`MemoryContext`), which parses them.
+    public var rules: [String] = []
+    /// `tasks/*.md` task blueprints, as paths: content, read by the tasks engine.
+    public var tasks: [String] = []
     public var diagnostics: [Diagnostic] = []
     /// Every folder listed or probed and every file read while loading: if none of them changed (path, inode,
     /// size, mtime), loading again gives the same bundle. What the component cache keys on.
@@ -60,7 +65,7 @@ public struct PluginBundle: Sendable, Codable {
 
     /// At least one component or resource: what `install` requires.
     public var hasComponents: Bool {
-        !(contributions.isEmpty && binaries.isEmpty && modules.isEmpty && workflows.isEmpty)
+        !(contributions.isEmpty && binaries.isEmpty && modules.isEmpty && workflows.isEmpty && rules.isEmpty && tasks.isEmpty)
     }
 }
 
