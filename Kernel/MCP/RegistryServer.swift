@@ -47,7 +47,7 @@ public actor RegistryServer {
         let watcher = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int(pollInterval * 1000)))
-                if await self.refresh() {
+                if self.refresh() {
                     try? await server.notify(PromptListChangedNotification.message())
                     try? await server.notify(ResourceListChangedNotification.message())
                 }
