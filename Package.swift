@@ -9,7 +9,7 @@ let package = Package(
     name: "Kernel",
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
-        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory", "KernelTasks", "KernelFetch", "KernelMarketplace"]),
+        .library(name: "Kernel", targets: ["KernelCore", "KernelStore", "KernelProcess", "KernelNative", "KernelHost", "KernelNet", "KernelHooks", "KernelMemory", "KernelTasks", "KernelFetch", "KernelMarketplace", "KernelMCP"]),
         // First-party native modules, built as shared objects beside `kernel` (see Plugins/README.md).
         .library(name: "KernelBuiltins", type: .dynamic, targets: ["KernelBuiltins"]),
         .library(name: "KernelTemplateModule", type: .dynamic, targets: ["KernelTemplateModule"]),
@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // C libraries from the system, with apt providers and typed shims.
@@ -190,6 +191,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MCP live: sessions with registry servers (stdio children, HTTP), probing, calls, `kernel mcp serve`,
+        // through the official Swift SDK (Kernel/MCP/README.md).
+        .target(
+            name: "KernelMCP",
+            dependencies: [
+                "KernelCore",
+                "KernelHost",
+                "KernelProcess",
+                "KernelNet",
+                .product(name: "MCP", package: "swift-sdk"),
+            ],
+            path: "Kernel/MCP",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
         // The CLI commands, as a library so tests can run them in-process.
         .target(
             name: "KernelCLI",
@@ -202,6 +219,7 @@ let package = Package(
                 "KernelTasks",
                 "KernelFetch",
                 "KernelMarketplace",
+                "KernelMCP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Kernel/CLI",
@@ -239,6 +257,13 @@ let package = Package(
             name: "tasks-bench",
             dependencies: ["KernelTasks", "KernelStore", "KernelCore"],
             path: "Tests/Benchmarks/TasksBench",
+            swiftSettings: swiftSettings
+        ),
+        // `kernel-mcp-bench calls N COMMAND ARGS…`: in-process cost of MCPSession.callTool (Tests/Benchmarks/mcp_bench.py).
+        .executableTarget(
+            name: "kernel-mcp-bench",
+            dependencies: ["KernelMCP", "KernelCore"],
+            path: "Tests/Benchmarks/MCPBench",
             swiftSettings: swiftSettings
         ),
         // First-party modules: the kernel's built-in subagents and commands (Swift), and the Swift template.
@@ -323,6 +348,13 @@ let package = Package(
                            "kernel-tasks-server"],
             path: "Tests/KernelTasksServerTests",
             exclude: ["Browser"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KernelMCPTests",
+            dependencies: ["KernelMCP", "KernelHost", "KernelCore", "KernelCLI", "kernel", "KernelTestSupport",
+                           .product(name: "MCP", package: "swift-sdk")],
+            path: "Tests/KernelMCPTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

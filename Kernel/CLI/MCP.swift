@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KernelCore
 import KernelHost
+import KernelMCP
 
 extension KernelCommand {
     /// `kernel mcp list`
@@ -10,7 +11,7 @@ extension KernelCommand {
             commandName: "mcp",
             abstract: "MCP servers: local > project > user; plugin servers are plugin:server.",
             subcommands: [List.self, Add.self, AddJSON.self, Remove.self, Get.self, Enable.self, Disable.self,
-                          Approve.self, Reject.self, ResetProjectChoices.self])
+                          Approve.self, Reject.self, ResetProjectChoices.self, Probe.self, Call.self, Serve.self])
 
         /// `kernel mcp add <name> [-t stdio|sse|http|ws] [-s user|project|local] [-e K=V…] [-H "K: V"…] -- <command…> | <url>`
         struct Add: ParsableCommand {
@@ -207,18 +208,34 @@ extension KernelCommand {
         }
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "list", abstract: "List MCP servers with variables expanded.")
+            static let configuration = CommandConfiguration(
+                commandName: "list", abstract: "List MCP servers with variables expanded; --probe starts each active one.",
+                discussion: "With --probe, every active server is probed at once; exit status 1 when any of them failed.")
             @OptionGroup var options: InspectOptions
+            @Flag(help: "Start (or connect to) every active server, concurrently, and report what it offers.") var probe = false
+            @OptionGroup var live: MCPLiveOptions
 
             func run() throws {
+                let sessionOptions = try live.session()
                 let (host, c) = try options.compose(needs: .mcp)
+                let expanded = host.expandedMCPServers(c)
+                var probes: [MCPProbeResult?] = Array(repeating: nil, count: expanded.count)
+                if probe {
+                    let targets = host.mcpTargets(c)
+                    let active = targets.indices.filter { targets[$0].refusal?.kind != .inactive }
+                    let results = MCP.probeAll(active.map { targets[$0] }, options: sessionOptions)
+                    for (i, r) in zip(active, results) { probes[i] = r }
+                }
                 var items: [JSONValue] = []
                 var rows: [[String]] = []
-                for (e, server) in host.expandedMCPServers(c) {
-                    items.append(.object([("name", .string(e.name))] + server.fields + e.provenanceJSON))
+                for ((e, server), p) in zip(expanded, probes) {
+                    var fields: [(String, JSONValue)] = [("name", .string(e.name))] + server.fields + e.provenanceJSON
+                    if probe { fields.append(("probe", p?.json ?? .null)) }
+                    items.append(.object(fields))
                     var r = Inspect.row(e, nil)
                     r[3] = server.summary
                     if !server.missingVariables.isEmpty { r[3] += "  (unset: \(server.missingVariables.joined(separator: ", ")))" }
+                    if probe { r.append(p.map(MCPText.probeCell) ?? "-") }
                     rows.append(r)
                 }
                 if options.global.json {
@@ -226,8 +243,9 @@ extension KernelCommand {
                 } else if rows.isEmpty {
                     Output.out("No MCP servers.")
                 } else {
-                    Output.out(Format.table([["NAME", "SOURCE", "STATE", "SERVER"]] + rows))
+                    Output.out(Format.table([["NAME", "SOURCE", "STATE", "SERVER"] + (probe ? ["PROBE"] : [])] + rows))
                 }
+                if probes.contains(where: { $0?.ok == false }) { throw ExitCode(1) }
             }
         }
     }

@@ -40,10 +40,14 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
         /// A download or registry lookup failed (unreachable, an HTTP error status, a version not found).
         public static let fetch = Code("fetch")
 
+        /// An MCP server could not be started or connected to, broke the protocol, or failed a request
+        /// (`kernel mcp probe|call`; the message names the failure's kind).
+        public static let mcpServer = Code("mcp_server")
+
         /// Every code, for documentation and tests.
         public static let all: [Code] = [invalidBundle, noContent, notInstalled, ambiguous, settings, store, io,
                                          notFound, nativeCommand, invalidInput, unavailable, parameters,
-                                         archive, integrity, fetch]
+                                         archive, integrity, fetch, mcpServer]
     }
 
     public var code: Code

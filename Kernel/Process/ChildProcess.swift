@@ -5,6 +5,11 @@ import Musl
 #endif
 import Foundation
 
+/// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), declared only under `_GNU_SOURCE`, which the Glibc
+/// module is not built with.
+@_silgen_name("posix_spawn_file_actions_addchdir_np")
+private func spawnAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>) -> Int32
+
 /// The kernel's one way to start a child with `posix_spawn`: what its descriptors 0, 1, 2 (and any others) are,
 /// whether it leads a new session, and who waits for it. Used by the module scanner (a child that replies on
 /// descriptor 3) and by detached background hook runners; hook handlers themselves run through
@@ -43,9 +48,11 @@ package enum ChildProcess {
     ///   - descriptors: target descriptor → what it is; 0, 1 and 2 default to `/dev/null`.
     ///   - newSession: the child calls `setsid` (no controlling terminal, its own process group).
     ///   - environment: `KEY=value` strings; nil inherits this process's environment.
+    ///   - workingDirectory: the child's working directory; nil keeps this process's.
     /// - Returns: the child's pid.
     package static func spawn(_ executable: String, _ arguments: [String], descriptors: [Int32: Descriptor] = [:],
-                              newSession: Bool = false, environment: [String]? = nil) throws(SpawnError) -> pid_t {
+                              newSession: Bool = false, environment: [String]? = nil,
+                              workingDirectory: String? = nil) throws(SpawnError) -> pid_t {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -61,6 +68,7 @@ package enum ChildProcess {
             case .inherit(let source): posix_spawn_file_actions_adddup2(&actions, source, target)
             }
         }
+        if let workingDirectory { _ = spawnAddChdir(&actions, workingDirectory) }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         let envp = environment.map { $0.map { strdup($0) } + [nil] }
