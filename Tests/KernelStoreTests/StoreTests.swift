@@ -36,7 +36,7 @@ private func receipt(
         }
         let reopened = try KernelStore(path: path)
         let applied = try reopened.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") }
-        #expect(applied == 9)
+        #expect(applied == 10)
         #expect(try reopened.receipts() == [receipt("hello")])
     }
 
