@@ -159,7 +159,11 @@ struct PythonSDKTests {
         let server = try HTTPServerProcess(python: python, port: port)
         defer { server.stop() }
         let t = try target("{\"type\": \"streamable-http\", \"url\": \"http://127.0.0.1:\(port)/mcp\"}", name: "pyhttp")
-        let session = try await MCPSession.open(t)
+        // A liveness bound, not a speed check: uvicorn answered within 2 s alone, but once took over 30 s while
+        // the whole suite ran on 2 cores.
+        var options = MCPSessionOptions()
+        options.initializeTimeout = 120
+        let session = try await MCPSession.open(t, options: options)
         #expect(session.serverInfo.name == "pyfixture")
         #expect(try await session.tools().map(\.name).sorted() == ["multiply", "shout"])
         let r = try await session.callTool("shout", arguments: ["text": "hi"])
