@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import KernelCore
 import KernelHost
+import KernelMarketplace
 
 extension KernelCommand {
     /// `kernel skills list|show`
     struct Skills: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "skills", abstract: "Skills from the user and project folders and enabled plugins.",
-            subcommands: [List.self, Show.self, Enable.self, Disable.self])
+            subcommands: [List.self, Show.self, Enable.self, Disable.self, Install.self, Link.self, Uninstall.self])
 
         /// `-s` of the skills commands: the reference host's `user`, `workspace` (also `project`), and `local`.
         enum SkillScope: String, CaseIterable, ExpressibleByArgument {
@@ -19,6 +20,91 @@ extension KernelCommand {
                 case .workspace, .project: .project
                 case .local: .local
                 }
+            }
+        }
+
+        /// `-s` of `skills install|link|uninstall`: the reference host's `user` (default) and `workspace` (also
+        /// `project`); there is no local skills folder.
+        enum InstallScope: String, CaseIterable, ExpressibleByArgument {
+            case user, workspace, project
+            var scope: Scope { self == .user ? .user : .project }
+            var label: String { self == .user ? "user" : "workspace" }
+        }
+
+        /// `kernel skills install <folder | .zip | .skill> [-s user|workspace|project] [--path SUB] [--consent]`
+        struct Install: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "install",
+                abstract: "Install skills from a folder or a local .zip/.skill archive into <scope>/skills/<name>.",
+                discussion: "The folder itself when it holds SKILL.md, else every folder below it that does. Every SKILL.md is "
+                    + "checked first (an error installs nothing); a skill of the same name is replaced. Exit status: 0 installed, "
+                    + "1 refused, 64 usage error.")
+            @OptionGroup var global: GlobalOptions
+            @Option(name: .shortAndLong, help: "user (~/.qoder/skills, default) or workspace (the project's .qoder/skills; also 'project').")
+            var scope: InstallScope = .user
+            @Option(name: .long, help: "The folder inside the source or archive to install from.") var path: String?
+            @Flag(name: .long, help: "Accepted for the Qoder CLI's scripts: Kernel never asks for confirmation.") var consent = false
+            @Argument(help: "The skill folder, a folder of skills, or a .zip/.skill archive.") var source: String
+
+            func run() throws { try Skills.place(global, source, scope, path, link: false) }
+        }
+
+        /// `kernel skills link <folder> [-s scope] [--consent]`
+        struct Link: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "link", abstract: "Link skills from a folder: <scope>/skills/<name> becomes a symbolic link to it.")
+            @OptionGroup var global: GlobalOptions
+            @Option(name: .shortAndLong, help: "user (default) or workspace (also 'project').") var scope: InstallScope = .user
+            @Flag(name: .long, help: "Accepted for the Qoder CLI's scripts: Kernel never asks for confirmation.") var consent = false
+            @Argument(help: "The skill folder (or a folder of skills).") var path: String
+
+            func run() throws { try Skills.place(global, path, scope, nil, link: true) }
+        }
+
+        /// `kernel skills uninstall <name> [-s scope]`
+        struct Uninstall: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "uninstall", abstract: "Remove an installed or linked skill (<scope>/skills/<name>; a link's folder is kept).")
+            @OptionGroup var global: GlobalOptions
+            @Option(name: .shortAndLong, help: "user (default) or workspace (also 'project').") var scope: InstallScope = .user
+            @Argument(help: "The skill's folder name.") var name: String
+
+            func run() throws {
+                let host = try global.host()
+                let r = try global.run { () throws(KernelError) in try host.uninstallSkill(name, scope: scope.scope) }
+                if global.json {
+                    Output.out(JSONValue.object([
+                        ("ok", true), ("name", .string(r.name)), ("scope", .string(scope.label)),
+                        ("location", .string(r.location)), ("wasLink", .bool(r.wasLink)),
+                    ]).serialized())
+                } else {
+                    Output.out("Successfully uninstalled skill: \(r.name) (scope: \(scope.label), location: \(r.location))")
+                }
+            }
+        }
+
+        static func place(_ global: GlobalOptions, _ source: String, _ scope: InstallScope, _ subpath: String?, link: Bool) throws {
+            let host = try global.host()
+            let outcomes = try global.run { () throws(KernelError) in
+                try host.installSkills(from: source, scope: scope.scope, subpath: subpath, link: link)
+            }
+            if global.json {
+                Output.out(JSONValue.object([
+                    ("ok", true),
+                    ("installed", .array(outcomes.map { o in
+                        .object([("name", .string(o.name)), ("scope", .string(scope.label)), ("location", .string(o.location)),
+                                 ("source", .string(o.source)), ("description", .string(o.description)),
+                                 ("replaced", .bool(o.replaced)), ("linked", .bool(o.linked)),
+                                 ("warnings", .array(o.warnings.map { .string($0.description) }))])
+                    })),
+                ]).serialized())
+                return
+            }
+            for o in outcomes {
+                for w in o.warnings { Output.err(w.description) }
+                if o.replaced { Output.out("Skill \"\(o.name)\" already exists. Overwriting...") }
+                Output.out(link ? "Successfully linked skill: \(o.name) (scope: \(scope.label), location: \(o.location) -> \(KernelPaths.parent(o.source)))"
+                                : "Successfully installed skill: \(o.name) (scope: \(scope.label), location: \(o.location))")
             }
         }
 

@@ -211,19 +211,25 @@ extension PluginHost {
     }
 
     /// A copy staged beside its destination, not yet in place.
-    struct StagedCopy {
-        let staging: String
-        let destination: String
-        let token: String
+    package struct StagedCopy {
+        package let staging: String
+        package let destination: String
+        package let token: String
 
-        func discard() { try? FileManager.default.removeItem(atPath: staging) }
+        package init(staging: String, destination: String, token: String) {
+            self.staging = staging
+            self.destination = destination
+            self.token = token
+        }
+
+        package func discard() { try? FileManager.default.removeItem(atPath: staging) }
 
         /// Renames the staged copy into place, moving an existing copy aside first.
-        func swap() throws(KernelError) -> StagedSwap {
+        package func swap() throws(KernelError) -> StagedSwap {
             let fm = FileManager.default
             let parent = (destination as NSString).deletingLastPathComponent
             var previous: String?
-            if fm.fileExists(atPath: destination) {
+            if fm.fileExists(atPath: destination) || FileSystem.isSymlink(destination) {  // a dangling link too
                 let aside = parent + "/.previous-" + token
                 guard rename(destination, aside) == 0 else {
                     discard()
@@ -242,17 +248,17 @@ extension PluginHost {
     }
 
     /// A staged copy renamed into place, with the previous copy kept aside until `commit`.
-    struct StagedSwap {
-        let destination: String
-        let previous: String?
+    package struct StagedSwap {
+        package let destination: String
+        package let previous: String?
 
         /// Drops the previous copy.
-        func commit() {
+        package func commit() {
             if let previous { try? FileManager.default.removeItem(atPath: previous) }
         }
 
         /// Removes the new copy and puts the previous one back.
-        func rollBack() {
+        package func rollBack() {
             try? FileManager.default.removeItem(atPath: destination)
             if let previous { _ = rename(previous, destination) }
         }
@@ -260,7 +266,7 @@ extension PluginHost {
 
     /// Copies `source` to a staging folder beside `destination` (same file system) and lets `prepare` change
     /// the staged copy.
-    func stage(_ source: String, beside destination: String,
+    package func stage(_ source: String, beside destination: String,
                prepare: (String) throws(KernelError) -> Void = { _ in }) throws(KernelError) -> StagedCopy {
         let fm = FileManager.default
         // Foundation's copyItem misplaces the contents of a source ending in "/" (`dir/` + `x` is copied to

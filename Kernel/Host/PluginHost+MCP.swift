@@ -113,26 +113,32 @@ extension PluginHost {
         return found
     }
 
+    /// The scopes whose files define server `name`, most specific first; with `scope`, that one alone.
+    /// - Throws: `notFound` when none does (with a suggestion), or `scope`'s file does not (naming the scopes
+    ///   that do).
+    func mcpScopes(defining name: String, in scope: Scope?) throws(KernelError) -> [Scope] {
+        let found = try mcpDefinitions(named: name).map(\.scope)
+        guard let scope else {
+            guard !found.isEmpty else { throw KernelError(.notFound, try unknownMCPServerMessage(name)) }
+            return found
+        }
+        guard found.contains(scope) else {
+            throw KernelError(.notFound, "No MCP server \"\(name)\" in \(scope.rawValue) scope (\(mcpFile(scope)))"
+                              + (found.isEmpty ? "." : "; it is defined in: \(found.map(\.rawValue).joined(separator: ", "))."))
+        }
+        return [scope]
+    }
+
     /// Removes server `name` from `scope`, else from the one scope that defines it (several: ambiguous).
     /// - Returns: the scope removed from.
     @discardableResult
     public func removeMCPServer(_ name: String, scope: Scope?) throws(KernelError) -> Scope {
-        let found = try mcpDefinitions(named: name)
-        let target: Scope
-        if let scope {
-            guard found.contains(where: { $0.scope == scope }) else {
-                throw KernelError(.notFound, "No MCP server \"\(name)\" in \(scope.rawValue) scope (\(mcpFile(scope)))"
-                                  + (found.isEmpty ? "." : "; it is defined in: \(found.map(\.scope.rawValue).joined(separator: ", "))."))
-            }
-            target = scope
-        } else {
-            guard let only = found.first else { throw KernelError(.notFound, try unknownMCPServerMessage(name)) }
-            guard found.count == 1 else {
-                throw KernelError(.ambiguous, "MCP server \"\(name)\" is defined in several scopes (\(found.map(\.scope.rawValue).joined(separator: ", "))); "
-                                  + "choose one with -s")
-            }
-            target = only.scope
+        let found = try mcpScopes(defining: name, in: scope)
+        guard found.count == 1 else {
+            throw KernelError(.ambiguous, "MCP server \"\(name)\" is defined in several scopes (\(found.map(\.rawValue).joined(separator: ", "))); "
+                              + "choose one with -s")
         }
+        let target = found[0]
         do { try SettingsFile.update(mcpFile(target), keyPath: ["mcpServers", name], value: nil) } catch {
             throw KernelError(settings: error)
         }
@@ -162,18 +168,7 @@ extension PluginHost {
     /// - Returns: the scope edited.
     @discardableResult
     public func setMCPServerDisabled(_ name: String, _ disabled: Bool, scope: Scope?) throws(KernelError) -> Scope {
-        let found = try mcpDefinitions(named: name)
-        let target: Scope
-        if let scope {
-            guard found.contains(where: { $0.scope == scope }) else {
-                throw KernelError(.notFound, "No MCP server \"\(name)\" in \(scope.rawValue) scope (\(mcpFile(scope)))"
-                                  + (found.isEmpty ? "." : "; it is defined in: \(found.map(\.scope.rawValue).joined(separator: ", "))."))
-            }
-            target = scope
-        } else {
-            guard let first = found.first else { throw KernelError(.notFound, try unknownMCPServerMessage(name)) }
-            target = first.scope
-        }
+        let target = try mcpScopes(defining: name, in: scope)[0]
         do {
             try SettingsFile.update(mcpFile(target), keyPath: ["mcpServers", name, "disabled"], value: disabled ? .bool(true) : nil)
         } catch {

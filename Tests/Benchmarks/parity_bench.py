@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Kernel next to the reference host (Qoder CLI) on the same machine: `mcp add`, `mcp list`, `skills list`,
-`agents list`, each a whole process, in a scratch home with `Plugins/hello-world` installed by each tool.
+`agents list` and `skills install` (of `Plugins/hello-world/skills/greet`, replacing it after the first run), each
+a whole process, in a scratch home with `Plugins/hello-world` installed by each tool.
 
 Prints the median of N runs for each tool and the ratio (reference / kernel). The reference runs offline
 (`unshare -rn`) with HOME set to a scratch folder; Kernel with QODER_HOME set to its own scratch folder.
@@ -36,6 +37,7 @@ def main():
     a = ap.parse_args()
 
     plugin = str(ROOT / "Plugins/hello-world")
+    skill = str(ROOT / "Plugins/hello-world/skills/greet")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         # One project per tool: each adds the same server names.
@@ -57,12 +59,13 @@ def main():
             ("mcp list", lambda i: ["mcp", "list"]),
             ("skills list", lambda i: ["skills", "list"]),
             ("agents list", lambda i: ["agents", "list"]),
+            ("skills install", lambda i: ["skills", "install", skill, "--consent"]),
         ]
-        print(f"{'work':<12} {'kernel':>10} {'qodercli':>10} {'ratio':>8}")
+        print(f"{'work':<14} {'kernel':>10} {'qodercli':>10} {'ratio':>8}")
         for name, args in work:
             k = statistics.median(timed(kernel + args(i), kenv, kproject) for i in range(a.runs))
             r = statistics.median(timed(ref + args(i), renv, rproject) for i in range(a.runs))
-            print(f"{name:<12} {k * 1000:>8.1f}ms {r * 1000:>8.0f}ms {r / k:>7.0f}x")
+            print(f"{name:<14} {k * 1000:>8.1f}ms {r * 1000:>8.0f}ms {r / k:>7.0f}x")
 
 
 if __name__ == "__main__":

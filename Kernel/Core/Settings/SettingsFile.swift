@@ -85,6 +85,12 @@ public enum SettingsFile {
         let list = try edits(document ?? emptyDocument)
         if list.isEmpty { return }
 
+        guard let text = try edited(original, document: document, list, reportAs: path) else { return }
+        try writeAtomically(text, to: target, replacing: existing?.status, reportAs: path)
+    }
+
+    /// The file's text after `list` (a missing file starts as `{}`); nil when nothing changes.
+    private static func edited(_ original: [UInt8]?, document: Node?, _ list: [Edit], reportAs path: String) throws(SettingsError) -> [UInt8]? {
         var text: [UInt8] = document == nil ? Array("{}\n".utf8) : original!
         var changed = false
         for edit in list {
@@ -113,8 +119,20 @@ public enum SettingsFile {
                 }
             }
         }
-        if !changed || text == original { return }
-        try writeAtomically(text, to: target, replacing: existing?.status, reportAs: path)
+        return !changed || text == original ? nil : text
+    }
+
+    /// What `update(_:_:)` would write, without writing or locking: the file's text now (nil when it does not
+    /// exist) and after the edits; nil when nothing would change.
+    /// - Throws: what `update(_:_:)` throws.
+    public static func preview(_ path: String, _ edits: (Node) throws -> [Edit]) throws -> (before: String?, after: String)? {
+        let target = try resolveSymlinks(path)
+        let existing = try readFile(target, reportAs: path)
+        let document = try existing.flatMap { e throws(SettingsError) in try parse(e.bytes, reportAs: path) }
+        let list = try edits(document ?? emptyDocument)
+        if list.isEmpty { return nil }
+        guard let text = try edited(existing?.bytes, document: document, list, reportAs: path) else { return nil }
+        return (existing.map { String(decoding: $0.bytes, as: UTF8.self) }, String(decoding: text, as: UTF8.self))
     }
 
     // MARK: - Reading

@@ -1,12 +1,11 @@
 // Hostile and benign archives for the tests, written by Python's zipfile and tarfile (python3 is a test
 // dependency, .ci/install-deps): each fixture is a few lines of Python given `out`, the file to write.
 import Foundation
-import KernelTestSupport
 
-enum ArchiveFixture {
+public enum ArchiveFixture {
     /// Runs `script` with `out` bound to `dir/name` and the zipfile, tarfile, io, os, stat modules imported.
     /// Returns the archive's path.
-    static func make(_ dir: TemporaryDirectory, _ name: String, _ script: String) throws -> String {
+    public static func make(_ dir: TemporaryDirectory, _ name: String, _ script: String) throws -> String {
         let out = dir.url(name)
         let program = """
             import zipfile, tarfile, io, os, stat, sys, struct
@@ -33,19 +32,19 @@ enum ArchiveFixture {
     }
 
     /// A zip holding `entries` (path → text), each with mode 644.
-    static func zip(_ dir: TemporaryDirectory, _ name: String, _ entries: [(String, String)]) throws -> String {
+    public static func zip(_ dir: TemporaryDirectory, _ name: String, _ entries: [(String, String)]) throws -> String {
         let adds = entries.map { "    zip_add(z, \(pythonString($0.0)), \(pythonString($0.1)).encode())" }.joined(separator: "\n")
         return try make(dir, name, "with zipfile.ZipFile(out, 'w') as z:\n" + (adds.isEmpty ? "    pass" : adds))
     }
 
     /// A `.tar.gz` holding `entries` (path → text), each with mode 644.
-    static func tarGz(_ dir: TemporaryDirectory, _ name: String, _ entries: [(String, String)]) throws -> String {
+    public static func tarGz(_ dir: TemporaryDirectory, _ name: String, _ entries: [(String, String)]) throws -> String {
         let adds = entries.map { "    tar_add(t, \(pythonString($0.0)), \(pythonString($0.1)).encode())" }.joined(separator: "\n")
         return try make(dir, name, "with tarfile.open(out, 'w:gz') as t:\n" + (adds.isEmpty ? "    pass" : adds))
     }
 
     /// `text` as a Python string literal (JSON's escapes are Python's).
-    static func pythonString(_ text: String) -> String {
+    public static func pythonString(_ text: String) -> String {
         let data = try! JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])
         let array = String(decoding: data, as: UTF8.self)
         return String(array.dropFirst().dropLast())
