@@ -125,6 +125,11 @@ extension PluginHost {
         }
 
         let target = skillsFolder(scope)
+        // A link to a folder of the skills folder itself would replace that folder with a link to nothing.
+        if link, let realTarget = FileSystem.realPath(target),
+           let inside = found.first(where: { FileSystem.isInside(FileSystem.realPath($0.folder) ?? $0.folder, root: realTarget) }) {
+            throw KernelError(.invalidInput, "\(inside.folder) is in \(target) already: link a folder outside it")
+        }
         var outcomes: [SkillInstallOutcome] = []
         for f in found {
             let destination = FileSystem.join(target, f.name)

@@ -84,6 +84,14 @@ import Testing
         #expect(json["wasLink"] as? Bool == true)
         #expect(!FileManager.default.fileExists(atPath: location))
         #expect(read(source + "/SKILL.md")?.contains("Edited in place") == true)
+
+        // Linking a folder of the skills folder to itself is refused; the copy stays.
+        try await box.ok(["skills", "install", source])
+        let r = try await box.run(["skills", "link", location])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("is in \(box.home)/skills already: link a folder outside it"), "\(r.stderr)")
+        #expect(read(location + "/SKILL.md")?.contains("Edited in place") == true)
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: location)) == nil)
     }
 
     @Test func archivesAreUnpackedSafely() async throws {

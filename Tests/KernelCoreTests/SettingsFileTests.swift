@@ -24,6 +24,24 @@ import Testing
 
         """
 
+    // MARK: Preview
+
+    @Test func previewGivesTheTextUpdateWouldWriteAndWritesNothing() throws {
+        let tmp = try TempDirectory()
+        let path = try tmp.write(".qoder/settings.json", ordered)
+        let edits: (Node) throws -> [SettingsFile.Edit] = { _ in [(keyPath: ["alpha"], value: "y")] }
+        let preview = try #require(try SettingsFile.preview(path, edits))
+        #expect(preview.before == ordered)
+        #expect(try tmp.read(".qoder/settings.json") == ordered)
+        try SettingsFile.update(path, edits)
+        #expect(preview.after == (try tmp.read(".qoder/settings.json")))
+        // Nothing to change: nil; a missing file: before is nil.
+        #expect(try SettingsFile.preview(path, edits) == nil)
+        let missing = try #require(try SettingsFile.preview(tmp.path + "/new.json") { _ in [(keyPath: ["a"], value: 1)] })
+        #expect(missing.before == nil && missing.after == "{\n  \"a\": 1\n}\n")
+        #expect(!FileManager.default.fileExists(atPath: tmp.path + "/new.json"))
+    }
+
     // MARK: Set, replace, remove
 
     @Test func replaceKeepsEverythingElse() throws {
