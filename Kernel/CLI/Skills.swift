@@ -102,7 +102,7 @@ extension KernelCommand {
             }
             for o in outcomes {
                 for w in o.warnings { Output.err(w.description) }
-                if o.replaced { Output.out("Skill \"\(o.name)\" already exists. Overwriting...") }
+                if o.replaced { Output.out("Skill \"\(o.name)\" already exists" + (link ? " at destination" : "") + ". Overwriting...") }
                 Output.out(link ? "Successfully linked skill: \(o.name) (scope: \(scope.label), location: \(o.location) -> \(KernelPaths.parent(o.source)))"
                                 : "Successfully installed skill: \(o.name) (scope: \(scope.label), location: \(o.location))")
             }

@@ -75,7 +75,7 @@ import Testing
         try await box.ok(["skills", "install", source])
         let location = box.home + "/skills/linked"
         #expect(try await box.ok(["skills", "link", source])
-                == "Skill \"linked\" already exists. Overwriting...\nSuccessfully linked skill: linked (scope: user, location: \(location) -> \(source))\n")
+                == "Skill \"linked\" already exists at destination. Overwriting...\nSuccessfully linked skill: linked (scope: user, location: \(location) -> \(source))\n")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: location) == source)
         try box.sourcesDir.write("linked/SKILL.md", "---\nname: linked\ndescription: Edited in place\n---\nBody\n")
         let listed = try await box.listing(["skills", "list"])
