@@ -95,10 +95,6 @@ public final class KernelStore: Sendable {
         config.label = "KernelStore"
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(busyTimeout)
-        // WAL with synchronous=NORMAL: a commit is in the WAL when it returns (it survives the process crashing);
-        // the WAL is fsynced at checkpoints, not at every commit, so an OS crash or power loss may roll back
-        // the last commits, never corrupt the file. (FULL, SQLite's default, fsyncs every commit.)
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         return config
     }
 
