@@ -156,6 +156,7 @@ let package = Package(
                 "KernelCore",
                 "KernelStore",
                 "KernelHooks",
+                "KernelProcess",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
@@ -342,7 +343,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelTasksTests",
-            dependencies: ["KernelTasks", "KernelCore", "KernelStore", "KernelHooks", "KernelHost", "KernelCLI", "kernel"],
+            dependencies: ["KernelTasks", "KernelCore", "KernelStore", "KernelHooks", "KernelHost", "KernelCLI", "kernel",
+                           .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/KernelTasksTests",
             swiftSettings: swiftSettings
         ),

@@ -49,29 +49,11 @@ package enum CommandRunner {
             let stdin = FileDescriptor(rawValue: inputFD)
             let result = try await Subprocess.run(config, input: .fileDescriptor(stdin, closeAfterSpawningProcess: true),
                                                   output: .sequence, error: .sequence) { execution in
-                let pgid = execution.processIdentifier.value
-                // The kill sequence runs on a Dispatch timer, not a Task: a host whose cooperative pool is busy
-                // (or blocked) must still have its handlers killed on time.
-                let killed = DispatchSemaphore(value: 0)
-                let timer = DispatchWorkItem {
-                    timedOut.set()
-                    killpg(pgid, SIGTERM)
-                    DispatchQueue.global().asyncAfter(deadline: .now() + grace) {
-                        killpg(pgid, SIGKILL)
-                        killed.signal()
-                    }
-                }
-                DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
+                let deadline = GroupDeadline(group: execution.processIdentifier.value, timeout: timeout, grace: grace)
                 async let out = collect(execution.standardOutput, limit: limit)
                 async let err = collect(execution.standardError, limit: limit)
                 let (o, e) = await (out, err)
-                timer.cancel()
-                if timedOut.isSet {
-                    // The whole group gets its SIGKILL after the grace period; wait for it off the pool.
-                    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                        DispatchQueue.global().async { killed.wait(); c.resume() }
-                    }
-                }
+                if await deadline.finish() { timedOut.set() }
                 return (o, e)
             }
             var r = ProcessResult()

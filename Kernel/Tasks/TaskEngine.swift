@@ -358,6 +358,41 @@ public final class TaskEngine: Sendable {
     /// leaves no record and its redelivery runs.
     public func enqueue(_ name: String, trigger: Int? = nil, parameters: JSONValue = .object([]), test: Bool = false,
                         delivery: Delivery?) throws(TaskError) -> (run: TaskRun, duplicate: Bool) {
+        let request = try prepare(name, trigger: trigger, parameters: parameters, test: test, delivery: delivery)
+        return finish(try write { db in try perform(db, request) })
+    }
+
+    /// ``enqueue(_:trigger:parameters:test:delivery:)`` through a group commit: the run is written in the
+    /// batcher's next transaction together with the other requests waiting then, and this returns once that
+    /// transaction has committed (never before). A request refused on its own (paused, disabled) fails alone; a
+    /// failed commit fails every request of the batch, and none of them has a row.
+    public func enqueue(_ name: String, trigger: Int? = nil, parameters: JSONValue = .object([]), test: Bool = false,
+                        delivery: Delivery? = nil, through batcher: EnqueueBatcher) async throws(TaskError) -> (run: TaskRun, duplicate: Bool) {
+        let request = try prepare(name, trigger: trigger, parameters: parameters, test: test, delivery: delivery)
+        return finish(try await batcher.submit { db in try self.perform(db, request) })
+    }
+
+    /// An enqueue request checked against the catalog (no store access yet).
+    struct EnqueueRequest: Sendable {
+        var name: String
+        var blueprint: TaskBlueprint
+        var trigger: Int?
+        var kind: String
+        var parameters: String
+        var test: Bool
+        var delivery: Delivery?
+        var now: Date
+    }
+
+    /// What ``perform(_:_:)`` wrote: the run, whether the delivery was seen before, process groups to signal
+    /// once the transaction has committed (overlap `replace`).
+    struct EnqueueOutcome: Sendable {
+        var run: TaskRun
+        var duplicate: Bool
+        var signals: [Int]
+    }
+
+    func prepare(_ name: String, trigger: Int?, parameters: JSONValue, test: Bool, delivery: Delivery?) throws(TaskError) -> EnqueueRequest {
         guard let entry = catalog.resolve(name) else { throw TaskError(.notFound, "no task blueprint named '\(name)'") }
         guard entry.state == .active, let b = entry.blueprint else {
             throw TaskError(.unavailable, "task '\(entry.name)' cannot run: \(entry.state.reason ?? "invalid")")
@@ -374,37 +409,44 @@ public final class TaskEngine: Sendable {
             }
             kind = b.triggers[trigger].kind.rawValue
         }
-        let now = clock.now()
-        var signals: [Int] = []
-        var duplicate = false
-        let run = try write { db -> TaskRun in
-            if let delivery, let seen = try String.fetchOne(db, sql: "SELECT run_id FROM task_delivery WHERE source = ? AND delivery_id = ?",
-                                                              arguments: [delivery.source, delivery.id]) {
-                if let r = try Self.run(db, seen) { duplicate = true; return r }
-            }
-            if !test {
-                let state = try Self.state(db, entry.name)
-                if state.paused { throw TaskError(.unavailable, "task '\(entry.name)' is paused\(state.pausedReason.map { ": \($0)" } ?? "")") }
-                if let trigger {
-                    let paused = try Bool.fetchOne(db, sql: "SELECT paused FROM task_trigger WHERE blueprint = ? AND trigger_index = ?",
-                                                   arguments: [entry.name, trigger]) ?? false
-                    if paused || !b.triggers[trigger].enabled { throw TaskError(.unavailable, "trigger \(trigger + 1) of task '\(entry.name)' is paused") }
-                }
-                if let reason = state.disabledReason { throw TaskError(.unavailable, "task '\(entry.name)' is disabled: \(reason)") }
-            }
-            var r = NewRun(id: UUID().uuidString.lowercased(), blueprint: entry.name, triggerIndex: trigger, kind: kind,
-                           slot: nil, scheduledAt: now, now: now)
-            r.test = test
-            r.parameters = text
-            let run = try queue(db, &r, b, now: now, signals: &signals)
-            if let delivery {
-                try db.execute(sql: "INSERT OR REPLACE INTO task_delivery (source, delivery_id, run_id, received_at) VALUES (?, ?, ?, ?)",
-                               arguments: [delivery.source, delivery.id, run.id, now.ms])
-            }
-            return run
+        return EnqueueRequest(name: entry.name, blueprint: b, trigger: trigger, kind: kind, parameters: text, test: test,
+                              delivery: delivery, now: clock.now())
+    }
+
+    /// The writes of one enqueue, inside the caller's transaction. A delivery id already recorded (by an earlier
+    /// transaction or earlier in this one) returns its run as a duplicate and writes nothing.
+    func perform(_ db: Database, _ q: EnqueueRequest) throws -> EnqueueOutcome {
+        if let delivery = q.delivery, let seen = try String.fetchOne(db, sql: "SELECT run_id FROM task_delivery WHERE source = ? AND delivery_id = ?",
+                                                                    arguments: [delivery.source, delivery.id]) {
+            if let r = try Self.run(db, seen) { return EnqueueOutcome(run: r, duplicate: true, signals: []) }
         }
-        for pid in signals { Self.terminate(group: pid, grace: configuration.killGrace) }
-        return (run, duplicate)
+        if !q.test {
+            let state = try Self.state(db, q.name)
+            if state.paused { throw TaskError(.unavailable, "task '\(q.name)' is paused\(state.pausedReason.map { ": \($0)" } ?? "")") }
+            if let trigger = q.trigger {
+                let paused = try Bool.fetchOne(db, sql: "SELECT paused FROM task_trigger WHERE blueprint = ? AND trigger_index = ?",
+                                               arguments: [q.name, trigger]) ?? false
+                if paused || !q.blueprint.triggers[trigger].enabled { throw TaskError(.unavailable, "trigger \(trigger + 1) of task '\(q.name)' is paused") }
+            }
+            if let reason = state.disabledReason { throw TaskError(.unavailable, "task '\(q.name)' is disabled: \(reason)") }
+        }
+        var r = NewRun(id: UUID().uuidString.lowercased(), blueprint: q.name, triggerIndex: q.trigger, kind: q.kind,
+                       slot: nil, scheduledAt: q.now, now: q.now)
+        r.test = q.test
+        r.parameters = q.parameters
+        var signals: [Int] = []
+        let run = try queue(db, &r, q.blueprint, now: q.now, signals: &signals)
+        if let delivery = q.delivery {
+            try db.execute(sql: "INSERT OR REPLACE INTO task_delivery (source, delivery_id, run_id, received_at) VALUES (?, ?, ?, ?)",
+                           arguments: [delivery.source, delivery.id, run.id, q.now.ms])
+        }
+        return EnqueueOutcome(run: run, duplicate: false, signals: signals)
+    }
+
+    /// After the commit: the replaced runs' process groups are signalled.
+    func finish(_ o: EnqueueOutcome) -> (run: TaskRun, duplicate: Bool) {
+        for pid in o.signals { Self.terminate(group: pid, grace: configuration.killGrace) }
+        return (o.run, o.duplicate)
     }
 
     // MARK: - Pause, resume

@@ -142,6 +142,8 @@ public struct TaskError: Error, Sendable, CustomStringConvertible {
         public static let parameters = Code("parameters")
         /// The store failed.
         public static let store = Code("store")
+        /// The group commit that would write it was closed (the server is shutting down).
+        public static let closed = Code("closed")
         public static let io = Code("io")
     }
 

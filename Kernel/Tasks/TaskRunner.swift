@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import KernelCore
 import KernelHooks
+import KernelProcess
 internal import GRDB
 import Subprocess
 #if canImport(System)
@@ -276,25 +277,11 @@ extension TaskEngine {
             let result = try await Subprocess.run(config, input: .none, output: .sequence, error: .sequence) { execution in
                 let pgid = execution.processIdentifier.value
                 onStart(pgid)
-                let killed = DispatchSemaphore(value: 0)
-                let timer = DispatchWorkItem {
-                    timedOut.set()
-                    killpg(pgid, SIGTERM)
-                    DispatchQueue.global().asyncAfter(deadline: .now() + grace) {
-                        killpg(pgid, SIGKILL)
-                        killed.signal()
-                    }
-                }
-                DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
+                let deadline = GroupDeadline(group: pgid, timeout: timeout, grace: grace)
                 async let out: Void = Self.pump(execution.standardOutput, log)
                 async let err: Void = Self.pump(execution.standardError, log)
                 _ = await (out, err)
-                timer.cancel()
-                if timedOut.isSet {
-                    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                        DispatchQueue.global().async { killed.wait(); c.resume() }
-                    }
-                }
+                if await deadline.finish() { timedOut.set() }
             }
             var r = SpawnResult()
             r.timedOut = timedOut.isSet

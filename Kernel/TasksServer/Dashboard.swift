@@ -110,7 +110,7 @@ extension TaskServer {
                 case "pause": try engine.pause(name, reason: "paused from the dashboard")
                 case "resume": try engine.resume(name)
                 case "run":
-                    let run = try engine.enqueue(name, parameters: .object([]), test: true)
+                    let (run, _) = try await engine.enqueue(name, parameters: .object([]), test: true, through: self.batcher)
                     self.scheduler?.wake()
                     return Dashboard.redirect("/runs/\(run.id)")
                 default: return APIError.notFound("no such action").response

@@ -26,6 +26,7 @@ struct APIError: Error, Sendable {
         case .notFound: APIError(.notFound, "not_found", e.message)
         case .unavailable: APIError(.conflict, "unavailable", e.message)
         case .parameters: APIError(.unprocessableContent, "parameters", e.message)
+        case .closed: APIError(.serviceUnavailable, "shutting_down", e.message)
         default: APIError(.internalServerError, e.code.rawValue, e.message)
         }
     }

@@ -115,7 +115,7 @@ extension TaskServer {
                 params = JSONValue(node: p)
             }
             let test = body["test"]?.bool ?? false
-            let run = try snap.engine.enqueue(e.name, parameters: params, test: test)
+            let (run, _) = try await snap.engine.enqueue(e.name, parameters: params, test: test, through: self.batcher)
             self.scheduler?.wake()
             return JSON.response(.object([("runId", .string(run.id)), ("type", .string(test ? "test" : "manual")), ("state", .string(run.state.rawValue))]),
                                  status: .accepted)

@@ -26,7 +26,7 @@ extension TaskServer {
             }
             let trigger = snap.engine.catalog.resolve(target.blueprint)?.blueprint?.triggers[safe: target.trigger]
             try self.limit(target.blueprint, target.trigger, trigger)
-            let run = try snap.engine.enqueue(target.blueprint, trigger: target.trigger, parameters: .object(params))
+            let (run, _) = try await snap.engine.enqueue(target.blueprint, trigger: target.trigger, parameters: .object(params), through: self.batcher)
             self.scheduler?.wake()
             return Self.accepted(run)
         })
@@ -56,7 +56,7 @@ extension TaskServer {
             }
             let deliveryID = request.header("X-GitHub-Delivery") ?? request.header("X-Kernel-Delivery") ?? request.header("Idempotency-Key")
             let delivery = deliveryID.map { TaskEngine.Delivery(source: "hook:\(path)", id: $0) }
-            let (run, duplicate) = try snap.engine.enqueue(name, trigger: index, parameters: params, delivery: delivery)
+            let (run, duplicate) = try await snap.engine.enqueue(name, trigger: index, parameters: params, delivery: delivery, through: self.batcher)
             self.scheduler?.wake()
             return duplicate ? Self.duplicate(run) : Self.accepted(run)
         })
@@ -87,8 +87,9 @@ extension TaskServer {
                         continue
                     }
                     do {
-                        let (run, duplicate) = try snap.engine.enqueue(e.name, trigger: i, parameters: event.parameters,
-                                                                        delivery: delivery.map { TaskEngine.Delivery(source: "github:\(e.name)#\(i)", id: $0) })
+                        let (run, duplicate) = try await snap.engine.enqueue(e.name, trigger: i, parameters: event.parameters,
+                                                                              delivery: delivery.map { TaskEngine.Delivery(source: "github:\(e.name)#\(i)", id: $0) },
+                                                                              through: self.batcher)
                         runs.append(.object([("task", .string(e.name)), ("trigger", .int(i + 1)), ("runId", .string(run.id)),
                                              ("state", .string(run.state.rawValue)), ("duplicate", .bool(duplicate))]))
                     } catch {

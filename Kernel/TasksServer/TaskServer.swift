@@ -36,6 +36,10 @@ public final class TaskServer: Sendable {
         public var environment: [String: String] = ProcessInfo.processInfo.environment
         /// Seconds a composed catalog is reused before the blueprint files are read again.
         public var reloadInterval: Double = 2
+        /// Group commit of enqueued runs: seconds a batch waits for more requests after its first, and its
+        /// largest size (``EnqueueBatcher``).
+        public var commitWindow: Double = 0.001
+        public var commitBatch = 256
 
         public init(userTasksDir: String, projectTasksDir: String) {
             self.userTasksDir = userTasksDir; self.projectTasksDir = projectTasksDir
@@ -48,6 +52,8 @@ public final class TaskServer: Sendable {
     let engines: EngineBox
     let log: ServerLog
     let limiter = RateLimiter()
+    /// Every run this server queues goes through it: one transaction per batch of concurrent requests.
+    let batcher: EnqueueBatcher
     /// The dashboard's CSRF key (random per process).
     let csrfKey: [UInt8]
     let scheduler: TaskScheduler?
@@ -61,6 +67,7 @@ public final class TaskServer: Sendable {
         self.configuration = configuration
         self.store = store
         self.tokens = TaskTokens(store: store)
+        self.batcher = EnqueueBatcher(store: store, window: configuration.commitWindow, maxBatch: configuration.commitBatch)
         self.log = log ?? ServerLog(json: configuration.jsonLogs)
         let engines = EngineBox(maxAge: configuration.reloadInterval, make: makeEngine)
         self.engines = engines
@@ -101,8 +108,14 @@ public final class TaskServer: Sendable {
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
         self.group.set(group)
-        try await group.run()
-        log.log("info", "stopped")
+        do { try await group.run() } catch {
+            await batcher.close()
+            throw error
+        }
+        // The HTTP server has stopped: what it accepted is written before the process ends.
+        await batcher.close()
+        let stats = batcher.statistics
+        log.log("info", "stopped", [("commits", .int(stats.batches)), ("queued", .int(stats.requests)), ("largestBatch", .int(stats.largest))])
     }
 
     /// Starts the graceful shutdown SIGTERM starts.
