@@ -149,13 +149,6 @@ public final class KernelStore: Sendable {
                 """)
         }
 
-        // What a trusted project could execute when it was trusted: `kernel trust` records it, and a project
-        // whose fingerprint changed is not trusted again until the user trusts it (NULL: trusted before
-        // fingerprints were recorded).
-        migrator.registerMigration("v5-trust-fingerprint") { db in
-            try db.execute(sql: "ALTER TABLE trusted_project ADD COLUMN fingerprint TEXT CHECK (fingerprint IS NULL OR json_valid(fingerprint))")
-        }
-
         // Hook handlers marked `once` that ran successfully in a session: they do not run again in it.
         migrator.registerMigration("v2-hook-once") { db in
             try db.execute(sql: """
@@ -209,6 +202,12 @@ public final class KernelStore: Sendable {
 
         registerTaskMigrations(&migrator)
         registerCatalogMigrations(&migrator)
+        // What a trusted project could execute when it was trusted: `kernel trust` records it, and a project
+        // whose fingerprint changed is not trusted again until the user trusts it (NULL: trusted before
+        // fingerprints were recorded).
+        migrator.registerMigration("v5-trust-fingerprint") { db in
+            try db.execute(sql: "ALTER TABLE trusted_project ADD COLUMN fingerprint TEXT CHECK (fingerprint IS NULL OR json_valid(fingerprint))")
+        }
         return migrator
     }
 }
