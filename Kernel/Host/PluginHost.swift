@@ -236,9 +236,8 @@ public final class PluginHost: Sendable {
         JSONValue.object(parts.map { ($0.part, .string($0.sha256)) }).serialized(pretty: false)
     }
 
-    /// The parts that differ, named for a person.
-    /// A recorded fingerprint is one object of parts, or (while the kernel replaces the lock) a list of such
-    /// objects any of which is accepted.
+    /// The parts that differ, named for a person. A recorded fingerprint is one object of parts, or (while the
+    /// kernel replaces the lock) a list of such objects any of which is accepted.
     static func fingerprintChanges(recorded: String, current: [(part: String, sha256: String)]) -> [String] {
         let node = try? JSONReader.parse(Array(recorded.utf8)).0
         let names = ["hooks": "settings hooks", "mcp": ".mcp.json", "plugins": "the project's plugin set", "lock": "plugins.lock"]

@@ -58,7 +58,8 @@ public struct SyncReport: Sendable {
     public var inSync: Bool { actions.isEmpty }
 
     public var json: JSONValue {
-        .object([("ok", .bool(refusal == nil)), ("dryRun", .bool(dryRun)), ("frozen", .bool(frozen)), ("trusted", .bool(trusted)),
+        .object([("ok", .bool(refusal == nil)), ("code", refusal == nil ? .null : .string(KernelError.Code.untrusted.rawValue)),
+                 ("dryRun", .bool(dryRun)), ("frozen", .bool(frozen)), ("trusted", .bool(trusted)),
                  ("refusal", .optional(refusal)), ("inSync", .bool(inSync)), ("lockFile", .string(lockFile)),
                  ("actions", .array(actions.map(\.json)))])
     }

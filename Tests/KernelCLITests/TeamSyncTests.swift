@@ -156,6 +156,7 @@ struct Team {
         #expect(j.status == 1)
         let report = try parseJSON(j.stdout)
         #expect(report["ok"] as? Bool == false)
+        #expect(report["code"] as? String == "untrusted")
         #expect((report["refusal"] as? String)?.contains("not trusted") == true)
         #expect(!exists(bob.path + "/plugins/cache"))
         #expect(!exists(bob.path + "/plugins/known_marketplaces.json"))
