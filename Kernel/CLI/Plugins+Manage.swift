@@ -38,13 +38,13 @@ extension KernelCommand.Plugins {
                 throw global.fail(KernelError(.notFound, "Directory not found: \(path)"))
             }
             if !global.json { Output.out("Installing plugin \"\(path)\"...") }
-            let outcome = try global.run { () throws(KernelError) in try host.install(from: directory, scope: scope) }
+            let outcome = try global.run { () throws(KernelError) in try host.keepingTrust { () throws(KernelError) in try host.install(from: directory, scope: scope) } }
             report(outcome)
         }
 
         func installByName(_ host: PluginHost) throws {
             if !global.json { Output.out("Installing plugin \"\(path)\"...") }
-            let result = try global.run { () throws(KernelError) in try host.install(named: path, scope: scope, version: version) }
+            let result = try global.run { () throws(KernelError) in try host.keepingTrust { () throws(KernelError) in try host.install(named: path, scope: scope, version: version) } }
             if !global.json { for notice in result.notices { Output.err(notice) } }
             report(result.outcome)
         }
@@ -83,7 +83,7 @@ extension KernelCommand.Plugins {
 
         func run() throws {
             let host = try global.host()
-            let outcome = try global.run { () throws(KernelError) in try host.uninstall(name, scope: scope, keepData: keepData) }
+            let outcome = try global.run { () throws(KernelError) in try host.keepingTrust { () throws(KernelError) in try host.uninstall(name, scope: scope, keepData: keepData) } }
             if global.json {
                 Output.out(JSONValue.object([
                     ("ok", true), ("pluginId", .string(outcome.id)), ("scope", .string(outcome.scope.rawValue)),

@@ -44,10 +44,16 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
         /// (`kernel mcp probe|call`; the message names the failure's kind).
         public static let mcpServer = Code("mcp_server")
 
+        /// `plugins sync`: the project is not trusted (or changed since it was trusted).
+        public static let untrusted = Code("untrusted")
+        /// `plugins sync`: the lock and the declared set, or fetched content and its locked hash, disagree.
+        public static let lockMismatch = Code("lock_mismatch")
+
         /// Every code, for documentation and tests.
         public static let all: [Code] = [invalidBundle, noContent, notInstalled, ambiguous, settings, store, io,
                                          notFound, nativeCommand, invalidInput, unavailable, parameters,
-                                         archive, integrity, fetch, mcpServer]
+                                         archive, integrity, fetch, mcpServer,
+                                         untrusted, lockMismatch]
     }
 
     public var code: Code

@@ -195,6 +195,20 @@ extension PluginHost {
                               previousVersion: previousReceipt?.version, previousSHA256: previousReceipt?.sha256)
     }
 
+    /// The ``TreeHash`` the install of `request` would record, computed on a staged copy that is then removed
+    /// (nothing is installed): `plugins sync` checks fetched content against its lock before installing any.
+    public func stagedTreeHash(_ request: InstallRequest) throws(KernelError) -> String {
+        let directory = FileSystem.realPath(request.directory) ?? request.directory
+        let staged = try stage(directory, beside: paths.cacheDir + "/.verify") { staging throws(KernelError) in
+            for name in request.excluding { try? FileManager.default.removeItem(atPath: staging + "/" + name) }
+            if let manifest = request.entryManifest { try Self.writeEntryManifest(manifest, into: staging) }
+        }
+        defer { staged.discard() }
+        do { return try TreeHash.sha256(ofDirectory: staged.staging) } catch {
+            throw KernelError(.io, wrapping: error, context: "cannot hash the copy of \(request.directory)")
+        }
+    }
+
     /// Writes a `strict: false` entry as the copy's `.qoder-plugin/plugin.json` (the marketplace-only keys
     /// `source`, `strict`, `category`, `tags` left out), replacing a manifest the tree had.
     static func writeEntryManifest(_ manifest: PluginManifest, into root: String) throws(KernelError) {
@@ -283,12 +297,25 @@ extension PluginHost {
             try? fm.removeItem(atPath: staging)
             throw KernelError(.io, "cannot copy \(source) into \(parent): \(error.localizedDescription)", underlying: error)
         }
+        Self.makeFoldersWritable(staging)
         let staged = StagedCopy(staging: staging, destination: destination, token: token)
         do { try prepare(staging) } catch {
             staged.discard()
             throw error
         }
         return staged
+    }
+
+    /// Gives the owner write permission on every folder of a copy (a read-only source — a seed folder — is
+    /// copied with its modes; the copy must stay removable and replaceable). File modes are kept.
+    static func makeFoldersWritable(_ root: String) {
+        var st = stat()
+        guard lstat(root, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { return }
+        if st.st_mode & S_IWUSR == 0 { _ = chmod(root, (st.st_mode & 0o7777) | S_IWUSR) }
+        guard let entries = FileSystem.list(root) else { return }
+        for entry in entries where entry.type == .directory && entry.nameProblem == nil {
+            makeFoldersWritable(FileSystem.join(root, entry.name))
+        }
     }
 
     /// What `uninstall` did.

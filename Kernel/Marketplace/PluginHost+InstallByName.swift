@@ -23,7 +23,10 @@ extension PluginHost {
     /// - Parameter version: when given, the version that must be installed (else the install is refused).
     public func install(named spec: String, scope: Scope, version wanted: String? = nil) throws(KernelError) -> MarketplaceInstall {
         let (entry, notices) = try resolveCatalogEntry(spec)
-        let fetched = try fetchPlugin(entry)
+        // A seed's cached copy of the listed version (KERNEL_PLUGIN_SEED_DIR) installs with no network.
+        let seeded = (wanted ?? entry.version).flatMap { seededPlugin(entry, version: $0, sha256: nil) }
+        let fetched: FetchedPlugin
+        if let seeded { fetched = seeded } else { fetched = try fetchPlugin(entry) }
         defer { fetched.cleanUp() }
         if let wanted {
             let found = BundleLoader.load(at: fetched.directory, entryManifest: fetched.manifest).version ?? fetched.fallbackVersion ?? "local"
@@ -80,13 +83,15 @@ extension PluginHost {
     }
 
     /// Fetches the plugin an entry points at into a folder (a temporary one for remote sources).
-    func fetchPlugin(_ entry: CatalogEntry) throws(KernelError) -> FetchedPlugin {
+    func fetchPlugin(_ entry: CatalogEntry, record given: MarketplaceRecord? = nil) throws(KernelError) -> FetchedPlugin {
         var d = Diagnostics()
         guard let parsed = MarketplaceParser.parseEntry(Array(entry.entry.utf8), file: "\(entry.marketplace) marketplace", diagnostics: &d) else {
             throw KernelError(.invalidBundle, "the entry of \(entry.id) is not valid", diagnostics: d.items)
         }
-        let record: MarketplaceRecord?
-        do { record = try store.marketplaceRecords().first { $0.name == entry.marketplace } } catch { throw KernelError(.store, wrapping: error) }
+        var record = given
+        if record == nil {
+            do { record = try store.marketplaceRecords().first { $0.name == entry.marketplace } } catch { throw KernelError(.store, wrapping: error) }
+        }
         guard let record else { throw KernelError(.notFound, "Marketplace \"\(entry.marketplace)\" is not added.") }
         let manifest = parsed.strict ? nil : parsed.manifest
         let sourceJSON = (parsed.node["source"]?.json ?? .null)
@@ -105,8 +110,10 @@ extension PluginHost {
             guard FileSystem.isDirectory(dir) else {
                 throw KernelError(.notFound, "\(entry.id): its source '\(relative)' is not a folder of the marketplace (\(dir))")
             }
+            // A git marketplace's commit pins a relative entry's content (the lock records it).
+            let commit = given == nil ? marketplaceRevision(record) : nil
             return FetchedPlugin(directory: dir, temporary: nil, entry: entry, manifest: manifest,
-                                 fallbackVersion: parsed.version, source: receiptSource())
+                                 fallbackVersion: parsed.version, source: receiptSource(commit.map { [("commit", .string($0))] } ?? []))
         case .github(let repo, let ref, let sha):
             return try fetchGit(entry, url: "https://github.com/\(repo).git", path: nil, ref: ref, sha: sha, manifest: manifest,
                                 version: parsed.version, source: receiptSource)

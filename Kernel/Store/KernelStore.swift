@@ -225,6 +225,12 @@ public final class KernelStore: Sendable {
 
         registerTaskMigrations(&migrator)
         registerCatalogMigrations(&migrator)
+        // What a trusted project could execute when it was trusted: `kernel trust` records it, and a project
+        // whose fingerprint changed is not trusted again until the user trusts it (NULL: trusted before
+        // fingerprints were recorded).
+        migrator.registerMigration("v5-trust-fingerprint") { db in
+            try db.execute(sql: "ALTER TABLE trusted_project ADD COLUMN fingerprint TEXT CHECK (fingerprint IS NULL OR json_valid(fingerprint))")
+        }
         return migrator
     }
 }
