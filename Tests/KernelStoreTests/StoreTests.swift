@@ -28,7 +28,8 @@ private func receipt(
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
             #expect(applied == ["v1-receipts", "v1-component-cache", "v1-trust", "v2-hook-once", "v2-hook-async-results",
-                                "v2-module-scan", "v3-component-cache-detail", "v3-tasks", "v4-tasks-server", "v4-marketplace-catalog"])
+                                "v2-module-scan", "v3-component-cache-detail", "v3-tasks", "v4-tasks-server", "v4-marketplace-catalog",
+                                "v5-catalog-entry-digest"])
             let mode = try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")
             let fk = try store.writer.read { db in try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") }
@@ -36,7 +37,7 @@ private func receipt(
         }
         let reopened = try KernelStore(path: path)
         let applied = try reopened.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") }
-        #expect(applied == 10)
+        #expect(applied == 11)
         #expect(try reopened.receipts() == [receipt("hello")])
     }
 
