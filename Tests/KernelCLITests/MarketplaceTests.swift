@@ -249,6 +249,25 @@ func marketplaceJSON(_ name: String, _ plugins: [String], extra: String = "") ->
         #expect(listed.first?["plugins"] as? Int == 4)
     }
 
+    /// `plugins search` reads the store read-only; a marketplace only `known_marketplaces.json` records (the
+    /// reference host added it) is indexed first all the same, and a home without a database searches nothing.
+    @Test func searchIndexesAMarketplaceTheReferenceHostAddedBeforeReading() async throws {
+        let box = try Sandbox()
+        let env = try offlineEnvironment()
+        #expect(try await box.ok(["plugins", "search", "hello", "--json"], environment: env) == "[]\n")
+        _ = try await box.ok(["plugins", "list", "--json"], environment: env)  // the database, at this schema
+        let mkt = box.sourcesDir.url("theirs")
+        try box.sourcesDir.write("theirs/.claude-plugin/marketplace.json", marketplaceJSON("theirs", [
+            #"{"name": "hello-there", "description": "Greets", "source": "./hello"}"#]))
+        try write(box.home + "/plugins/known_marketplaces.json", #"""
+            {"theirs": {"source": {"source": "directory", "path": "\#(mkt)"}, "installLocation": "\#(mkt)",
+                        "lastUpdated": "2026-01-01T00:00:00.000Z"}}
+            """#)
+        let found = try parseJSONArray(try await box.ok(["plugins", "search", "hello", "--json"], environment: env))
+        #expect(found.compactMap { $0["pluginId"] as? String } == ["hello-there@theirs"])
+        #expect(try await box.ok(["plugins", "search", "greets"], environment: env).contains("hello-there@theirs"))
+    }
+
     /// An HTTP marketplace.json: headers with `${ENV}` sent, the ETag sent back on update (304: unchanged).
     @Test func urlMarketplaceUsesETagsAndHeaders() async throws {
         let box = try Sandbox()
