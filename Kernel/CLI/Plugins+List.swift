@@ -38,15 +38,9 @@ extension KernelCommand.Plugins {
                 }
                 return
             }
-            if global.json {
-                Output.out(JSONValue.array(rows.map(\.json)).serialized())
-                return
+            global.printListing(rows, json: \.json, empty: "No plugins installed. Use `kernel plugins install` to install a plugin.") { rows in
+                rows.map(PluginText.listing).joined(separator: "\n\n")
             }
-            if rows.isEmpty {
-                Output.out("No plugins installed. Use `kernel plugins install` to install a plugin.")
-                return
-            }
-            Output.out(rows.map(PluginText.listing).joined(separator: "\n\n"))
         }
     }
 

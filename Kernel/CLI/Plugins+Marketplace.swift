@@ -74,21 +74,15 @@ extension KernelCommand.Plugins.Marketplace {
         func run() throws {
             let host = try global.host()
             let rows = try global.run { () throws(KernelError) in try host.marketplaceListings() }
-            if global.json {
-                Output.out(JSONValue.array(rows.map(\.json)).serialized())
-                return
+            global.printListing(rows, json: \.json, empty: "No marketplaces added. Use `kernel plugins marketplace add` to add one.") { rows in
+                rows.map { row in
+                    var lines = [row.known.name, "  Source: \(row.known.source.serialized(pretty: false))"]
+                    if let updated = row.known.lastUpdated { lines.append("  Last updated: \(updated)") }
+                    lines.append("  Cache: \(row.known.installLocation)")
+                    lines.append("  Plugins: \(row.pluginCount)" + (row.record?.revision.map { " (commit \($0.prefix(12)))" } ?? ""))
+                    return lines.joined(separator: "\n")
+                }.joined(separator: "\n\n")
             }
-            if rows.isEmpty {
-                Output.out("No marketplaces added. Use `kernel plugins marketplace add` to add one.")
-                return
-            }
-            Output.out(rows.map { row in
-                var lines = [row.known.name, "  Source: \(row.known.source.serialized(pretty: false))"]
-                if let updated = row.known.lastUpdated { lines.append("  Last updated: \(updated)") }
-                lines.append("  Cache: \(row.known.installLocation)")
-                lines.append("  Plugins: \(row.pluginCount)" + (row.record?.revision.map { " (commit \($0.prefix(12)))" } ?? ""))
-                return lines.joined(separator: "\n")
-            }.joined(separator: "\n\n"))
         }
     }
 
@@ -106,22 +100,16 @@ extension KernelCommand.Plugins.Marketplace {
         func run() throws {
             let host = try global.host()
             let outcomes = try global.run { () throws(KernelError) in try host.updateMarketplaces(name) }
-            if global.json {
-                Output.out(JSONValue.array(outcomes.map(\.json)).serialized())
-            } else {
-                if outcomes.isEmpty { Output.out("No marketplaces added.") }
-                for o in outcomes {
-                    for d in o.diagnostics { Output.err(d.description) }
-                    if let error = o.error {
-                        Output.err("error: Marketplace \"\(o.name)\" could not be updated: \(error.message)")
-                    } else {
-                        let what = o.status == "updated" ? "updated successfully" : "is up to date"
-                        let commits = o.oldRevision.flatMap { old in o.revision.map { old == $0 ? "" : " (\(old.prefix(12)) → \($0.prefix(12)))" } } ?? ""
-                        Output.out("Marketplace \"\(o.name)\" \(what)\(commits).")
-                    }
+            try global.printResults(outcomes, json: \.json, none: "No marketplaces added.", failed: { $0.error != nil }) { o in
+                for d in o.diagnostics { Output.err(d.description) }
+                if let error = o.error {
+                    Output.err("error: Marketplace \"\(o.name)\" could not be updated: \(error.message)")
+                } else {
+                    let what = o.status == "updated" ? "updated successfully" : "is up to date"
+                    let commits = o.oldRevision.flatMap { old in o.revision.map { old == $0 ? "" : " (\(old.prefix(12)) → \($0.prefix(12)))" } } ?? ""
+                    Output.out("Marketplace \"\(o.name)\" \(what)\(commits).")
                 }
             }
-            if outcomes.contains(where: { $0.error != nil }) { throw ExitCode(1) }
         }
     }
 
@@ -170,24 +158,16 @@ extension KernelCommand.Plugins {
         var limit = 50
 
         func run() throws {
-            let host = try global.host()
+            let host = try global.host(readOnly: true)
             let results = try global.run { () throws(KernelError) in try host.searchCatalog(query.joined(separator: " "), limit: limit) }
-            if global.json {
-                Output.out(JSONValue.array(results.map { r in
-                    .object([("pluginId", .string(r.entry.id)), ("name", .string(r.entry.name)),
-                             ("marketplaceName", .string(r.entry.marketplace)), ("version", .optional(r.entry.version)),
-                             ("description", .optional(r.entry.description)), ("category", .optional(r.entry.category)),
-                             ("keywords", .strings(r.entry.keywords)), ("matched", .string(r.match.rawValue))])
-                }).serialized())
-                return
+            global.printListing(results, json: { r in
+                .object([("pluginId", .string(r.entry.id)), ("name", .string(r.entry.name)),
+                         ("marketplaceName", .string(r.entry.marketplace)), ("version", .optional(r.entry.version)),
+                         ("description", .optional(r.entry.description)), ("category", .optional(r.entry.category)),
+                         ("keywords", .strings(r.entry.keywords)), ("matched", .string(r.match.rawValue))])
+            }, empty: "No plugins match \"\(query.joined(separator: " "))\".") { results in
+                Format.table(results.map { r in [r.entry.id, r.entry.version ?? "", Format.short(r.entry.description, limit: 70)] })
             }
-            if results.isEmpty {
-                Output.out("No plugins match \"\(query.joined(separator: " "))\".")
-                return
-            }
-            Output.out(Format.table(results.map { r in
-                [r.entry.id, r.entry.version ?? "", Format.short(r.entry.description, limit: 70)]
-            }))
         }
     }
 
@@ -208,22 +188,16 @@ extension KernelCommand.Plugins {
         func run() throws {
             let host = try global.host()
             let results = try global.run { () throws(KernelError) in try host.keepingTrust { () throws(KernelError) in try host.updatePlugins(name, scope: scope) } }
-            if global.json {
-                Output.out(JSONValue.array(results.map(\.json)).serialized())
-            } else {
-                if results.isEmpty { Output.out("No plugins installed.") }
-                for r in results {
-                    if let error = r.error {
-                        Output.err("error: Plugin \"\(r.id)\" (\(r.scope.rawValue)) could not be updated: \(error.message)")
-                    } else if r.status == "updated" {
-                        let content = r.oldVersion == r.newVersion ? " (content \(r.oldSHA256.prefix(12)) → \((r.newSHA256 ?? "").prefix(12)))" : ""
-                        Output.out("Plugin \"\(r.id)\" updated: \(r.oldVersion) → \(r.newVersion ?? "?")\(content).")
-                    } else {
-                        Output.out("Plugin \"\(r.id)\" is up to date (\(r.oldVersion)).")
-                    }
+            try global.printResults(results, json: \.json, none: "No plugins installed.", failed: { $0.error != nil }) { r in
+                if let error = r.error {
+                    Output.err("error: Plugin \"\(r.id)\" (\(r.scope.rawValue)) could not be updated: \(error.message)")
+                } else if r.status == "updated" {
+                    let content = r.oldVersion == r.newVersion ? " (content \(r.oldSHA256.prefix(12)) → \((r.newSHA256 ?? "").prefix(12)))" : ""
+                    Output.out("Plugin \"\(r.id)\" updated: \(r.oldVersion) → \(r.newVersion ?? "?")\(content).")
+                } else {
+                    Output.out("Plugin \"\(r.id)\" is up to date (\(r.oldVersion)).")
                 }
             }
-            if results.contains(where: { $0.error != nil }) { throw ExitCode(1) }
         }
     }
 }

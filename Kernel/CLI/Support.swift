@@ -13,10 +13,11 @@ extension GlobalOptions {
     /// The paths for this invocation: `--home` / `--project` over the environment and working directory.
     var paths: KernelPaths { KernelPaths(home: home, project: project) }
 
-    /// Opens the host, turning a failure into the command's failure.
-    func host() throws -> PluginHost {
+    /// Opens the host, turning a failure into the command's failure. `readOnly`: for a command that only reads
+    /// the store (``PluginHost/init(readingAt:)``).
+    func host(readOnly: Bool = false) throws -> PluginHost {
         do {
-            return try PluginHost(paths: paths)
+            return readOnly ? try PluginHost(readingAt: paths) : try PluginHost(paths: paths)
         } catch {
             throw fail(error)
         }
@@ -31,6 +32,29 @@ extension GlobalOptions {
             Output.err("error: \(error.message)")
         }
         return ExitCode(1)
+    }
+
+    /// Prints a listing: with `--json`, the rows' array; else `empty` when there are none, or `text` of them.
+    func printListing<Row>(_ rows: [Row], json: (Row) -> JSONValue, empty: @autoclosure () -> String,
+                           text: ([Row]) -> String) {
+        if self.json {
+            Output.out(JSONValue.array(rows.map(json)).serialized())
+        } else {
+            Output.out(rows.isEmpty ? empty() : text(rows))
+        }
+    }
+
+    /// Prints what an `update` did, one result at a time (`print`), or with `--json` the results' array; `none`
+    /// when there are none. Exit status 1 when one of them failed.
+    func printResults<Result>(_ results: [Result], json: (Result) -> JSONValue, none: String, failed: (Result) -> Bool,
+                              print: (Result) -> Void) throws {
+        if self.json {
+            Output.out(JSONValue.array(results.map(json)).serialized())
+        } else {
+            if results.isEmpty { Output.out(none) }
+            results.forEach(print)
+        }
+        if results.contains(where: failed) { throw ExitCode(1) }
     }
 
     /// Runs `body`, reporting a `KernelError` as a failure.

@@ -32,6 +32,23 @@ public final class PluginHost: Sendable {
         self.moduleOptions = other.moduleOptions
     }
 
+    /// Opens the host for a command that only reads the store: read-only when the database exists with this
+    /// kernel's schema (``KernelStore/openForReading(path:)``), else as ``init(paths:modules:)`` does. What
+    /// must write despite it (indexing a marketplace the Qoder CLI added) opens the database for writing then.
+    public convenience init(readingAt paths: KernelPaths) throws(KernelError) {
+        if let store = KernelStore.openForReading(path: paths.databaseFile) {
+            self.init(paths: paths, store: store, modules: ModuleOptions())
+        } else {
+            try self.init(paths: paths)
+        }
+    }
+
+    init(paths: KernelPaths, store: KernelStore, modules: ModuleOptions) {
+        self.paths = paths
+        self.moduleOptions = modules
+        self.store = store
+    }
+
     // MARK: - Installed plugins
 
     /// The receipts that apply here: user-scope installs, and project/local installs of this project, after

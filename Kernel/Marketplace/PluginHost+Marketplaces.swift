@@ -84,7 +84,7 @@ extension PluginHost {
         }
         let record = located.record(name: finalName, source: source)
         do {
-            try store.saveMarketplace(record, entries: located.catalog(marketplace: finalName))
+            try store.saveMarketplace(record, catalog: located.catalog(marketplace: finalName))
         } catch {
             located.discard()
             throw KernelError(.store, wrapping: error)
@@ -123,9 +123,9 @@ extension PluginHost {
     }
 
     /// Refreshes one marketplace (all when `name` is nil): a git checkout fetches and checks out the newest
-    /// commit of its ref, a URL is fetched again (with `If-None-Match`), a folder or file is re-read. The catalog
-    /// is rebuilt only when the manifest's bytes changed. A failure of one marketplace is reported in its
-    /// outcome; the others still update.
+    /// commit of its ref, a URL is fetched again (with `If-None-Match`), a folder or file is re-read. When the
+    /// manifest's bytes changed, the entries that changed (by name and digest) are rewritten in the catalog.
+    /// A failure of one marketplace is reported in its outcome; the others still update.
     public func updateMarketplaces(_ name: String?) throws(KernelError) -> [MarketplaceOutcome] {
         try syncCatalog()
         let known = try knownMarketplaces()
@@ -190,7 +190,7 @@ extension PluginHost {
         let record = fetched.record(name: known.name, source: source)
         let changed = previous?.manifestSHA256 != record.manifestSHA256
         do {
-            try store.saveMarketplace(record, entries: changed ? fetched.catalog(marketplace: known.name) : nil)
+            try store.saveMarketplace(record, catalog: changed ? fetched.catalog(marketplace: known.name) : nil)
         } catch { throw KernelError(.store, wrapping: error) }
         try touch(known)
         return MarketplaceOutcome(name: known.name, status: changed ? "updated" : "unchanged", plugins: fetched.manifest.plugins.count,
@@ -245,13 +245,27 @@ extension PluginHost {
     /// the store does not (added by the Qoder CLI, or before this kernel) is indexed from its install location;
     /// one the store holds and the file does not (removed by the other tool) is forgotten.
     public func syncCatalog() throws(KernelError) {
+        _ = try syncedStore()
+    }
+
+    /// The store, its catalog in line with `known_marketplaces.json`. A read-only store (``init(readingAt:)``)
+    /// whose catalog is already in line is returned as it is; when it is not, the database is opened for
+    /// writing to bring it in line, and that store returned.
+    func syncedStore() throws(KernelError) -> KernelStore {
         let known = try knownMarketplaces()
         let records: [MarketplaceRecord]
         do { records = try store.marketplaceRecords() } catch { throw KernelError(.store, wrapping: error) }
-        for record in records where !known.contains(where: { $0.name == record.name }) {
-            try? store.deleteMarketplace(record.name)
+        let stale = records.filter { record in !known.contains(where: { $0.name == record.name }) }
+        let missing = known.filter { k in !records.contains(where: { $0.name == k.name && $0.installLocation == k.installLocation }) }
+        if stale.isEmpty && missing.isEmpty { return store }
+        var store = self.store
+        if store.isReadOnly {
+            do { store = try KernelStore(path: paths.databaseFile) } catch {
+                throw KernelError(.store, wrapping: error, context: "cannot open the kernel database \(paths.databaseFile)")
+            }
         }
-        for k in known where !records.contains(where: { $0.name == k.name && $0.installLocation == k.installLocation }) {
+        for record in stale { try? store.deleteMarketplace(record.name) }
+        for k in missing {
             let node = try? JSONReader.parse(Array(k.source.serialized(pretty: false).utf8)).0
             let source = node.flatMap(MarketplaceSource.init(json:))
             var root = k.installLocation
@@ -260,8 +274,9 @@ extension PluginHost {
                                                      manifestFile: source.flatMap { if case .file(let p) = $0 { p } else { nil } }) else { continue }
             var record = fetched.record(name: k.name, source: source ?? .directory(path: root))
             record.source = k.source.serialized(pretty: false)
-            try? store.saveMarketplace(record, entries: fetched.catalog(marketplace: k.name))
+            try? store.saveMarketplace(record, catalog: fetched.catalog(marketplace: k.name))
         }
+        return store
     }
 
     /// The entries of every added marketplace (of `marketplace` when given).
@@ -273,7 +288,7 @@ extension PluginHost {
     /// Full-text search of the catalog, ranked name matches first, then keyword (and tag) matches, then
     /// description matches.
     public func searchCatalog(_ query: String, limit: Int = 50) throws(KernelError) -> [(entry: CatalogEntry, match: CatalogMatch)] {
-        try syncCatalog()
+        let store = try syncedStore()
         do { return try store.searchCatalog(query, limit: limit) } catch { throw KernelError(.store, wrapping: error) }
     }
 
@@ -417,7 +432,7 @@ extension PluginHost {
             throw KernelError(.invalidBundle, "\(displayFile ?? file) is not a valid marketplace manifest", diagnostics: diagnostics.items)
         }
         return FetchedMarketplace(root: root, installLocation: installLocation, manifest: manifest,
-                                  sha256: SHA256.hash(bytes).hex, revision: revision, diagnostics: diagnostics.items)
+                                  sha256: SHA256.hash(bytes).hex, bytes: bytes, revision: revision, diagnostics: diagnostics.items)
     }
 }
 
@@ -427,6 +442,8 @@ struct FetchedMarketplace {
     var installLocation: String
     var manifest: MarketplaceManifest
     var sha256: String
+    /// The manifest as read (each entry's digest is of its bytes).
+    var bytes: [UInt8]
     var revision: String?
     var diagnostics: [Diagnostic]
     /// A staging folder to rename into place (git, URL), removed by `discard`.
@@ -453,12 +470,37 @@ struct FetchedMarketplace {
                                  manifestSHA256: sha256, etag: etag, revision: revision, renames: renames, updatedAt: Date())
     }
 
-    func catalog(marketplace: String) -> [CatalogEntry] {
-        manifest.plugins.map { e in
-            CatalogEntry(marketplace: marketplace, name: e.name, description: e.description, version: e.version,
-                         category: e.category, tags: e.tags, keywords: e.keywords, author: e.author?.name,
-                         source: (e.node["source"]?.json ?? .null).serialized(pretty: false),
-                         entry: e.node.json.serialized(pretty: false))
+    /// The catalog's rows for this manifest: the store builds (serializes) only the entries whose digest it
+    /// does not already hold.
+    func catalog(marketplace: String) -> CatalogRows {
+        let plugins = manifest.plugins
+        return CatalogRows(keys: zip(plugins, Self.entryDigests(manifest, bytes: bytes)).map { ($0.name, $1) }) { i in
+            let e = plugins[i]
+            return CatalogEntry(marketplace: marketplace, name: e.name, description: e.description, version: e.version,
+                                category: e.category, tags: e.tags, keywords: e.keywords, author: e.author?.name,
+                                source: (e.node["source"]?.json ?? .null).serialized(pretty: false),
+                                entry: e.node.json.serialized(pretty: false))
+        }
+    }
+
+    /// Bump when the catalog's row for an entry changes for the same bytes (a new column, another reading of a
+    /// field): every entry's digest changes with it, so the next update rewrites every row.
+    static let catalogFormat = Array("kernel-catalog-1\n".utf8)
+
+    /// SHA-256 of `catalogFormat` and each entry's bytes as written (the parse of an entry depends on its bytes
+    /// alone). An entry only reformatted gets a new digest and a rewritten row, which is the same row.
+    static func entryDigests(_ manifest: MarketplaceManifest, bytes: [UInt8]) -> [String] {
+        bytes.withUnsafeBytes { buffer in
+            manifest.plugins.map { e in
+                var h = SHA256()
+                h.update(catalogFormat)
+                if let range = e.node.byteRange, range.upperBound <= buffer.count {
+                    h.update(UnsafeRawBufferPointer(rebasing: buffer[range]))
+                } else {
+                    h.update(Array(e.node.json.serialized(pretty: false).utf8))
+                }
+                return h.finalize().hex
+            }
         }
     }
 }

@@ -77,6 +77,35 @@ public enum CatalogMatch: String, Sendable {
     case name, keywords, description
 }
 
+/// A marketplace's entries as its catalog is to hold them, in manifest order: each one's name and a digest of
+/// its content, and the entry itself, built only for the entries the catalog does not already hold under that
+/// name and digest (so an update that changed one entry of 20,000 builds one).
+public struct CatalogRows {
+    public var keys: [(name: String, digest: String)]
+    /// The entry at a position of `keys` (whose `name` is that key's name).
+    public var entry: (Int) -> CatalogEntry
+
+    public init(keys: [(name: String, digest: String)], entry: @escaping (Int) -> CatalogEntry) {
+        self.keys = keys
+        self.entry = entry
+    }
+
+    /// Entries already built; each one's digest is that of every field.
+    public init(_ entries: [CatalogEntry]) {
+        keys = entries.map { ($0.name, $0.digest) }
+        entry = { entries[$0] }
+    }
+}
+
+extension CatalogEntry {
+    /// SHA-256 of every field (the digest ``CatalogRows/init(_:)`` gives an entry).
+    public var digest: String {
+        let fields: [JSONValue] = [.optional(description), .optional(version), .optional(category), .strings(tags),
+                                   .strings(keywords), .optional(author), .string(source), .string(entry)]
+        return SHA256.hash(Array(JSONValue.array(fields).serialized(pretty: false).utf8)).hex
+    }
+}
+
 extension KernelStore {
     static func registerCatalogMigrations(_ migrator: inout DatabaseMigrator) {
         // Known marketplaces and every entry of each, with a full-text index over name, keywords and description.
@@ -129,11 +158,26 @@ extension KernelStore {
                 END;
                 """)
         }
+        // What identifies each entry's content, so an update rewrites only the rows whose entry changed. Rows
+        // stored before it have none: the next update with a changed manifest rewrites them once.
+        migrator.registerMigration("v5-catalog-entry-digest") { db in
+            try db.execute(sql: "ALTER TABLE catalog_entry ADD COLUMN digest TEXT")
+        }
     }
 
-    /// Records a marketplace; with `entries`, replaces its whole catalog in the same transaction (nil keeps the
-    /// catalog as it is: the manifest did not change).
+    /// Records a marketplace; with `entries`, brings its catalog in line with them in the same transaction
+    /// (nil keeps the catalog as it is: the manifest did not change). See
+    /// ``saveMarketplace(_:catalog:)``; each entry's digest here is that of all its fields.
     public func saveMarketplace(_ record: MarketplaceRecord, entries: [CatalogEntry]?) throws(StoreError) {
+        try saveMarketplace(record, catalog: entries.map(CatalogRows.init))
+    }
+
+    /// Records a marketplace; with `catalog`, makes its catalog exactly `catalog`'s entries, in their order,
+    /// in the same transaction (nil keeps the catalog as it is). Only what differs is written: an entry held
+    /// under the same name and digest keeps its row (its position updated when it moved) and its full-text
+    /// index; a changed entry's row is replaced, a new one inserted, one no longer listed deleted. Either the
+    /// whole new catalog is stored or, on any failure, the old one stays as it was.
+    public func saveMarketplace(_ record: MarketplaceRecord, catalog: CatalogRows?) throws(StoreError) {
         try storeErrors {
             try writer.write { db in
                 try db.execute(sql: """
@@ -148,19 +192,49 @@ extension KernelStore {
                     """, arguments: [record.name, record.source, record.installLocation, record.root,
                                      record.pluginRoot, record.manifestSHA256, record.etag, record.revision, record.renames,
                                      record.updatedAt.unixMilliseconds])
-                guard let entries else { return }
-                try db.execute(sql: "DELETE FROM catalog_entry WHERE marketplace = ?", arguments: [record.name])
-                let insert = try db.makeStatement(sql: """
-                    INSERT INTO catalog_entry (marketplace, name, position, description, version, category, tags,
-                                               keywords, author, source, entry)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                for (position, e) in entries.enumerated() {
-                    try insert.execute(arguments: [record.name, e.name, position, e.description, e.version, e.category,
-                                                   Self.jsonArray(e.tags), Self.jsonArray(e.keywords), e.author,
-                                                   e.source, e.entry])
-                }
+                guard let catalog else { return }
+                try Self.syncEntries(db, marketplace: record.name, to: catalog)
             }
+        }
+    }
+
+    /// The diff of a marketplace's stored rows against `catalog`, applied with statements prepared once.
+    private static func syncEntries(_ db: Database, marketplace: String, to catalog: CatalogRows) throws {
+        struct Stored { var id: Int64; var position: Int; var digest: String? }
+        var stored: [String: Stored] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, name, position, digest FROM catalog_entry WHERE marketplace = ?",
+                                       arguments: [marketplace])
+        while let row = try rows.next() {
+            stored[row[1]] = Stored(id: row[0], position: row[2], digest: row[3])
+        }
+        let delete = try db.makeStatement(sql: "DELETE FROM catalog_entry WHERE id = ?")
+        var listed = Set<String>(minimumCapacity: catalog.keys.count)
+        for key in catalog.keys { listed.insert(key.name) }
+        for (name, row) in stored where !listed.contains(name) {
+            try delete.execute(arguments: [row.id])
+        }
+        var move: Statement?
+        var insert: Statement?
+        for (position, key) in catalog.keys.enumerated() {
+            if let row = stored[key.name] {
+                if row.digest == key.digest {
+                    if row.position != position {
+                        move = try move ?? db.makeStatement(sql: "UPDATE catalog_entry SET position = ? WHERE id = ?")
+                        try move!.execute(arguments: [position, row.id])
+                    }
+                    continue
+                }
+                try delete.execute(arguments: [row.id])
+            }
+            let e = catalog.entry(position)
+            insert = try insert ?? db.makeStatement(sql: """
+                INSERT INTO catalog_entry (marketplace, name, position, description, version, category, tags,
+                                           keywords, author, source, entry, digest)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            try insert!.execute(arguments: [marketplace, key.name, position, e.description, e.version, e.category,
+                                            jsonArray(e.tags), jsonArray(e.keywords), e.author, e.source, e.entry,
+                                            key.digest])
         }
     }
 
@@ -245,9 +319,8 @@ extension KernelStore {
     }
 
     static func stringArray(_ text: String) -> [String] {
-        guard let data = text.data(using: .utf8),
-              let items = try? JSONSerialization.jsonObject(with: data) as? [Any] else { return [] }
-        return items.compactMap { $0 as? String }
+        if text == "[]" { return [] }
+        return (try? JSONReader.parse(Array(text.utf8)).root.array)?.compactMap(\.string) ?? []
     }
 
     static func marketplace(from row: Row) -> MarketplaceRecord {

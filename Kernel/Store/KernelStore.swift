@@ -55,11 +55,36 @@ public final class KernelStore: Sendable {
         }
         self.path = path
         self.writer = opened!
+        self.isReadOnly = false
     }
 
     private init(inMemoryWriter: any DatabaseWriter) {
         self.path = nil
         self.writer = inMemoryWriter
+        self.isReadOnly = false
+    }
+
+    private init(path: String, readOnly: DatabaseQueue) {
+        self.path = path
+        self.writer = readOnly
+        self.isReadOnly = true
+    }
+
+    /// True for a store opened with ``openForReading(path:)``: every write fails.
+    public let isReadOnly: Bool
+
+    /// Opens an existing database for reading only, when its schema is this kernel's: one read-only
+    /// connection, no WAL switch and no migration (reading which migrations were applied is the only check),
+    /// for a command that only reads (`plugins search`). Nil when the file is missing, cannot be opened or its
+    /// schema is another version: open it with ``init(path:)`` then.
+    public static func openForReading(path: String) -> KernelStore? {
+        guard access(path, R_OK) == 0 else { return nil }
+        var config = configuration()
+        config.readonly = true
+        guard let queue = try? DatabaseQueue(path: path, configuration: config),
+              (try? queue.read({ db in try migrator.hasCompletedMigrations(db) && !migrator.hasBeenSuperseded(db) })) == true
+        else { return nil }
+        return KernelStore(path: path, readOnly: queue)
     }
 
     /// A fresh, empty, migrated in-memory database (for tests). Each call returns an independent database.

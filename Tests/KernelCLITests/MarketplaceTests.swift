@@ -208,6 +208,66 @@ func marketplaceJSON(_ name: String, _ plugins: [String], extra: String = "") ->
         #expect(again.first?["status"] as? String == "unchanged")
     }
 
+    /// An update rewrites only the entries that changed; what the catalog then answers is what a fresh add of
+    /// the new manifest answers: searches, `list --available`, the entry count.
+    @Test func anUpdateThatChangesAddsRemovesAndMovesEntriesGivesTheCatalogOfAFreshAdd() async throws {
+        let box = try Sandbox(), fresh = try Sandbox()
+        let env = try offlineEnvironment()
+        func entry(_ name: String, _ description: String, keywords: String = "[]") -> String {
+            #"{"name": "\#(name)", "description": "\#(description)", "keywords": \#(keywords), "source": "./\#(name)"}"#
+        }
+        let manifest = box.sourcesDir.url("mkt") + "/.claude-plugin/marketplace.json"
+        try box.sourcesDir.write("mkt/.claude-plugin/marketplace.json", marketplaceJSON("m", [
+            entry("alpha", "Formats code"), entry("beta", "Lints code", keywords: #"["lint"]"#),
+            entry("gamma", "Deploys things"), entry("delta", "Reviews code", keywords: #"["review", "lint"]"#),
+        ]))
+        _ = try await box.ok(["plugins", "marketplace", "add", box.sourcesDir.url("mkt")], environment: env)
+        #expect(try await box.ok(["plugins", "search", "deploys", "--json"], environment: env).contains("gamma@m"))
+
+        try write(manifest, marketplaceJSON("m", [
+            entry("delta", "Reviews code", keywords: #"["review", "lint"]"#),             // moved
+            entry("beta", "Lints code and formats it", keywords: #"["lint", "format"]"#), // changed
+            #"{"name":"alpha",   "description":"Formats code","keywords":[],"source":"./alpha"}"#, // reformatted
+            entry("epsilon", "Deploys and formats"),                                     // added; gamma removed
+        ]))
+        let outcome = try parseJSONArray(try await box.ok(["plugins", "marketplace", "update", "m", "--json"], environment: env))
+        #expect(outcome.first?["status"] as? String == "updated")
+        #expect(outcome.first?["plugins"] as? Int == 4)
+        _ = try await fresh.ok(["plugins", "marketplace", "add", box.sourcesDir.url("mkt")], environment: env)
+
+        for words in ["format", "lint", "deploys", "code", "gamma", "review lint", "e"] {
+            let updated = try await box.ok(["plugins", "search", words, "--json"], environment: env)
+            #expect(updated == (try await fresh.ok(["plugins", "search", words, "--json"], environment: env)), "search \(words)")
+        }
+        #expect(try await box.ok(["plugins", "search", "deploys"], environment: env).contains("epsilon@m"))
+        #expect(!(try await box.ok(["plugins", "search", "gamma"], environment: env)).contains("gamma@m"))
+        let available = try await box.ok(["plugins", "list", "--available", "--json"], environment: env)
+        #expect(available == (try await fresh.ok(["plugins", "list", "--available", "--json"], environment: env)))
+        let names = try #require(parseJSON(available)["available"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+        #expect(names == ["delta", "beta", "alpha", "epsilon"])
+        let listed = try parseJSONArray(try await box.ok(["plugins", "marketplace", "list", "--json"], environment: env))
+        #expect(listed.first?["plugins"] as? Int == 4)
+    }
+
+    /// `plugins search` reads the store read-only; a marketplace only `known_marketplaces.json` records (the
+    /// reference host added it) is indexed first all the same, and a home without a database searches nothing.
+    @Test func searchIndexesAMarketplaceTheReferenceHostAddedBeforeReading() async throws {
+        let box = try Sandbox()
+        let env = try offlineEnvironment()
+        #expect(try await box.ok(["plugins", "search", "hello", "--json"], environment: env) == "[]\n")
+        _ = try await box.ok(["plugins", "list", "--json"], environment: env)  // the database, at this schema
+        let mkt = box.sourcesDir.url("theirs")
+        try box.sourcesDir.write("theirs/.claude-plugin/marketplace.json", marketplaceJSON("theirs", [
+            #"{"name": "hello-there", "description": "Greets", "source": "./hello"}"#]))
+        try write(box.home + "/plugins/known_marketplaces.json", #"""
+            {"theirs": {"source": {"source": "directory", "path": "\#(mkt)"}, "installLocation": "\#(mkt)",
+                        "lastUpdated": "2026-01-01T00:00:00.000Z"}}
+            """#)
+        let found = try parseJSONArray(try await box.ok(["plugins", "search", "hello", "--json"], environment: env))
+        #expect(found.compactMap { $0["pluginId"] as? String } == ["hello-there@theirs"])
+        #expect(try await box.ok(["plugins", "search", "greets"], environment: env).contains("hello-there@theirs"))
+    }
+
     /// An HTTP marketplace.json: headers with `${ENV}` sent, the ETag sent back on update (304: unchanged).
     @Test func urlMarketplaceUsesETagsAndHeaders() async throws {
         let box = try Sandbox()
