@@ -111,6 +111,12 @@ public final class PluginHost: Sendable {
         let matches = try receipts(matching: name)
         let id = matches[0].id
         let target = scope ?? matches.map(\.scope).max { $0.priority < $1.priority }!
+        if let decision = managedPolicy()?.enabledPlugins[id], decision != enabled {
+            let file = managedPolicy()?.file ?? ""
+            throw KernelError(.policy, decision
+                ? "Plugin \"\(id)\" is enforced by your organization administrator and cannot be disabled (enabledPlugins in \(file))."
+                : "Plugin \"\(id)\" is blocked by organization policy (enabledPlugins in \(file)).")
+        }
         try updateSettings(target, keyPath: ["enabledPlugins", id], value: .bool(enabled))
         return (id, target)
     }
