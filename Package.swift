@@ -207,6 +207,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // `kernel-mcp`: the command tree with the MCP SDK linked in; `kernel mcp probe|call|serve` and
+        // `mcp list --probe` exec it, so `kernel` does not link the SDK (its FoundationNetworking costs ~13 ms of
+        // start-up on every command).
+        .executableTarget(
+            name: "kernel-mcp",
+            dependencies: ["KernelCLI", "KernelMCP", "KernelNative", "KernelHost", "KernelCore",
+                           .product(name: "MCP", package: "swift-sdk")],
+            path: "Kernel/MCPExecutable",
+            swiftSettings: swiftSettings
+        ),
+
         // The CLI commands, as a library so tests can run them in-process.
         .target(
             name: "KernelCLI",
@@ -219,7 +230,6 @@ let package = Package(
                 "KernelTasks",
                 "KernelFetch",
                 "KernelMarketplace",
-                "KernelMCP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Kernel/CLI",
@@ -352,14 +362,14 @@ let package = Package(
         ),
         .testTarget(
             name: "KernelMCPTests",
-            dependencies: ["KernelMCP", "KernelHost", "KernelCore", "KernelCLI", "kernel", "KernelTestSupport",
+            dependencies: ["KernelMCP", "KernelHost", "KernelCore", "KernelCLI", "kernel", "kernel-mcp", "KernelTestSupport",
                            .product(name: "MCP", package: "swift-sdk")],
             path: "Tests/KernelMCPTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "KernelCLITests",
-            dependencies: ["KernelCLI", "KernelCore", "KernelFetch", "KernelNet", "KernelStore", "kernel", "KernelTestSupport"],
+            dependencies: ["KernelCLI", "KernelCore", "KernelFetch", "KernelNet", "KernelStore", "kernel", "kernel-mcp", "KernelTestSupport"],
             path: "Tests/KernelCLITests",
             swiftSettings: swiftSettings
         ),

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import KernelCore
 import KernelHost
-import KernelMCP
 
 extension KernelCommand {
     /// `kernel mcp list`
@@ -216,16 +215,12 @@ extension KernelCommand {
             @OptionGroup var live: MCPLiveOptions
 
             func run() throws {
-                let sessionOptions = try live.session()
+                let timeout = try live.validated()
+                let service = probe ? try MCPLiveEntry.resolve(options.global) : nil
                 let (host, c) = try options.compose(needs: .mcp)
                 let expanded = host.expandedMCPServers(c)
-                var probes: [MCPProbeResult?] = Array(repeating: nil, count: expanded.count)
-                if probe {
-                    let targets = host.mcpTargets(c)
-                    let active = targets.indices.filter { targets[$0].refusal?.kind != .inactive }
-                    let results = MCP.probeAll(active.map { targets[$0] }, options: sessionOptions)
-                    for (i, r) in zip(active, results) { probes[i] = r }
-                }
+                let probes = service?.probeAll(host: host, composition: c, timeout: timeout)
+                    ?? Array(repeating: nil, count: expanded.count)
                 var items: [JSONValue] = []
                 var rows: [[String]] = []
                 for ((e, server), p) in zip(expanded, probes) {
@@ -235,7 +230,7 @@ extension KernelCommand {
                     var r = Inspect.row(e, nil)
                     r[3] = server.summary
                     if !server.missingVariables.isEmpty { r[3] += "  (unset: \(server.missingVariables.joined(separator: ", ")))" }
-                    if probe { r.append(p.map(MCPText.probeCell) ?? "-") }
+                    if probe { r.append(p?.cell ?? "-") }
                     rows.append(r)
                 }
                 if options.global.json {

@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import KernelCore
 import KernelHost
+import KernelTasks
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Scope: ExpressibleByArgument {}
 
@@ -39,7 +43,7 @@ extension GlobalOptions {
     }
 }
 
-enum Format {
+public enum Format {
     /// Left-aligned columns separated by two spaces.
     static func table(_ rows: [[String]]) -> String {
         guard let width = rows.map(\.count).max() else { return "" }
@@ -53,9 +57,28 @@ enum Format {
     }
 
     /// The first line of a description, cut to `limit` characters.
-    static func short(_ text: String?, limit: Int = 80) -> String {
+    public static func short(_ text: String?, limit: Int = 80) -> String {
         guard let text else { return "" }
         let line = text.split(separator: "\n").first.map(String.init) ?? ""
         return line.count > limit ? String(line.prefix(limit - 1)) + "…" : line
+    }
+}
+
+/// Executables installed beside `kernel` that hold what `kernel` itself does not link, so its start stays fast:
+/// `kernel-tasks-server` (swift-nio, Hummingbird) and `kernel-mcp` (the MCP Swift SDK, which pulls in
+/// FoundationNetworking). Each runs this same command tree with its part filled in.
+enum Sibling {
+    /// Replaces this process with the sibling executable `name`, given this process's arguments; `holds` says what
+    /// it holds, for the error when it is missing. Returns only by throwing.
+    static func exec(_ name: String, holds: String, global: GlobalOptions) throws -> Never {
+        let exe = URL(fileURLWithPath: DetachedProcess.currentExecutable).deletingLastPathComponent()
+            .appendingPathComponent(name).path
+        guard access(exe, X_OK) == 0 else {
+            throw global.fail(KernelError(.unavailable, "\(exe) is missing: build it with `swift build --product \(name)` (it holds \(holds)) and install it beside kernel"))
+        }
+        let argv = [exe] + Array(CommandLine.arguments.dropFirst())
+        let cargs = argv.map { strdup($0) } + [nil]
+        execv(exe, cargs)
+        throw global.fail(KernelError(.io, "cannot start \(exe): \(String(cString: strerror(errno)))"))
     }
 }

@@ -70,15 +70,7 @@ extension KernelCommand.Tasks {
                 throw ValidationError("refusing to listen on \(host) without TLS: the server has no TLS of its own; put a TLS-terminating proxy in front and pass --insecure-public, or listen on 127.0.0.1")
             }
             guard let serve = TaskServeEntry.serve else {
-                let exe = URL(fileURLWithPath: DetachedProcess.currentExecutable).deletingLastPathComponent()
-                    .appendingPathComponent(TaskServeEntry.executableName).path
-                guard access(exe, X_OK) == 0 else {
-                    throw options.global.fail(KernelError(.unavailable, "\(exe) is missing: build it with `swift build --product \(TaskServeEntry.executableName)` (it holds the HTTP server)"))
-                }
-                let argv = [exe] + Array(CommandLine.arguments.dropFirst())
-                let cargs = argv.map { strdup($0) } + [nil]
-                execv(exe, cargs)
-                throw options.global.fail(KernelError(.io, "cannot start \(exe): \(String(cString: strerror(errno)))"))
+                try Sibling.exec(TaskServeEntry.executableName, holds: "the HTTP server", global: options.global)
             }
             let first = try options.context()
             for d in first.settings.diagnostics { Output.err(d.description) }

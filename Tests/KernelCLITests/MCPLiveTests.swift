@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 import Testing
 
 /// `kernel mcp probe|call` and `mcp list --probe`, as whole processes, against the hello-world plugin's server and
@@ -100,5 +101,27 @@ struct MCPLiveTests {
         #expect(approved["ok"] as? Bool == true)
         try await s.ok(["mcp", "reject", "proj"])
         #expect(try await s.run(["mcp", "probe", "proj"]).status == 1)
+    }
+
+    @Test("kernel links no MCP SDK and no FoundationNetworking: the live commands exec kernel-mcp beside it")
+    func liveCommandsExecTheirOwnExecutable() async throws {
+        // Every command pays for what `kernel` links at start-up, so the SDK lives in `kernel-mcp` only.
+        let ldd = try runChild("/usr/bin/ldd", [TestPaths.kernel], cwd: "/", environment: [:], stdin: "")
+        #expect(ldd.status == 0, "\(ldd.stderr)")
+        if ldd.stdout.contains("libswiftCore.so") {  // a debug build: the Swift libraries are shared objects
+            #expect(!ldd.stdout.contains("FoundationNetworking"), "\(ldd.stdout)")
+            #expect(!ldd.stdout.contains("libcurl"), "\(ldd.stdout)")
+        }
+        // Without kernel-mcp beside it, `kernel mcp probe` says what is missing, in place of a crash.
+        let dir = try TempDir()
+        let lone = dir.path + "/kernel"
+        try FileManager.default.copyItem(atPath: TestPaths.kernel, toPath: lone)
+        let s = try await sandbox([:])
+        let r = try runChild(lone, ["mcp", "probe", "hello"], cwd: s.project, environment: ["QODER_HOME": s.home], stdin: "")
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(dir.path)/kernel-mcp is missing: build it with `swift build --product kernel-mcp`"), "\(r.stderr)")
+        // A command without a live server does not need it.
+        let list = try runChild(lone, ["mcp", "list", "--json"], cwd: s.project, environment: ["QODER_HOME": s.home], stdin: "")
+        #expect(list.status == 0, "\(list.stderr)")
     }
 }
