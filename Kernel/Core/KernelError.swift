@@ -53,10 +53,16 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
         /// policy blocks or forces on), or the managed settings file is malformed (fail closed).
         public static let policy = Code("policy")
 
+        /// `plugins sync`: the project is not trusted (or changed since it was trusted).
+        public static let untrusted = Code("untrusted")
+        /// `plugins sync`: the lock and the declared set, or fetched content and its locked hash, disagree.
+        public static let lockMismatch = Code("lock_mismatch")
+
         /// Every code, for documentation and tests.
         public static let all: [Code] = [invalidBundle, noContent, notInstalled, ambiguous, settings, store, io,
                                          notFound, nativeCommand, invalidInput, unavailable, parameters,
-                                         archive, integrity, fetch, mcpServer, dependency, policy]
+                                         archive, integrity, fetch, mcpServer, dependency, policy,
+                                         untrusted, lockMismatch]
     }
 
     public var code: Code

@@ -99,12 +99,15 @@ extension PluginHost {
     }
 
     /// Trusts a project folder (default: this host's project): its settings hooks, `.mcp.json` servers and
-    /// project-scope plugins' hooks and servers become active. Returns the folder as recorded (absolute,
+    /// project-scope plugins' hooks and servers become active. The fingerprint of what it can execute is
+    /// recorded (`projectFingerprint`); trusting again records the current one. Returns the folder as recorded (absolute,
     /// standardized).
     @discardableResult
     public func trust(_ directory: String? = nil) throws(KernelError) -> String {
         let path = Self.projectPath(directory) ?? paths.project
-        do { try store.trust(path) } catch { throw KernelError(.store, wrapping: error) }
+        let host = path == paths.project ? self : PluginHost(paths: KernelPaths(home: paths.home, project: path), sharing: self)
+        let fingerprint = Self.fingerprintJSON(host.projectFingerprint())
+        do { try store.trust(path, fingerprint: fingerprint) } catch { throw KernelError(.store, wrapping: error) }
         return path
     }
 

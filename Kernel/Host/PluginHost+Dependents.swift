@@ -19,7 +19,7 @@ extension PluginHost {
         // disabling a plugin nothing needs).
         guard enabledOnly, !requiring.isEmpty else { return requiring }
         let states = try enabledStates()
-        return requiring.filter { isEnabled($0.id, states: states) }
+        return requiring.filter { isEnabled($0, states: states) }
     }
 
     /// `id` and, transitively, every plugin that needs it (dependents first in the result's order is not

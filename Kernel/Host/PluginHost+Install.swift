@@ -171,7 +171,8 @@ extension PluginHost {
             do {
                 try recordInFile(receipt)
                 let enabledHere = states[id].map { $0.enabled && $0.scope.priority >= scope.priority } ?? false
-                if !enabledHere {
+                // A dependency installed automatically is enabled without a settings key (see `isEnabled(_:states:)`).
+                if !enabledHere && !receipt.autoInstalled {
                     try updateSettings(scope, keyPath: ["enabledPlugins", id], value: true)
                 }
             } catch {
@@ -200,6 +201,20 @@ extension PluginHost {
         return InstallOutcome(id: id, version: version, installPath: destination, scope: scope, bundle: bundle,
                               isNew: previousReceipt == nil, sha256: sha, unchanged: false,
                               previousVersion: previousReceipt?.version, previousSHA256: previousReceipt?.sha256)
+    }
+
+    /// The ``TreeHash`` the install of `request` would record, computed on a staged copy that is then removed
+    /// (nothing is installed): `plugins sync` checks fetched content against its lock before installing any.
+    public func stagedTreeHash(_ request: InstallRequest) throws(KernelError) -> String {
+        let directory = FileSystem.realPath(request.directory) ?? request.directory
+        let staged = try stage(directory, beside: paths.cacheDir + "/.verify") { staging throws(KernelError) in
+            for name in request.excluding { try? FileManager.default.removeItem(atPath: staging + "/" + name) }
+            if let manifest = request.entryManifest { try Self.writeEntryManifest(manifest, into: staging) }
+        }
+        defer { staged.discard() }
+        do { return try TreeHash.sha256(ofDirectory: staged.staging) } catch {
+            throw KernelError(.io, wrapping: error, context: "cannot hash the copy of \(request.directory)")
+        }
     }
 
     /// Writes a `strict: false` entry as the copy's `.qoder-plugin/plugin.json` (the marketplace-only keys

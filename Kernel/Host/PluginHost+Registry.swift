@@ -172,7 +172,7 @@ extension PluginHost {
             guard let bundle = installedBundles[receipt.installPath] else { continue }
             diagnostics += bundle.diagnostics.filter { $0.severity == .error }
             let decision = decisions[receipt.id]
-            let enabled = decision.map { if case .forced = $0 { true } else { false } } ?? isEnabled(receipt.id, states: states)
+            let enabled = decision.map { if case .forced = $0 { true } else { false } } ?? isEnabled(receipt, states: states)
             listings.append(PluginListing(
                 id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version,
                 scope: receipt.scope.rawValue, enabled: enabled, canDisable: true, projectPath: receipt.projectPath,
@@ -241,7 +241,7 @@ extension PluginHost {
             rows.append(PluginListing(
                 id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version,
                 scope: receipt.scope.rawValue,
-                enabled: decisions[receipt.id].map { if case .forced = $0 { true } else { false } } ?? isEnabled(receipt.id, states: states),
+                enabled: decisions[receipt.id].map { if case .forced = $0 { true } else { false } } ?? isEnabled(receipt, states: states),
                 canDisable: decisions[receipt.id] == nil,
                 projectPath: receipt.projectPath, installPath: receipt.installPath, installedAt: receipt.installedAt,
                 cachedSummary: folder.summary, bundle: folder.bundle))

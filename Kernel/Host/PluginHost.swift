@@ -25,6 +25,13 @@ public final class PluginHost: Sendable {
         }
     }
 
+    /// Another project's host on the same home and store.
+    init(paths: KernelPaths, sharing other: PluginHost) {
+        self.paths = paths
+        self.store = other.store
+        self.moduleOptions = other.moduleOptions
+    }
+
     // MARK: - Installed plugins
 
     /// The receipts that apply here: user-scope installs, and project/local installs of this project, after
@@ -152,10 +159,90 @@ public final class PluginHost: Sendable {
         states[id]?.enabled ?? false
     }
 
+    /// Whether an installed plugin is enabled here: the settings decide; a dependency installed automatically
+    /// that no settings file names is enabled while it is installed (its dependents need it, and writing it
+    /// into a project's committed `enabledPlugins` would make it part of the declared set).
+    public func isEnabled(_ receipt: InstallReceipt, states: [String: (enabled: Bool, scope: Scope)]) -> Bool {
+        states[receipt.id]?.enabled ?? receipt.autoInstalled
+    }
+
     // MARK: - Trust
 
-    /// True when the project folder has been trusted with `kernel trust`.
+    /// Whether project-scoped code may run here, and if not, why.
+    public struct ProjectTrust: Sendable {
+        public var trusted: Bool
+        /// Why it is not trusted (nil when it is).
+        public var reason: String?
+        /// What changed since the project was trusted (empty when nothing did, or it never was trusted).
+        public var changes: [String]
+    }
+
+    /// The project's trust: `kernel trust` recorded it, and nothing it can execute changed since (see
+    /// `projectFingerprint`).
+    public func projectTrust() -> ProjectTrust {
+        guard let record = try? store.trustRecord(paths.project), record.trusted else {
+            return ProjectTrust(trusted: false, reason: "the project \(paths.project) is not trusted (run kernel trust to trust it)", changes: [])
+        }
+        guard let recorded = record.fingerprint else { return ProjectTrust(trusted: true, reason: nil, changes: []) }
+        let changes = Self.fingerprintChanges(recorded: recorded, current: projectFingerprint())
+        if changes.isEmpty { return ProjectTrust(trusted: true, reason: nil, changes: []) }
+        return ProjectTrust(trusted: false, reason: "the project \(paths.project) changed since it was trusted ("
+                            + changes.joined(separator: ", ") + "): review it and run kernel trust again", changes: changes)
+    }
+
+    /// True when the project folder has been trusted with `kernel trust` and what it can execute has not
+    /// changed since.
     public func isProjectTrusted() -> Bool {
-        (try? store.isTrusted(paths.project)) ?? false
+        projectTrust().trusted
+    }
+
+    /// What the project can execute, each part as a sha256: `hooks` (the `hooks` of `.qoder/settings.json` and
+    /// `.qoder/settings.local.json`), `mcp` (`.mcp.json`), `plugins` (the project's `extraKnownMarketplaces`
+    /// and `enabledPlugins`), `lock` (`.qoder/plugins.lock`). A missing file or key hashes as absent. Settings
+    /// values are hashed in their compact form, so reformatting a file is not a change; `.mcp.json` and the
+    /// lock are hashed as bytes.
+    public func projectFingerprint() -> [(part: String, sha256: String)] {
+        func settingsPart(_ scopes: [Scope], _ keys: [String]) -> String {
+            var text = ""
+            for scope in scopes {
+                let doc = try? SettingsFile.read(paths.settingsFile(scope))
+                for key in keys { text += "\(scope.rawValue).\(key)=" + (doc?[key]?.json.serialized(pretty: false) ?? "absent") + "\n" }
+            }
+            return SHA256.hash(Array(text.utf8)).hex
+        }
+        func filePart(_ path: String) -> String {
+            guard let bytes = try? FileSystem.read(path, limit: 64 << 20) else { return SHA256.hash(Array("absent".utf8)).hex }
+            return SHA256.hash(Array("file\n".utf8) + bytes).hex
+        }
+        return [("hooks", settingsPart([.project, .local], ["hooks"])),
+                ("mcp", filePart(FileSystem.join(paths.project, ".mcp.json"))),
+                ("plugins", settingsPart([.project], ["extraKnownMarketplaces", "enabledPlugins"])),
+                ("lock", filePart(FileSystem.join(paths.project, ".qoder/plugins.lock")))]
+    }
+
+    /// Runs an edit the person asked the kernel to make to the project (`install -s project`, `marketplace
+    /// add --scope project`, `sync` writing the lock): when the project was trusted as it was, it stays trusted
+    /// as it is afterwards (the fingerprint is recorded again). An untrusted project stays untrusted.
+    public func keepingTrust<T>(_ body: () throws(KernelError) -> T) throws(KernelError) -> T {
+        let wasTrusted = projectTrust().trusted
+        let result = try body()
+        if wasTrusted {
+            let now = Self.fingerprintJSON(projectFingerprint())
+            if (try? store.trustRecord(paths.project))?.fingerprint != now {
+                try? store.trust(paths.project, fingerprint: now)
+            }
+        }
+        return result
+    }
+
+    static func fingerprintJSON(_ parts: [(part: String, sha256: String)]) -> String {
+        JSONValue.object(parts.map { ($0.part, .string($0.sha256)) }).serialized(pretty: false)
+    }
+
+    /// The parts that differ, named for a person.
+    static func fingerprintChanges(recorded: String, current: [(part: String, sha256: String)]) -> [String] {
+        let node = try? JSONReader.parse(Array(recorded.utf8)).0
+        let names = ["hooks": "settings hooks", "mcp": ".mcp.json", "plugins": "the project's plugin set", "lock": "plugins.lock"]
+        return current.filter { node?[$0.part]?.string != $0.sha256 }.map { names[$0.part] ?? $0.part }
     }
 }

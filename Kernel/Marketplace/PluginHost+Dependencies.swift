@@ -301,3 +301,77 @@ struct DependencyResolver {
         }
     }
 }
+
+extension PluginHost {
+    /// The dependency closure of a project's declared plugins, for `plugins sync` and `status`: every
+    /// dependency (not itself declared) is added with `reason: dependency(requiredBy:)`, and every plugin gets
+    /// its `requires`. The dependencies a plugin declares are read from its marketplace entry and, for a
+    /// relative entry, from its plugin.json in the marketplace's folder (nothing is downloaded here; a remote
+    /// plugin's plugin.json-only dependencies are not seen before it is fetched). The refusals of
+    /// `installResolvingDependencies` apply: a cycle, conflicting ranges, a listed version outside a range, a
+    /// cross-marketplace dependency the declaring plugin's marketplace does not allow.
+    func withDependencyClosure(_ declared: [PlannedPlugin], byID: [String: CatalogEntry], lock: PluginLock?) throws(KernelError) -> [PlannedPlugin] {
+        var requires: [String: [(id: String, range: String?)]] = [:]
+        var requirements: [String: [(by: String, range: String?)]] = [:]
+        var requiredBy: [String: Set<String>] = [:]
+        var seen = Set(declared.map(\.id))
+        var allowances: [String: [String]] = [:]
+
+        func specs(_ entry: CatalogEntry) -> [DependencySpec] {
+            var d = Diagnostics()
+            if let parsed = MarketplaceParser.parseEntry(Array(entry.entry.utf8), file: entry.marketplace, diagnostics: &d),
+               case .relative = parsed.source, let fetched = try? fetchPlugin(entry) {
+                defer { fetched.cleanUp() }
+                return Self.dependencySpecs(bundle: BundleLoader.load(at: fetched.directory, entryManifest: fetched.manifest), entry: entry)
+            }
+            return DependencySpec.parse((try? JSONReader.parse(Array(entry.entry.utf8)).0)?["dependencies"])
+        }
+        func visit(_ id: String, path: [String]) throws(KernelError) {
+            guard let entry = byID[id] else { return }  // not listed by an added marketplace: sync reports it
+            let root = path[0]
+            let rootMarketplace = String(root[root.index(after: root.lastIndex(of: "@")!)...])
+            for spec in specs(entry) {
+                let marketplace = spec.marketplace ?? entry.marketplace
+                let dep = spec.name + "@" + marketplace
+                if path.contains(dep) { throw KernelError(.dependency, "Dependency cycle: " + (path + [dep]).joined(separator: " → ")) }
+                if let range = spec.range, VersionRange(range) == nil {
+                    throw KernelError(.dependency, "\(id) asks for \"\(spec.name)\" at \"\(range)\", which is not a version range")
+                }
+                if marketplace != rootMarketplace {
+                    if allowances[rootMarketplace] == nil { allowances[rootMarketplace] = crossMarketplaceAllowance(rootMarketplace) }
+                    if !(allowances[rootMarketplace] ?? []).contains(marketplace) {
+                        throw KernelError(.dependency, "\(id) depends on \"\(dep)\" from marketplace \"\(marketplace)\", but marketplace "
+                                          + "\"\(rootMarketplace)\" does not allow dependencies on it (its allowCrossMarketplaceDependenciesOn "
+                                          + "does not list \"\(marketplace)\")")
+                    }
+                }
+                if let range = spec.range, let new = VersionRange(range) {
+                    for other in requirements[dep] ?? [] {
+                        guard let otherRange = other.range, let old = VersionRange(otherRange), !new.intersects(old) else { continue }
+                        throw KernelError(.dependency, "Plugin \"\(dep)\" has conflicting version requirements: \(other.by) requires "
+                                          + "\(otherRange), \(id) requires \(range); no version satisfies both")
+                    }
+                    if let version = byID[dep]?.version, !DependencyResolver.satisfies(version, range) {
+                        throw KernelError(.dependency, "\(id) requires \"\(dep)\" \(range), its marketplace has \(version)")
+                    }
+                }
+                requirements[dep, default: []].append((id, spec.range))
+                requires[id, default: []].append((dep, spec.range))
+                requiredBy[dep, default: []].insert(id)
+                if seen.insert(dep).inserted { try visit(dep, path: path + [dep]) }
+            }
+        }
+        for plan in declared { try visit(plan.id, path: [plan.id]) }
+
+        var out = declared
+        for i in out.indices { out[i].requires = requires[out[i].id] ?? [] }
+        let declaredIDs = Set(declared.map(\.id))
+        for (dep, by) in requiredBy where !declaredIDs.contains(dep) {
+            var plan = PlannedPlugin(id: dep, scope: .project, reason: .dependency(requiredBy: by.sorted()), entry: byID[dep],
+                                     locked: lock?.entry(dep))
+            plan.requires = requires[dep] ?? []
+            out.append(plan)
+        }
+        return out
+    }
+}

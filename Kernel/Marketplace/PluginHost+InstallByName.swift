@@ -80,13 +80,15 @@ extension PluginHost {
     }
 
     /// Fetches the plugin an entry points at into a folder (a temporary one for remote sources).
-    func fetchPlugin(_ entry: CatalogEntry) throws(KernelError) -> FetchedPlugin {
+    func fetchPlugin(_ entry: CatalogEntry, record given: MarketplaceRecord? = nil) throws(KernelError) -> FetchedPlugin {
         var d = Diagnostics()
         guard let parsed = MarketplaceParser.parseEntry(Array(entry.entry.utf8), file: "\(entry.marketplace) marketplace", diagnostics: &d) else {
             throw KernelError(.invalidBundle, "the entry of \(entry.id) is not valid", diagnostics: d.items)
         }
-        let record: MarketplaceRecord?
-        do { record = try store.marketplaceRecords().first { $0.name == entry.marketplace } } catch { throw KernelError(.store, wrapping: error) }
+        var record = given
+        if record == nil {
+            do { record = try store.marketplaceRecords().first { $0.name == entry.marketplace } } catch { throw KernelError(.store, wrapping: error) }
+        }
         guard let record else { throw KernelError(.notFound, "Marketplace \"\(entry.marketplace)\" is not added.") }
         // The managed policy, before anything is downloaded.
         try requirePolicyAllowsInstall(entry.id, marketplace: entry.marketplace,
@@ -108,8 +110,10 @@ extension PluginHost {
             guard FileSystem.isDirectory(dir) else {
                 throw KernelError(.notFound, "\(entry.id): its source '\(relative)' is not a folder of the marketplace (\(dir))")
             }
+            // A git marketplace's commit pins a relative entry's content (the lock records it).
+            let commit = given == nil ? marketplaceRevision(record) : nil
             return FetchedPlugin(directory: dir, temporary: nil, entry: entry, manifest: manifest,
-                                 fallbackVersion: parsed.version, source: receiptSource())
+                                 fallbackVersion: parsed.version, source: receiptSource(commit.map { [("commit", .string($0))] } ?? []))
         case .github(let repo, let ref, let sha):
             return try fetchGit(entry, url: "https://github.com/\(repo).git", path: nil, ref: ref, sha: sha, manifest: manifest,
                                 version: parsed.version, source: receiptSource)

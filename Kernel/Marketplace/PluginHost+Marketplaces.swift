@@ -57,8 +57,9 @@ extension PluginHost {
     /// - Parameters:
     ///   - name: a name to use instead of the manifest's.
     ///   - sparse: for a git source, the folders to check out (the manifest folders are always included).
+    ///   - declare: false to leave the settings as they are (`plugins sync` adds what the project already declares).
     public func addMarketplace(_ source: MarketplaceSource, scope: Scope, name: String? = nil,
-                               sparse: [String]? = nil) throws(KernelError) -> MarketplaceOutcome {
+                               sparse: [String]? = nil, declare: Bool = true) throws(KernelError) -> MarketplaceOutcome {
         _ = try settings(scope)  // a settings file that does not parse refuses the add before anything is fetched
         // The managed policy, before anything is fetched (by source, and by name when it is given).
         let policy = managedPolicy()
@@ -102,7 +103,9 @@ extension PluginHost {
             try KnownMarketplacesFile.record(KnownMarketplace(name: finalName, source: source.json, installLocation: located.installLocation,
                                                               lastUpdated: PluginListing.date(Date())),
                                              in: paths.knownMarketplacesFile)
-            try updateSettingsValue(scope, keyPath: ["extraKnownMarketplaces", finalName], value: .object([("source", source.json)]))
+            if declare {
+                try updateSettingsValue(scope, keyPath: ["extraKnownMarketplaces", finalName], value: .object([("source", source.json)]))
+            }
         } catch {
             try? store.deleteMarketplace(finalName)
             try? KnownMarketplacesFile.remove(finalName, in: paths.knownMarketplacesFile)

@@ -67,6 +67,7 @@ extension PluginHost {
             }
             results.append(result)
         }
+        try relock(results.filter { $0.status == "updated" && $0.scope == .project }.map(\.id))
         return results
     }
 

@@ -149,6 +149,13 @@ public final class KernelStore: Sendable {
                 """)
         }
 
+        // What a trusted project could execute when it was trusted: `kernel trust` records it, and a project
+        // whose fingerprint changed is not trusted again until the user trusts it (NULL: trusted before
+        // fingerprints were recorded).
+        migrator.registerMigration("v5-trust-fingerprint") { db in
+            try db.execute(sql: "ALTER TABLE trusted_project ADD COLUMN fingerprint TEXT CHECK (fingerprint IS NULL OR json_valid(fingerprint))")
+        }
+
         // Hook handlers marked `once` that ran successfully in a session: they do not run again in it.
         migrator.registerMigration("v2-hook-once") { db in
             try db.execute(sql: """

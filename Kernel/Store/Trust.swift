@@ -7,13 +7,32 @@ extension KernelStore {
     ///
     /// - Parameter path: An absolute path; a trailing slash is ignored. The caller resolves symlinks if it wants to.
     /// - Throws: ``StoreError`` `.constraintViolation` for a relative path.
-    public func trust(_ path: String, at date: Date = Date()) throws(StoreError) {
+    /// - Parameter fingerprint: JSON text recording what the project could execute when trusted (replaces
+    ///   the recorded one; nil keeps it).
+    public func trust(_ path: String, at date: Date = Date(), fingerprint: String? = nil) throws(StoreError) {
         let path = Self.normalizedFolder(path)
         try storeErrors {
             try writer.write { db in
                 try db.execute(
-                    sql: "INSERT INTO trusted_project (path, trusted_at) VALUES (?, ?) ON CONFLICT (path) DO NOTHING",
-                    arguments: [path, date.unixMilliseconds])
+                    sql: """
+                        INSERT INTO trusted_project (path, trusted_at, fingerprint) VALUES (?, ?, ?)
+                        ON CONFLICT (path) DO UPDATE SET fingerprint = coalesce(excluded.fingerprint, fingerprint)
+                        """,
+                    arguments: [path, date.unixMilliseconds, fingerprint])
+            }
+        }
+    }
+
+    /// The trust of exactly this folder: nil when it is not trusted; else the fingerprint recorded with it
+    /// (nil for a trust recorded before fingerprints).
+    public func trustRecord(_ path: String) throws(StoreError) -> (trusted: Bool, fingerprint: String?) {
+        let path = Self.normalizedFolder(path)
+        return try storeErrors {
+            try writer.read { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT fingerprint FROM trusted_project WHERE path = ?", arguments: [path]) else {
+                    return (false, nil)
+                }
+                return (true, row["fingerprint"] as String?)
             }
         }
     }

@@ -1,4 +1,6 @@
 import Foundation
+import KernelHost
+import KernelMarketplace
 import Testing
 
 /// Plugin dependencies end to end: a folder marketplace whose plugins declare `dependencies` (in plugin.json
@@ -60,7 +62,9 @@ import Testing
         #expect(listed["core@m"]?["autoInstalled"] as? Bool == true)
         #expect(listed["core@m"]?["requiredBy"] as? [String] == ["app@m", "lib@m"])
         #expect(listed["app@m"]?["requires"] as? [String] == ["lib@m", "core@m"])
-        #expect(try box.enabledPlugins(.user) == ["app@m": true, "lib@m": true, "core@m": true])
+        // Dependencies are enabled without a settings key (a project's committed enabledPlugins stays its declared set).
+        #expect(try box.enabledPlugins(.user) == ["app@m": true])
+        #expect(listed["core@m"]?["enabled"] as? Bool == true)
 
         // Disabling or uninstalling what others need is refused, naming them; nothing changes.
         let before = try await snapshot(box)
@@ -76,7 +80,7 @@ import Testing
         // --cascade disables the dependents too.
         let cascade = try parseJSON(try await box.ok(["plugins", "disable", "lib", "--cascade", "--json"], environment: env))
         #expect((cascade["cascaded"] as? [[String: Any]])?.compactMap { $0["pluginId"] as? String } == ["app@m"])
-        #expect(try box.enabledPlugins(.user) == ["app@m": false, "lib@m": false, "core@m": true])
+        #expect(try box.enabledPlugins(.user) == ["app@m": false, "lib@m": false])
         // A disabled dependent no longer holds core.
         try await box.ok(["plugins", "enable", "app"], environment: env)
 
@@ -170,7 +174,8 @@ import Testing
         let listed = try await rows(box)
         #expect(listed["helper@shared"]?["scope"] as? String == "project")
         #expect(listed["helper@shared"]?["autoInstalled"] as? Bool == true)
-        #expect(try box.enabledPlugins(.project) == ["app2@open": true, "helper@shared": true])
+        #expect(try box.enabledPlugins(.project) == ["app2@open": true])
+        #expect(listed["helper@shared"]?["enabled"] as? Bool == true)
     }
 
     @Test func aFolderInstallResolvesBareNamesInTheAddedMarketplaces() async throws {
@@ -183,5 +188,37 @@ import Testing
         let out = try await box.ok(["plugins", "install", dir], environment: env)
         #expect(out.contains("Dependency \"core@m\" 1.2.0 installed (required by mine@local)."))
         #expect(try await rows(box)["core@m"]?["requiredBy"] as? [String] == ["mine@local"])
+    }
+
+    /// The project's set (`plugins sync`, the team-sets resolution): a declared plugin's dependencies are
+    /// installed with it, recorded as auto-installed, and locked with `reason: dependency` and `requiredBy`.
+    @Test func syncInstallsTheDeclaredSetsClosureAndLocksItsReasons() async throws {
+        let box = try Sandbox()
+        let mkt = try marketplace(box, "m", [
+            ("app", "1.0.0", #"[{"name": "core", "version": "^1.0.0"}]"#, ""),
+            ("tool", "1.0.0", nil, #", "dependencies": ["core", "lib"]"#),
+            ("lib", "0.4.0", nil, ""),
+            ("core", "1.2.0", nil, ""),
+        ])
+        try write(box.settingsPath(.project), """
+            {"extraKnownMarketplaces": {"m": {"source": {"source": "directory", "path": "\(mkt)"}}},
+             "enabledPlugins": {"app@m": true, "tool@m": true}}
+            """)
+        let host = try PluginHost(paths: KernelPaths(home: box.home, project: box.project))
+        _ = try host.trust()
+        let report = try host.syncProjectPlugins()
+        #expect(report.refusal == nil)
+        let lock = try parseJSON(try #require(read(box.project + "/.qoder/plugins.lock")))
+        let entries = try #require(lock["plugins"] as? [[String: Any]])
+        #expect(entries.compactMap { $0["id"] as? String } == ["app@m", "core@m", "lib@m", "tool@m"])
+        let byID = Dictionary(uniqueKeysWithValues: entries.map { ($0["id"] as! String, $0) })
+        #expect(byID["app@m"]?["reason"] as? String == "declared")
+        #expect(byID["core@m"]?["reason"] as? String == "dependency")
+        #expect(byID["core@m"]?["requiredBy"] as? [String] == ["app@m", "tool@m"])
+        #expect(byID["lib@m"]?["requiredBy"] as? [String] == ["tool@m"])
+        let receipts = try host.installed()
+        #expect(receipts.first { $0.id == "core@m" }?.autoInstalled == true)
+        #expect(receipts.first { $0.id == "app@m" }?.autoInstalled == false)
+        #expect(receipts.first { $0.id == "tool@m" }?.requires.contains("lib@m") == true)
     }
 }

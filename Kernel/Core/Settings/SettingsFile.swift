@@ -72,6 +72,19 @@ public enum SettingsFile {
         if let thrown { throw thrown }
     }
 
+    /// Replaces a whole file the kernel owns (not a settings file a person edits: `.qoder/plugins.lock`) with
+    /// `bytes`, under the same lock and with the same atomic write as `update`: readers see the old bytes or
+    /// the new ones, never a mix. Identical bytes are not written.
+    public static func replaceContents(_ bytes: [UInt8], at path: String) throws(SettingsError) {
+        let target = try resolveSymlinks(path)
+        try makeDirectories(parentDirectory(target), reportAs: path)
+        let lock = try Lock(path: target + ".lock", reportAs: path)
+        defer { lock.release() }
+        let existing = try readFile(target, reportAs: path)
+        if existing?.bytes == bytes { return }
+        try writeAtomically(bytes, to: target, replacing: existing?.status, reportAs: path)
+    }
+
     private static func perform(_ path: String, _ edits: (Node) throws(SettingsError) -> [Edit]) throws(SettingsError) {
         let target = try resolveSymlinks(path)
         let dir = parentDirectory(target)
