@@ -40,7 +40,8 @@ public struct ManagedPolicy: Sendable {
 
     /// Reads the policy at `file`; nil when there is no such file.
     public static func load(_ file: String?) -> ManagedPolicy? {
-        guard let file, FileManager.default.fileExists(atPath: file) else { return nil }
+        // A stat, not FileManager (whose first use reads the user database: this runs in every listing).
+        guard let file, FileSystem.exists(file) else { return nil }
         var policy = ManagedPolicy(file: file)
         var d = Diagnostics()
         let bytes: [UInt8]

@@ -217,9 +217,7 @@ struct DependencyResolver {
             }
             let marketplace = String(id[id.index(after: id.lastIndex(of: "@")!)...])
             if let rootMarketplace, marketplace != rootMarketplace, !allowance.contains(marketplace) {
-                throw KernelError(.dependency, "\(plugin.id) depends on \"\(id)\" from marketplace \"\(marketplace)\", but marketplace "
-                                  + "\"\(rootMarketplace)\" does not allow dependencies on it (its allowCrossMarketplaceDependenciesOn "
-                                  + "does not list \"\(marketplace)\")")
+                throw Self.crossMarketplaceRefusal(plugin.id, dependency: id, marketplace: marketplace, root: rootMarketplace)
             }
             try addRequirement(id, by: plugin.id, range: spec.range)
             requires.append((id, spec.range))
@@ -272,14 +270,24 @@ struct DependencyResolver {
     /// Records that `by` asks `range` of `id`, refusing a range that no version satisfies together with one
     /// asked before.
     mutating func addRequirement(_ id: String, by: String, range: String?) throws(KernelError) {
-        if let range, let new = VersionRange(range) {
-            for other in requirements[id] ?? [] {
-                guard let otherRange = other.range, let old = VersionRange(otherRange), !new.intersects(old) else { continue }
-                throw KernelError(.dependency, "Plugin \"\(id)\" has conflicting version requirements: \(other.by) requires "
-                                  + "\(otherRange), \(by) requires \(range); no version satisfies both")
-            }
-        }
+        try Self.checkOverlap(id, by: by, range: range, with: requirements[id] ?? [])
         requirements[id, default: []].append((by, range))
+    }
+
+    /// Refuses `range` (asked of `id` by `by`) when no version satisfies it and one of the ranges asked before.
+    static func checkOverlap(_ id: String, by: String, range: String?, with earlier: [(by: String, range: String?)]) throws(KernelError) {
+        guard let range, let new = VersionRange(range) else { return }
+        for other in earlier {
+            guard let otherRange = other.range, let old = VersionRange(otherRange), !new.intersects(old) else { continue }
+            throw KernelError(.dependency, "Plugin \"\(id)\" has conflicting version requirements: \(other.by) requires "
+                              + "\(otherRange), \(by) requires \(range); no version satisfies both")
+        }
+    }
+
+    /// A dependency from another marketplace than the root's, which the root's marketplace does not allow.
+    static func crossMarketplaceRefusal(_ plugin: String, dependency: String, marketplace: String, root: String) -> KernelError {
+        KernelError(.dependency, "\(plugin) depends on \"\(dependency)\" from marketplace \"\(marketplace)\", but marketplace "
+                    + "\"\(root)\" does not allow dependencies on it (its allowCrossMarketplaceDependenciesOn does not list \"\(marketplace)\")")
     }
 
     func satisfiesAll(_ version: String, _ id: String) -> Bool {
@@ -340,17 +348,11 @@ extension PluginHost {
                 if marketplace != rootMarketplace {
                     if allowances[rootMarketplace] == nil { allowances[rootMarketplace] = crossMarketplaceAllowance(rootMarketplace) }
                     if !(allowances[rootMarketplace] ?? []).contains(marketplace) {
-                        throw KernelError(.dependency, "\(id) depends on \"\(dep)\" from marketplace \"\(marketplace)\", but marketplace "
-                                          + "\"\(rootMarketplace)\" does not allow dependencies on it (its allowCrossMarketplaceDependenciesOn "
-                                          + "does not list \"\(marketplace)\")")
+                        throw DependencyResolver.crossMarketplaceRefusal(id, dependency: dep, marketplace: marketplace, root: rootMarketplace)
                     }
                 }
-                if let range = spec.range, let new = VersionRange(range) {
-                    for other in requirements[dep] ?? [] {
-                        guard let otherRange = other.range, let old = VersionRange(otherRange), !new.intersects(old) else { continue }
-                        throw KernelError(.dependency, "Plugin \"\(dep)\" has conflicting version requirements: \(other.by) requires "
-                                          + "\(otherRange), \(id) requires \(range); no version satisfies both")
-                    }
+                try DependencyResolver.checkOverlap(dep, by: id, range: spec.range, with: requirements[dep] ?? [])
+                if let range = spec.range {
                     if let version = byID[dep]?.version, !DependencyResolver.satisfies(version, range) {
                         throw KernelError(.dependency, "\(id) requires \"\(dep)\" \(range), its marketplace has \(version)")
                     }

@@ -392,6 +392,9 @@ extension PluginHost {
         do { record = try store.marketplaceRecords().first { $0.name == entry.marketplace } } catch { throw KernelError(.store, wrapping: error) }
         guard let record else { throw KernelError(.notFound, "Marketplace \"\(entry.marketplace)\" is not added.") }
         if marketplaceRevision(record) == commit { return try fetchPlugin(entry) }
+        // The managed policy, before the marketplace's locked commit is fetched.
+        try requirePolicyAllowsInstall(entry.id, marketplace: entry.marketplace,
+                                       source: try? JSONReader.parse(Array(record.source.utf8)).0)
         let remote = (try? JSONReader.parse(Array(record.source.utf8)).0).flatMap(MarketplaceSource.init(json:))?.gitRemote
         guard let remote else {
             throw KernelError(.lockMismatch, "\(entry.id) is locked at marketplace commit \(commit), but marketplace \"\(entry.marketplace)\" is not a git repository")
