@@ -38,14 +38,16 @@ extension KernelCommand.Plugins {
                 throw global.fail(KernelError(.notFound, "Directory not found: \(path)"))
             }
             if !global.json { Output.out("Installing plugin \"\(path)\"...") }
-            let result = try global.run { () throws(KernelError) in try host.installWithDependencies(from: directory, scope: scope) }
+            let result = try global.run { () throws(KernelError) in
+                try host.keepingTrust { () throws(KernelError) in try host.installWithDependencies(from: directory, scope: scope) }
+            }
             report(result)
         }
 
         func installByName(_ host: PluginHost) throws {
             if !global.json { Output.out("Installing plugin \"\(path)\"...") }
             let result = try global.run { () throws(KernelError) in
-                try host.installWithDependencies(named: path, scope: scope, version: version)
+                try host.keepingTrust { () throws(KernelError) in try host.installWithDependencies(named: path, scope: scope, version: version) }
             }
             if !global.json { for notice in result.notices { Output.err(notice) } }
             report(result.install)
@@ -101,7 +103,7 @@ extension KernelCommand.Plugins {
         func run() throws {
             let host = try global.host()
             let outcomes = try global.run { () throws(KernelError) in
-                try host.uninstall(name, scope: scope, keepData: keepData, cascade: cascade)
+                try host.keepingTrust { () throws(KernelError) in try host.uninstall(name, scope: scope, keepData: keepData, cascade: cascade) }
             }
             let outcome = outcomes.last!
             func json(_ o: PluginHost.UninstallOutcome) -> [(String, JSONValue)] {
@@ -204,7 +206,7 @@ extension KernelCommand.Plugins {
 
         func run() throws {
             let host = try global.host()
-            let pruned = try global.run { () throws(KernelError) in try host.prune(dryRun: dryRun) }
+            let pruned = try global.run { () throws(KernelError) in try host.keepingTrust { () throws(KernelError) in try host.prune(dryRun: dryRun) } }
             if global.json {
                 Output.out(JSONValue.object([
                     ("ok", true), ("dryRun", .bool(dryRun)),

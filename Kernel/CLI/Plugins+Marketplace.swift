@@ -51,7 +51,9 @@ extension KernelCommand.Plugins.Marketplace {
                 try MarketplaceSource.parse(source, cwd: KernelPaths.currentDirectory(), headers: pairs)
             }
             let outcome = try global.run { () throws(KernelError) in
-                try host.addMarketplace(parsed, scope: scope, name: name, sparse: sparse.isEmpty ? nil : sparse)
+                try host.keepingTrust { () throws(KernelError) in
+                    try host.addMarketplace(parsed, scope: scope, name: name, sparse: sparse.isEmpty ? nil : sparse)
+                }
             }
             if global.json {
                 Output.out(outcome.json.serialized())
@@ -138,7 +140,7 @@ extension KernelCommand.Plugins.Marketplace {
 
         func run() throws {
             let host = try global.host()
-            let removal = try global.run { () throws(KernelError) in try host.removeMarketplace(name, scope: scope) }
+            let removal = try global.run { () throws(KernelError) in try host.keepingTrust { () throws(KernelError) in try host.removeMarketplace(name, scope: scope) } }
             if global.json {
                 Output.out(JSONValue.object([
                     ("ok", true), ("name", .string(removal.name)),
@@ -205,7 +207,7 @@ extension KernelCommand.Plugins {
 
         func run() throws {
             let host = try global.host()
-            let results = try global.run { () throws(KernelError) in try host.updatePlugins(name, scope: scope) }
+            let results = try global.run { () throws(KernelError) in try host.keepingTrust { () throws(KernelError) in try host.updatePlugins(name, scope: scope) } }
             if global.json {
                 Output.out(JSONValue.array(results.map(\.json)).serialized())
             } else {

@@ -299,12 +299,25 @@ extension PluginHost {
             try? fm.removeItem(atPath: staging)
             throw KernelError(.io, "cannot copy \(source) into \(parent): \(error.localizedDescription)", underlying: error)
         }
+        Self.makeFoldersWritable(staging)
         let staged = StagedCopy(staging: staging, destination: destination, token: token)
         do { try prepare(staging) } catch {
             staged.discard()
             throw error
         }
         return staged
+    }
+
+    /// Gives the owner write permission on every folder of a copy (a read-only source — a seed folder — is
+    /// copied with its modes; the copy must stay removable and replaceable). File modes are kept.
+    static func makeFoldersWritable(_ root: String) {
+        var st = stat()
+        guard lstat(root, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { return }
+        if st.st_mode & S_IWUSR == 0 { _ = chmod(root, (st.st_mode & 0o7777) | S_IWUSR) }
+        guard let entries = FileSystem.list(root) else { return }
+        for entry in entries where entry.type == .directory && entry.nameProblem == nil {
+            makeFoldersWritable(FileSystem.join(root, entry.name))
+        }
     }
 
     /// What `uninstall` did.

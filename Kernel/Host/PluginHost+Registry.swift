@@ -105,7 +105,8 @@ extension PluginHost {
     public func compose(pluginDirs: [String] = [], flagAgents: [AgentDefinition] = [],
                         needs: Needs = .all, settingSources: Set<Scope>? = nil) throws(KernelError) -> Composition {
         let settings = try SettingsSnapshot(paths: paths)
-        let projectTrusted = isProjectTrusted()
+        let trust = projectTrust()
+        let projectTrusted = trust.trusted
         var diagnostics: [Diagnostic] = []
 
         // User and project folders, and installed plugins: from the cache when nothing changed.
@@ -195,6 +196,9 @@ extension PluginHost {
         var flag = Contributions()
         flag.agents = flagAgents
         var input = RegistryInput(projectTrusted: projectTrusted, kinds: needs.kinds)
+        if !trust.changes.isEmpty {
+            input.untrustedReason = "project changed since it was trusted (\(trust.changes.joined(separator: ", "))): run `kernel trust` in it again"
+        }
         input.sources = [.scope(.user, user.contributions), .scope(.project, project.contributions), .flag(flag)]
             + modules.filter { $0.pluginID == nil }.map { .builtinModule($0.components) }
             + Scope.allCases.map { .scope($0, settingsContributions[$0] ?? Contributions()) }

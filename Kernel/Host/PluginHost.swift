@@ -201,7 +201,8 @@ public final class PluginHost: Sendable {
     /// and `enabledPlugins`), `lock` (`.qoder/plugins.lock`). A missing file or key hashes as absent. Settings
     /// values are hashed in their compact form, so reformatting a file is not a change; `.mcp.json` and the
     /// lock are hashed as bytes.
-    public func projectFingerprint() -> [(part: String, sha256: String)] {
+    /// - Parameter lockBytes: the lock's bytes to hash instead of the file's (the lock about to be written).
+    public func projectFingerprint(lockBytes: [UInt8]? = nil) -> [(part: String, sha256: String)] {
         func settingsPart(_ scopes: [Scope], _ keys: [String]) -> String {
             var text = ""
             for scope in scopes {
@@ -210,14 +211,14 @@ public final class PluginHost: Sendable {
             }
             return SHA256.hash(Array(text.utf8)).hex
         }
-        func filePart(_ path: String) -> String {
-            guard let bytes = try? FileSystem.read(path, limit: 64 << 20) else { return SHA256.hash(Array("absent".utf8)).hex }
+        func filePart(_ path: String, _ given: [UInt8]? = nil) -> String {
+            guard let bytes = given ?? (try? FileSystem.read(path, limit: 64 << 20)) else { return SHA256.hash(Array("absent".utf8)).hex }
             return SHA256.hash(Array("file\n".utf8) + bytes).hex
         }
         return [("hooks", settingsPart([.project, .local], ["hooks"])),
                 ("mcp", filePart(FileSystem.join(paths.project, ".mcp.json"))),
                 ("plugins", settingsPart([.project], ["extraKnownMarketplaces", "enabledPlugins"])),
-                ("lock", filePart(FileSystem.join(paths.project, ".qoder/plugins.lock")))]
+                ("lock", filePart(FileSystem.join(paths.project, ".qoder/plugins.lock"), lockBytes))]
     }
 
     /// Runs an edit the person asked the kernel to make to the project (`install -s project`, `marketplace
@@ -235,14 +236,30 @@ public final class PluginHost: Sendable {
         return result
     }
 
+    /// Before the kernel replaces the lock of a trusted project (`sync`, `update`): the trust accepts the
+    /// project with the lock as it is and with `bytes`, so a process killed between writing the lock and
+    /// recording the new fingerprint leaves the project trusted either way (`keepingTrust` then records one).
+    public func trustNextLock(_ bytes: [UInt8]) {
+        guard projectTrust().trusted else { return }
+        let both = "[" + Self.fingerprintJSON(projectFingerprint()) + "," + Self.fingerprintJSON(projectFingerprint(lockBytes: bytes)) + "]"
+        try? store.trust(paths.project, fingerprint: both)
+    }
+
     static func fingerprintJSON(_ parts: [(part: String, sha256: String)]) -> String {
         JSONValue.object(parts.map { ($0.part, .string($0.sha256)) }).serialized(pretty: false)
     }
 
     /// The parts that differ, named for a person.
+    /// A recorded fingerprint is one object of parts, or (while the kernel replaces the lock) a list of such
+    /// objects any of which is accepted.
     static func fingerprintChanges(recorded: String, current: [(part: String, sha256: String)]) -> [String] {
         let node = try? JSONReader.parse(Array(recorded.utf8)).0
         let names = ["hooks": "settings hooks", "mcp": ".mcp.json", "plugins": "the project's plugin set", "lock": "plugins.lock"]
-        return current.filter { node?[$0.part]?.string != $0.sha256 }.map { names[$0.part] ?? $0.part }
+        var changes: [String] = []
+        for accepted in node?.array ?? [node].compactMap({ $0 }) {
+            changes = current.filter { accepted[$0.part]?.string != $0.sha256 }.map { names[$0.part] ?? $0.part }
+            if changes.isEmpty { return [] }
+        }
+        return node == nil ? names.values.sorted() : changes
     }
 }

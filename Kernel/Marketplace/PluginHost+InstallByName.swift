@@ -23,7 +23,10 @@ extension PluginHost {
     /// - Parameter version: when given, the version that must be installed (else the install is refused).
     public func install(named spec: String, scope: Scope, version wanted: String? = nil) throws(KernelError) -> MarketplaceInstall {
         let (entry, notices) = try resolveCatalogEntry(spec)
-        let fetched = try fetchPlugin(entry)
+        // A seed's cached copy of the listed version (KERNEL_PLUGIN_SEED_DIR) installs with no network.
+        let seeded = (wanted ?? entry.version).flatMap { seededPlugin(entry, version: $0, sha256: nil) }
+        let fetched: FetchedPlugin
+        if let seeded { fetched = seeded } else { fetched = try fetchPlugin(entry) }
         defer { fetched.cleanUp() }
         if let wanted {
             let found = BundleLoader.load(at: fetched.directory, entryManifest: fetched.manifest).version ?? fetched.fallbackVersion ?? "local"

@@ -180,7 +180,9 @@ extension PluginHost {
             }
             report.actions.append(SyncAction(kind: "add-marketplace", target: m.name, detail: source.summary))
             if !planOnly {
-                let outcome = try addMarketplace(source, scope: .project, name: m.name, declare: false)
+                // A seed's copy (read in place, never written) stands in for the declared source: no network.
+                let seeded = seededMarketplace(m.name).map { MarketplaceSource.directory(path: $0) }
+                let outcome = try addMarketplace(seeded ?? source, scope: .project, name: m.name, declare: false)
                 if outcome.status == "failed", let error = outcome.error { throw error }
             }
         }
@@ -297,6 +299,7 @@ extension PluginHost {
         if !frozen, lock != newLock {
             report.actions.append(SyncAction(kind: lock == nil ? "write-lock" : "update-lock", target: lockFile, detail: ""))
             crashPoint("before-lock")
+            trustNextLock(newLock.bytes)
             try newLock.write(to: lockFile)
             crashPoint("lock-written")
         }
@@ -332,7 +335,7 @@ extension PluginHost {
 
     static func lockSource(_ receiptSource: JSONValue) -> JSONValue {
         guard case .object(let members) = receiptSource else { return receiptSource }
-        return .object(members.filter { $0.0 != "type" })
+        return .object(members.filter { $0.0 != "type" && $0.0 != "seed" })
     }
 
     /// Rewrites the lock entries of `ids` from their project-scope receipts (after `plugins update`). Nothing
@@ -345,13 +348,17 @@ extension PluginHost {
             guard let old = lock.entry(id), let receipt = receipts.first(where: { $0.id == id }) else { continue }
             lock.set(lockEntry(receipt, reason: old.reason))
         }
-        if lock != before { try lock.write(to: lockFile) }
+        if lock != before {
+            trustNextLock(lock.bytes)
+            try lock.write(to: lockFile)
+        }
     }
 
     /// Fetches a plugin for an install; with a lock entry, the locked content: the entry's source as the lock
     /// records it, at the locked commit.
     func fetchPlugin(_ entry: CatalogEntry, locked: LockEntry?) throws(KernelError) -> FetchedPlugin {
         guard let locked else { return try fetchPlugin(entry) }
+        if let seeded = seededPlugin(entry, version: locked.version, sha256: locked.sha256) { return seeded }
         guard var node = (try? JSONReader.parse(Array(entry.entry.utf8)).0)?.json, case .object(var members) = node else {
             return try fetchPlugin(entry)
         }
@@ -430,6 +437,37 @@ extension PluginHost {
         members.removeAll { $0.0 == "commit" }
         members.append(("commit", .string(commit)))
         return .object(members)
+    }
+
+    // MARK: - Seeds
+
+    /// The folders of `KERNEL_PLUGIN_SEED_DIR` (colon-separated), in order; missing ones are skipped.
+    public static func seedDirectories(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        (environment["KERNEL_PLUGIN_SEED_DIR"] ?? "").split(separator: ":").map(String.init).filter(FileSystem.isDirectory)
+    }
+
+    /// A seed's copy of a marketplace: `<seed>/marketplaces/<name>/` holding a marketplace manifest.
+    func seededMarketplace(_ name: String) -> String? {
+        for seed in Self.seedDirectories() {
+            let dir = FileSystem.join(seed, "marketplaces/" + name)
+            if MarketplaceLoader.manifestFile(in: dir) != nil { return dir }
+        }
+        return nil
+    }
+
+    /// A seed's cached plugin `<seed>/cache/<marketplace>/<name>/<version>/`, used as it is (never written):
+    /// with `sha256`, only a tree that hashes to it.
+    func seededPlugin(_ entry: CatalogEntry, version: String, sha256: String?) -> FetchedPlugin? {
+        for seed in Self.seedDirectories() {
+            let dir = FileSystem.join(seed, "cache/\(entry.marketplace)/\(entry.name)/\(version)")
+            guard FileSystem.isDirectory(dir) else { continue }
+            if let sha256, (try? TreeHash.sha256(ofDirectory: dir)) != sha256 { continue }
+            let node = (try? JSONReader.parse(Array(entry.source.utf8)).0)?.json ?? .null
+            return FetchedPlugin(directory: dir, temporary: nil, entry: entry, manifest: nil, fallbackVersion: version,
+                                 source: .object([("type", "marketplace"), ("marketplace", .string(entry.marketplace)), ("entry", node),
+                                                  ("seed", .string(dir))]))
+        }
+        return nil
     }
 
     // MARK: - Status

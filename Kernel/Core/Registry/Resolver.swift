@@ -6,6 +6,9 @@ public struct RegistryInput: Sendable {
     public var sources: [ContributionSource] = []
     /// False in a project folder the user has not trusted: nothing project-scoped executes.
     public var projectTrusted = true
+    /// Why the project is not trusted, as listings show it (default `Resolver.untrustedReason`; a project
+    /// changed since it was trusted says what changed).
+    public var untrustedReason = Resolver.untrustedReason
     /// The kinds to register (`ContributionKind.name`); nil registers all. What `compose(needs:)` narrows.
     public var kinds: Set<String>?
     public var diagnostics: [Diagnostic] = []
@@ -72,7 +75,7 @@ public enum Resolver {
         registry.diagnostics = input.diagnostics
         let kinds = Contributions.kinds(named: input.kinds)
         for source in input.sources {
-            let (prompt, execute) = states(of: source, projectTrusted: input.projectTrusted)
+            let (prompt, execute) = states(of: source, projectTrusted: input.projectTrusted, reason: input.untrustedReason)
             for kind in kinds {
                 kind.register(source.contributions, source, kind.executes ? execute : prompt, &registry)
             }
@@ -82,13 +85,14 @@ public enum Resolver {
     }
 
     /// The state of a source's prompt components and of those that execute code.
-    static func states(of source: ContributionSource, projectTrusted: Bool) -> (prompt: ComponentState, execute: ComponentState) {
+    static func states(of source: ContributionSource, projectTrusted: Bool,
+                       reason: String = untrustedReason) -> (prompt: ComponentState, execute: ComponentState) {
         guard source.enabled else {
             let disabled = ComponentState.inactive(reason: "plugin \(source.provenance.pluginID ?? "?") is disabled")
             return (disabled, disabled)
         }
         if let scope = source.provenance.scope, scope != .user, !projectTrusted {
-            return (.active, .inactive(reason: untrustedReason))
+            return (.active, .inactive(reason: reason))
         }
         return (.active, .active)
     }
