@@ -102,12 +102,30 @@ extension PluginHost {
 }
 
 extension PluginHost.PluginListing {
-    /// Fills `autoInstalled`, `requires` and `requiredBy` from the receipt and the other receipts listed.
-    mutating func setDependencies(_ receipt: InstallReceipt, among receipts: [InstallReceipt]) {
+    /// Fills `autoInstalled`, `requires` and `requiredBy` from the receipt and the index of every receipt listed.
+    mutating func setDependencies(_ receipt: InstallReceipt, index: PluginHost.DependencyIndex) {
         autoInstalled = receipt.autoInstalled
-        requires = PluginHost.requiredIDs(receipt)
-        let id = receipt.id
-        requiredBy = Array(Set(receipts.filter { $0.id != id && PluginHost.requiredIDs($0).contains(id) }.map(\.id))).sorted()
+        requires = index.requires[receipt.id] ?? []
+        requiredBy = index.requiredBy[receipt.id] ?? []
+    }
+}
+
+extension PluginHost {
+    /// Who requires whom among some receipts, built once per listing (receipts without dependencies, the
+    /// usual case, cost no JSON parse).
+    struct DependencyIndex {
+        var requires: [String: [String]] = [:]
+        var requiredBy: [String: [String]] = [:]
+
+        init(_ receipts: [InstallReceipt]) {
+            var by: [String: Set<String>] = [:]
+            for r in receipts where r.requires != "[]" {
+                let ids = PluginHost.requiredIDs(r)
+                if requires[r.id] == nil { requires[r.id] = ids }
+                for id in ids where id != r.id { by[id, default: []].insert(r.id) }
+            }
+            requiredBy = by.mapValues { $0.sorted() }
+        }
     }
 }
 

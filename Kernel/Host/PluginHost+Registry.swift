@@ -167,6 +167,7 @@ extension PluginHost {
         let policy = managedPolicy()
         diagnostics += policy?.problems ?? []
         let decisions = policyDecisions(receipts, policy: policy)
+        let dependencyIndex = DependencyIndex(receipts)
         var installedBundles: [String: PluginBundle] = [:]
         for (root, loaded) in zip(roots, installedFolders) { installedBundles[root] = loaded.bundle }
         for receipt in receipts {
@@ -178,7 +179,7 @@ extension PluginHost {
                 id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version,
                 scope: receipt.scope.rawValue, enabled: enabled, canDisable: true, projectPath: receipt.projectPath,
                 installPath: receipt.installPath, installedAt: receipt.installedAt, cachedSummary: nil, bundle: bundle))
-            listings[listings.count - 1].setDependencies(receipt, among: receipts)
+            listings[listings.count - 1].setDependencies(receipt, index: dependencyIndex)
             listings[listings.count - 1].policy = decision
             plugins.append(PluginInstance(id: receipt.id, scope: receipt.scope, bundle: bundle, enabled: enabled,
                                           root: receipt.installPath, dataDir: paths.dataDir(pluginID: receipt.id)))
@@ -231,6 +232,7 @@ extension PluginHost {
         let policy = managedPolicy()
         let diagnostics = interop + (policy?.problems ?? [])
         let decisions = policyDecisions(receipts, policy: policy)
+        let dependencyIndex = DependencyIndex(receipts)
         // Each install folder once (the same copy may be installed at several scopes), checked or read in
         // parallel: freshness is one stat per input, a miss a whole bundle read.
         var roots: [String] = []
@@ -249,7 +251,7 @@ extension PluginHost {
                 canDisable: decisions[receipt.id] == nil,
                 projectPath: receipt.projectPath, installPath: receipt.installPath, installedAt: receipt.installedAt,
                 cachedSummary: folder.summary, bundle: folder.bundle))
-            rows[rows.count - 1].setDependencies(receipt, among: receipts)
+            rows[rows.count - 1].setDependencies(receipt, index: dependencyIndex)
             rows[rows.count - 1].policy = decisions[receipt.id]
         }
         return (rows, diagnostics)
