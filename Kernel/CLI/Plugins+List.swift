@@ -82,6 +82,9 @@ enum PluginText {
         lines.append("  Scope: \(row.scope)" + (row.projectPath.map { " (\($0))" } ?? ""))
         lines.append("  Status: \(row.enabled ? "enabled" : "disabled")")
         lines.append("  Path: \(row.installPath)")
+        if row.autoInstalled { lines.append("  Installed as a dependency") }
+        if !row.requires.isEmpty { lines.append("  Requires: \(row.requires.joined(separator: ", "))") }
+        if !row.requiredBy.isEmpty { lines.append("  Required by: \(row.requiredBy.joined(separator: ", "))") }
         return (lines + row.summary.textLines).joined(separator: "\n")
     }
 }

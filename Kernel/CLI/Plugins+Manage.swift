@@ -38,26 +38,42 @@ extension KernelCommand.Plugins {
                 throw global.fail(KernelError(.notFound, "Directory not found: \(path)"))
             }
             if !global.json { Output.out("Installing plugin \"\(path)\"...") }
-            let outcome = try global.run { () throws(KernelError) in try host.keepingTrust { () throws(KernelError) in try host.install(from: directory, scope: scope) } }
-            report(outcome)
+            let result = try global.run { () throws(KernelError) in
+                try host.keepingTrust { () throws(KernelError) in try host.installWithDependencies(from: directory, scope: scope) }
+            }
+            report(result)
         }
 
         func installByName(_ host: PluginHost) throws {
             if !global.json { Output.out("Installing plugin \"\(path)\"...") }
-            let result = try global.run { () throws(KernelError) in try host.keepingTrust { () throws(KernelError) in try host.install(named: path, scope: scope, version: version) } }
+            let result = try global.run { () throws(KernelError) in
+                try host.keepingTrust { () throws(KernelError) in try host.installWithDependencies(named: path, scope: scope, version: version) }
+            }
             if !global.json { for notice in result.notices { Output.err(notice) } }
-            report(result.outcome)
+            report(result.install)
         }
 
-        func report(_ outcome: PluginHost.InstallOutcome) {
+        func report(_ result: DependencyInstall) {
+            let outcome = result.outcome
             if global.json {
-                Output.out(JSONValue.object([
+                var members: [(String, JSONValue)] = [
                     ("ok", true), ("pluginId", .string(outcome.id)), ("version", .string(outcome.version)),
                     ("path", .string(outcome.installPath)), ("scope", .string(outcome.scope.rawValue)),
                     ("sha256", .string(outcome.sha256)),
-                ]).serialized())
+                ]
+                // Only for a plugin with dependencies: the shape is otherwise what it was.
+                if !result.installed.isEmpty || !result.satisfied.isEmpty {
+                    members.append(("dependencies", .array(result.installed.map { d in
+                        .object([("pluginId", .string(d.id)), ("version", .string(d.version)), ("path", .string(d.installPath))])
+                    })))
+                    members.append(("satisfied", .strings(result.satisfied)))
+                }
+                Output.out(JSONValue.object(members).serialized())
             } else {
                 for d in outcome.bundle.diagnostics where d.severity == .warning { Output.err(d.description) }
+                for d in result.installed {
+                    Output.out("Dependency \"\(d.id)\" \(d.version) installed (required by \(outcome.id)).")
+                }
                 Output.out("Plugin \"\(outcome.id)\" installed successfully.")
             }
         }
@@ -81,18 +97,30 @@ extension KernelCommand.Plugins {
         @Flag(help: "Keep the plugin's data folder.")
         var keepData = false
 
+        @Flag(help: "Also uninstall the plugins that require it (else their need refuses the uninstall).")
+        var cascade = false
+
         func run() throws {
             let host = try global.host()
-            let outcome = try global.run { () throws(KernelError) in try host.keepingTrust { () throws(KernelError) in try host.uninstall(name, scope: scope, keepData: keepData) } }
+            let outcomes = try global.run { () throws(KernelError) in
+                try host.keepingTrust { () throws(KernelError) in try host.uninstall(name, scope: scope, keepData: keepData, cascade: cascade) }
+            }
+            let outcome = outcomes.last!
+            func json(_ o: PluginHost.UninstallOutcome) -> [(String, JSONValue)] {
+                [("pluginId", .string(o.id)), ("scope", .string(o.scope.rawValue)),
+                 ("fullyRemoved", .bool(o.fullyRemoved)), ("removedData", .bool(o.removedData))]
+            }
             if global.json {
-                Output.out(JSONValue.object([
-                    ("ok", true), ("pluginId", .string(outcome.id)), ("scope", .string(outcome.scope.rawValue)),
-                    ("fullyRemoved", .bool(outcome.fullyRemoved)), ("removedData", .bool(outcome.removedData)),
-                ]).serialized())
-            } else if outcome.fullyRemoved {
-                Output.out("Plugin \"\(outcome.id)\" fully uninstalled.")
-            } else {
-                Output.out("Plugin \"\(outcome.id)\" removed from scope \"\(outcome.scope.rawValue)\".")
+                Output.out(JSONValue.object([("ok", true)] + json(outcome)
+                    + [("cascaded", .array(outcomes.dropLast().map { .object(json($0)) }))]).serialized())
+                return
+            }
+            for o in outcomes {
+                if o.fullyRemoved {
+                    Output.out("Plugin \"\(o.id)\" fully uninstalled.")
+                } else {
+                    Output.out("Plugin \"\(o.id)\" removed from scope \"\(o.scope.rawValue)\".")
+                }
             }
         }
     }
@@ -131,6 +159,9 @@ extension KernelCommand.Plugins {
         @Option(name: .shortAndLong, help: "The settings file to write (default: the scope it is installed at; user with --all).")
         var scope: Scope?
 
+        @Flag(help: "Also disable the enabled plugins that require it (else their need refuses it).")
+        var cascade = false
+
         func validate() throws {
             if all == (name != nil) { throw ValidationError("give a plugin name or --all, not both") }
         }
@@ -147,8 +178,47 @@ extension KernelCommand.Plugins {
                 }
                 return
             }
-            let result = try global.run { () throws(KernelError) in try host.setEnabled(name!, false, scope: scope) }
-            report(global, id: result.id, scope: result.scope, verb: "disabled")
+            let results = try global.run { () throws(KernelError) in try host.disable(name!, scope: scope, cascade: cascade) }
+            if global.json {
+                let last = results.last!
+                Output.out(JSONValue.object([
+                    ("ok", true), ("pluginId", .string(last.id)), ("scope", .string(last.scope.rawValue)), ("enabled", false),
+                    ("cascaded", .array(results.dropLast().map { .object([("pluginId", .string($0.id)), ("scope", .string($0.scope.rawValue))]) })),
+                ]).serialized())
+                return
+            }
+            for result in results { report(global, id: result.id, scope: result.scope, verb: "disabled") }
+        }
+    }
+
+    /// `kernel plugins prune [--dry-run] [--json]`
+    struct Prune: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "prune",
+            abstract: "Uninstall auto-installed dependencies that no installed plugin requires any more.",
+            discussion: "Never removes a plugin the user installed. Exit status: 0 done (or nothing to do), 1 failure."
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Flag(help: "Only list what would be removed.")
+        var dryRun = false
+
+        func run() throws {
+            let host = try global.host()
+            let pruned = try global.run { () throws(KernelError) in try host.keepingTrust { () throws(KernelError) in try host.prune(dryRun: dryRun) } }
+            if global.json {
+                Output.out(JSONValue.object([
+                    ("ok", true), ("dryRun", .bool(dryRun)),
+                    ("pruned", .array(pruned.map { .object([("pluginId", .string($0.id)), ("scope", .string($0.scope.rawValue)),
+                                                           ("version", .string($0.version))]) })),
+                ]).serialized())
+                return
+            }
+            if pruned.isEmpty { Output.out("Nothing to prune: every auto-installed dependency is still required."); return }
+            for r in pruned {
+                Output.out((dryRun ? "Would uninstall" : "Uninstalled") + " \"\(r.id)\" \(r.version) (scope \(r.scope.rawValue)): no installed plugin requires it.")
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ extension KernelCommand {
             commandName: "plugins",
             abstract: "Validate, install and manage plugins.",
             subcommands: [Validate.self, Install.self, Uninstall.self, Enable.self, Disable.self, List.self, Info.self, Update.self,
-                          Search.self, Marketplace.self, Sync.self, Status.self],
+                          Search.self, Prune.self, Marketplace.self, Sync.self, Status.self],
             aliases: ["plugin"]
         )
 

@@ -44,6 +44,15 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
         /// (`kernel mcp probe|call`; the message names the failure's kind).
         public static let mcpServer = Code("mcp_server")
 
+        /// Plugin dependencies cannot be satisfied (a dependency not found, a cycle, conflicting version
+        /// ranges, a cross-marketplace dependency the marketplace does not allow), or a plugin others need
+        /// would be disabled or uninstalled.
+        public static let dependency = Code("dependency")
+
+        /// The administrator's managed settings refuse it (a blocked or not-allowed marketplace, a plugin the
+        /// policy blocks or forces on), or the managed settings file is malformed (fail closed).
+        public static let policy = Code("policy")
+
         /// `plugins sync`: the project is not trusted (or changed since it was trusted).
         public static let untrusted = Code("untrusted")
         /// `plugins sync`: the lock and the declared set, or fetched content and its locked hash, disagree.
@@ -52,7 +61,7 @@ public struct KernelError: Error, Sendable, CustomStringConvertible {
         /// Every code, for documentation and tests.
         public static let all: [Code] = [invalidBundle, noContent, notInstalled, ambiguous, settings, store, io,
                                          notFound, nativeCommand, invalidInput, unavailable, parameters,
-                                         archive, integrity, fetch, mcpServer,
+                                         archive, integrity, fetch, mcpServer, dependency, policy,
                                          untrusted, lockMismatch]
     }
 

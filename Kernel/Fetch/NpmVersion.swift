@@ -104,6 +104,39 @@ public struct VersionRange: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether some version is in both ranges: one alternative (`||`) of each whose comparators, taken
+    /// together, leave a non-empty interval. Pre-release rules aside (an interval holding only pre-releases
+    /// counts as overlapping), so `^1.2.0` and `>=1.5 <3` intersect, `^1.0.0` and `^2.0.0` do not.
+    public func intersects(_ other: VersionRange) -> Bool {
+        sets.contains { a in other.sets.contains { b in Self.isSatisfiable(a + b) } }
+    }
+
+    /// Whether the comparators of one set leave a non-empty interval.
+    static func isSatisfiable(_ set: [Comparator]) -> Bool {
+        // The lowest version there is, inclusive; no upper bound.
+        var low = (version: SemanticVersion(0, 0, 0, prerelease: ["0"]), inclusive: true)
+        var high: (version: SemanticVersion, inclusive: Bool)? = nil
+        func raise(_ v: SemanticVersion, _ inclusive: Bool) {
+            if v > low.version || (v == low.version && !inclusive) { low = (v, inclusive) }
+        }
+        func lower(_ v: SemanticVersion, _ inclusive: Bool) {
+            guard let h = high else { high = (v, inclusive); return }
+            if v < h.version || (v == h.version && !inclusive) { high = (v, inclusive) }
+        }
+        for c in set {
+            switch c.op {
+            case .ge: raise(c.version, true)
+            case .gt: raise(c.version, false)
+            case .le: lower(c.version, true)
+            case .lt: lower(c.version, false)
+            case .eq: raise(c.version, true); lower(c.version, true)
+            }
+        }
+        guard let high else { return true }
+        if low.version < high.version { return true }
+        return low.version == high.version && low.inclusive && high.inclusive
+    }
+
     /// The highest of `versions` in the range.
     public func best(of versions: some Sequence<SemanticVersion>) -> SemanticVersion? {
         versions.filter(contains).max()

@@ -16,6 +16,11 @@ extension PluginHost.PluginListing {
         if let installedAt { members.append(("installedAt", .string(Self.date(installedAt)))) }
         members.append(("description", .string(summary.description ?? "")))
         members.append(("resources", .raw(summary.resourcesJSON)))
+        // Dependencies (absent when there are none, so rows stay the reference host's shape).
+        if autoInstalled { members.append(("autoInstalled", true)) }
+        if !requires.isEmpty { members.append(("requires", .strings(requires))) }
+        if !requiredBy.isEmpty { members.append(("requiredBy", .strings(requiredBy))) }
+        if let policy { members.append(("policy", .object([("state", .string(policy.state)), ("reason", .string(policy.reason))]))) }
         return .object(members)
     }
 

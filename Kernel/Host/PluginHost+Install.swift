@@ -46,6 +46,11 @@ extension PluginHost {
         /// When set: the sha256 the installed tree had; a staged copy hashing the same is not installed
         /// (`InstallOutcome.unchanged`).
         public var unlessSHA256: String?
+        /// True when this install is only another plugin's dependency (the receipt's `autoInstalled`; an install
+        /// the user made stays the user's when a dependency resolution installs it again).
+        public var autoInstalled = false
+        /// The receipt's `requires`: a JSON array of `{"id", "range"?}`, what the plugin's dependencies resolved to.
+        public var requires = "[]"
 
         public init(directory: String, name: String? = nil, marketplace: String = "local", version: String? = nil,
                     source: JSONValue, entryManifest: PluginManifest? = nil, excluding: [String] = [],
@@ -156,15 +161,18 @@ extension PluginHost {
         let swap = try staged.swap()
         do {
             let now = Date()
-            let receipt = InstallReceipt(
+            var receipt = InstallReceipt(
                 name: name, marketplace: marketplace, scope: installScope, projectPath: projectPath, version: version,
                 installPath: destination, source: request.source.serialized(pretty: false), sha256: sha,
                 installedAt: previousReceipt?.installedAt ?? now, updatedAt: max(now, previousReceipt?.installedAt ?? now))
+            receipt.autoInstalled = request.autoInstalled && (previousReceipt?.autoInstalled ?? true)
+            receipt.requires = request.requires
             try store.upsertReceipt(receipt)
             do {
                 try recordInFile(receipt)
                 let enabledHere = states[id].map { $0.enabled && $0.scope.priority >= scope.priority } ?? false
-                if !enabledHere {
+                // A dependency installed automatically is enabled without a settings key (see `isEnabled(_:states:)`).
+                if !enabledHere && !receipt.autoInstalled {
                     try updateSettings(scope, keyPath: ["enabledPlugins", id], value: true)
                 }
             } catch {

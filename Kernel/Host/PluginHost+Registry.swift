@@ -21,6 +21,13 @@ extension PluginHost {
         var cachedSummary: PluginSummary?
         /// The whole bundle, when it was read (always in `compose`; not on a cache hit in `listings`).
         public var bundle: PluginBundle?
+        /// Installed only as another plugin's dependency (the receipt's `autoInstalled`).
+        public var autoInstalled = false
+        /// The plugin ids it requires, and the installed plugins here that require it.
+        public var requires: [String] = []
+        public var requiredBy: [String] = []
+        /// What the managed policy does to it (forced on or blocked, and why); nil when it says nothing.
+        public var policy: PolicyDecision?
 
         /// What listings show: from the cache when the plugin's files are unchanged, else made from the bundle
         /// (on demand: `compose` callers that never print a listing do not pay for it).
@@ -157,16 +164,23 @@ extension PluginHost {
                                           dataDir: paths.dataDir(pluginID: row.id)))
         }
         let states = settings.enabledStates
+        let policy = managedPolicy()
+        diagnostics += policy?.problems ?? []
+        let decisions = policyDecisions(receipts, policy: policy)
+        let dependencyIndex = DependencyIndex(receipts)
         var installedBundles: [String: PluginBundle] = [:]
         for (root, loaded) in zip(roots, installedFolders) { installedBundles[root] = loaded.bundle }
         for receipt in receipts {
             guard let bundle = installedBundles[receipt.installPath] else { continue }
             diagnostics += bundle.diagnostics.filter { $0.severity == .error }
-            let enabled = isEnabled(receipt.id, states: states)
+            let decision = decisions[receipt.id]
+            let enabled = decision.map { if case .forced = $0 { true } else { false } } ?? isEnabled(receipt, states: states)
             listings.append(PluginListing(
                 id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version,
                 scope: receipt.scope.rawValue, enabled: enabled, canDisable: true, projectPath: receipt.projectPath,
                 installPath: receipt.installPath, installedAt: receipt.installedAt, cachedSummary: nil, bundle: bundle))
+            listings[listings.count - 1].setDependencies(receipt, index: dependencyIndex)
+            listings[listings.count - 1].policy = decision
             plugins.append(PluginInstance(id: receipt.id, scope: receipt.scope, bundle: bundle, enabled: enabled,
                                           root: receipt.installPath, dataDir: paths.dataDir(pluginID: receipt.id)))
         }
@@ -214,7 +228,11 @@ extension PluginHost {
     public func listingsReport(pluginDirs: [String] = []) throws(KernelError) -> (rows: [PluginListing], diagnostics: [Diagnostic]) {
         var rows = pluginDirs.map(flagListing)
         let states = try SettingsSnapshot(paths: paths).enabledStates
-        let (receipts, diagnostics) = try installedHere()
+        let (receipts, interop) = try installedHere()
+        let policy = managedPolicy()
+        let diagnostics = interop + (policy?.problems ?? [])
+        let decisions = policyDecisions(receipts, policy: policy)
+        let dependencyIndex = DependencyIndex(receipts)
         // Each install folder once (the same copy may be installed at several scopes), checked or read in
         // parallel: freshness is one stat per input, a miss a whole bundle read.
         var roots: [String] = []
@@ -228,9 +246,13 @@ extension PluginHost {
             guard let folder = loaded[receipt.installPath] else { continue }
             rows.append(PluginListing(
                 id: receipt.id, name: receipt.name, source: receipt.id, version: receipt.version,
-                scope: receipt.scope.rawValue, enabled: isEnabled(receipt.id, states: states), canDisable: true,
+                scope: receipt.scope.rawValue,
+                enabled: decisions[receipt.id].map { if case .forced = $0 { true } else { false } } ?? isEnabled(receipt, states: states),
+                canDisable: decisions[receipt.id] == nil,
                 projectPath: receipt.projectPath, installPath: receipt.installPath, installedAt: receipt.installedAt,
                 cachedSummary: folder.summary, bundle: folder.bundle))
+            rows[rows.count - 1].setDependencies(receipt, index: dependencyIndex)
+            rows[rows.count - 1].policy = decisions[receipt.id]
         }
         return (rows, diagnostics)
     }

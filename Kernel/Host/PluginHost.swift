@@ -135,6 +135,12 @@ public final class PluginHost: Sendable {
         let matches = try receipts(matching: name)
         let id = matches[0].id
         let target = scope ?? matches.map(\.scope).max { $0.priority < $1.priority }!
+        if let decision = managedPolicy()?.enabledPlugins[id], decision != enabled {
+            let file = managedPolicy()?.file ?? ""
+            throw KernelError(.policy, decision
+                ? "Plugin \"\(id)\" is enforced by your organization administrator and cannot be disabled (enabledPlugins in \(file))."
+                : "Plugin \"\(id)\" is blocked by organization policy (enabledPlugins in \(file)).")
+        }
         try updateSettings(target, keyPath: ["enabledPlugins", id], value: .bool(enabled))
         return (id, target)
     }
@@ -168,6 +174,13 @@ public final class PluginHost: Sendable {
     /// settings file names is disabled.
     public func isEnabled(_ id: String, states: [String: (enabled: Bool, scope: Scope)]) -> Bool {
         states[id]?.enabled ?? false
+    }
+
+    /// Whether an installed plugin is enabled here: the settings decide; a dependency installed automatically
+    /// that no settings file names is enabled while it is installed (its dependents need it, and writing it
+    /// into a project's committed `enabledPlugins` would make it part of the declared set).
+    public func isEnabled(_ receipt: InstallReceipt, states: [String: (enabled: Bool, scope: Scope)]) -> Bool {
+        states[receipt.id]?.enabled ?? receipt.autoInstalled
     }
 
     // MARK: - Trust

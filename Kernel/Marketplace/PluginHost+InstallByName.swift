@@ -93,6 +93,9 @@ extension PluginHost {
             do { record = try store.marketplaceRecords().first { $0.name == entry.marketplace } } catch { throw KernelError(.store, wrapping: error) }
         }
         guard let record else { throw KernelError(.notFound, "Marketplace \"\(entry.marketplace)\" is not added.") }
+        // The managed policy, before anything is downloaded.
+        try requirePolicyAllowsInstall(entry.id, marketplace: entry.marketplace,
+                                       source: try? JSONReader.parse(Array(record.source.utf8)).0)
         let manifest = parsed.strict ? nil : parsed.manifest
         let sourceJSON = (parsed.node["source"]?.json ?? .null)
         func receiptSource(_ extra: [(String, JSONValue)] = []) -> JSONValue {

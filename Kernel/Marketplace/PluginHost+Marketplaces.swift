@@ -61,6 +61,12 @@ extension PluginHost {
     public func addMarketplace(_ source: MarketplaceSource, scope: Scope, name: String? = nil,
                                sparse: [String]? = nil, declare: Bool = true) throws(KernelError) -> MarketplaceOutcome {
         _ = try settings(scope)  // a settings file that does not parse refuses the add before anything is fetched
+        // The managed policy, before anything is fetched (by source, and by name when it is given).
+        let policy = managedPolicy()
+        let sourceNode = try? JSONReader.parse(Array(source.json.serialized(pretty: false).utf8)).0
+        if let policy, let why = policy.marketplaceRefusal(name: name, source: sourceNode) {
+            throw KernelError(.policy, "Cannot add the marketplace: \(why)", diagnostics: policy.problems)
+        }
         let known = try knownMarketplaces()
         if let name, let existing = known.first(where: { $0.name == name }) {
             return MarketplaceOutcome(name: existing.name, status: "exists", plugins: 0, diagnostics: [])
@@ -68,6 +74,10 @@ extension PluginHost {
         let fetched = try fetchMarketplace(source, sparse: sparse)
         let finalName = name ?? fetched.manifest.name
         try Self.checkMarketplaceName(finalName)
+        if let policy, let why = policy.marketplaceRefusal(name: finalName, source: sourceNode) {
+            fetched.discard()
+            throw KernelError(.policy, "Cannot add the marketplace: \(why)")
+        }
         if known.contains(where: { $0.name == finalName }) {
             fetched.discard()
             return MarketplaceOutcome(name: finalName, status: "exists", plugins: 0, diagnostics: fetched.diagnostics)
@@ -153,6 +163,9 @@ extension PluginHost {
         guard let node = try? JSONReader.parse(Array(known.source.serialized(pretty: false).utf8)).0,
               let source = MarketplaceSource(json: node) else {
             throw KernelError(.invalidInput, "marketplace \"\(known.name)\" has a source this kernel cannot read: \(known.source.serialized(pretty: false))")
+        }
+        if let policy = managedPolicy(), let why = policy.marketplaceRefusal(name: known.name, source: node) {
+            throw KernelError(.policy, "Cannot update marketplace \"\(known.name)\": \(why)", diagnostics: policy.problems)
         }
         let previous = try? store.marketplaceRecords().first { $0.name == known.name }
         var oldRevision: String?

@@ -80,8 +80,11 @@ extension PluginHost {
             guard FileSystem.isDirectory(path) else {
                 throw KernelError(.notFound, "\(receipt.id) was installed from \(path), which is no longer a folder")
             }
-            return try install(InstallRequest(directory: path, source: .object([("type", "directory"), ("path", .string(path))]),
-                                              unlessSHA256: receipt.sha256), scope: receipt.scope)
+            var request = InstallRequest(directory: path, source: .object([("type", "directory"), ("path", .string(path))]),
+                                         unlessSHA256: receipt.sha256)
+            request.autoInstalled = receipt.autoInstalled
+            request.requires = receipt.requires
+            return try install(request, scope: receipt.scope)
         }
         let entries: [CatalogEntry]
         do { entries = try store.catalogEntries(named: receipt.name).filter { $0.marketplace == receipt.marketplace } } catch {
@@ -92,6 +95,10 @@ extension PluginHost {
         }
         let fetched = try fetchPlugin(entry)
         defer { fetched.cleanUp() }
-        return try install(fetched.request(unlessSHA256: receipt.sha256), scope: receipt.scope)
+        var request = fetched.request(unlessSHA256: receipt.sha256)
+        // An update keeps what the install recorded about dependencies (who installed it, what it needs).
+        request.autoInstalled = receipt.autoInstalled
+        request.requires = receipt.requires
+        return try install(request, scope: receipt.scope)
     }
 }

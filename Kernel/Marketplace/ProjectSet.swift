@@ -28,6 +28,8 @@ public struct PlannedPlugin: Sendable {
     public var entry: CatalogEntry?
     /// Its entry in the lock, when the lock has one: the install must reproduce it.
     public var locked: LockEntry?
+    /// What it requires (its dependencies and their ranges): the receipt's `requires`.
+    var requires: [(id: String, range: String?)] = []
 
     public var name: String { String(id[..<(id.lastIndex(of: "@") ?? id.endIndex)]) }
     public var marketplace: String { id.lastIndex(of: "@").map { String(id[id.index(after: $0)...]) } ?? "" }
@@ -134,6 +136,8 @@ extension PluginHost {
             }
             planned.append(PlannedPlugin(id: id, scope: .project, reason: .declared, entry: byID[id], locked: lock?.entry(id)))
         }
+        // The declared plugins' dependency closure: each dependency with `reason: dependency` and `requiredBy`.
+        planned = try withDependencyClosure(planned, byID: byID, lock: lock)
         return planned.sorted { $0.id < $1.id }
     }
 
@@ -278,7 +282,10 @@ extension PluginHost {
 
         // 4. Install, one plugin at a time (each install is atomic), then remove extras.
         for (index, item) in fetched.enumerated() {
-            let outcome = try install(item.2, scope: .project)
+            var request = item.2
+            if case .dependency = item.0.reason { request.autoInstalled = true }
+            request.requires = Self.requiresJSON(item.0.requires)
+            let outcome = try install(request, scope: .project)
             var entry = LockEntry(id: outcome.id, version: outcome.version, scope: .project, reason: item.0.reason,
                                   source: Self.lockSource(item.1.source), sha256: outcome.sha256)
             if let locked = item.0.locked { entry = locked }
@@ -393,6 +400,9 @@ extension PluginHost {
         do { record = try store.marketplaceRecords().first { $0.name == entry.marketplace } } catch { throw KernelError(.store, wrapping: error) }
         guard let record else { throw KernelError(.notFound, "Marketplace \"\(entry.marketplace)\" is not added.") }
         if marketplaceRevision(record) == commit { return try fetchPlugin(entry) }
+        // The managed policy, before the marketplace's locked commit is fetched.
+        try requirePolicyAllowsInstall(entry.id, marketplace: entry.marketplace,
+                                       source: try? JSONReader.parse(Array(record.source.utf8)).0)
         let remote = (try? JSONReader.parse(Array(record.source.utf8)).0).flatMap(MarketplaceSource.init(json:))?.gitRemote
         guard let remote else {
             throw KernelError(.lockMismatch, "\(entry.id) is locked at marketplace commit \(commit), but marketplace \"\(entry.marketplace)\" is not a git repository")

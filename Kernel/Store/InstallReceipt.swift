@@ -28,6 +28,12 @@ public struct InstallReceipt: Sendable, Equatable, Hashable {
     public var installedAt: Date
     /// When the receipt last changed (update, reinstall); never before `installedAt`.
     public var updatedAt: Date
+    /// True when the plugin was installed only because another one depends on it (`plugins prune` may remove
+    /// it once nothing needs it); false when the user installed it.
+    public var autoInstalled: Bool = false
+    /// What this plugin needs, as resolved when it was installed: a JSON array of `{"id", "range"?}` objects
+    /// (`range` the npm-style version range its manifest or marketplace entry gave).
+    public var requires: String = "[]"
 
     /// Creates a receipt; `id` is `name@marketplace`.
     public init(
@@ -64,6 +70,8 @@ struct InstallReceiptRecord: Codable, FetchableRecord, PersistableRecord {
     var sha256: String
     var installedAt: Int64
     var updatedAt: Int64
+    var autoInstalled: Bool
+    var requires: String
 
     enum CodingKeys: String, CodingKey {
         case id, name, marketplace, scope, version, source, sha256
@@ -71,6 +79,8 @@ struct InstallReceiptRecord: Codable, FetchableRecord, PersistableRecord {
         case installPath = "install_path"
         case installedAt = "installed_at"
         case updatedAt = "updated_at"
+        case autoInstalled = "auto_installed"
+        case requires
     }
 
     enum Columns {
@@ -85,7 +95,7 @@ struct InstallReceiptRecord: Codable, FetchableRecord, PersistableRecord {
     static var databaseSelection: [any SQLSelectable] { [
         Column("id"), Column("name"), Column("marketplace"), Column("scope"), Column("project_path"),
         Column("version"), Column("install_path"), Column("source"), Column("sha256"), Column("installed_at"),
-        Column("updated_at"),
+        Column("updated_at"), Column("auto_installed"), Column("requires"),
     ] }
 
     init(row: Row) throws {
@@ -100,6 +110,8 @@ struct InstallReceiptRecord: Codable, FetchableRecord, PersistableRecord {
         sha256 = row[8]
         installedAt = row[9]
         updatedAt = row[10]
+        autoInstalled = row[11]
+        requires = row[12]
     }
 
     init(_ r: InstallReceipt) {
@@ -114,6 +126,8 @@ struct InstallReceiptRecord: Codable, FetchableRecord, PersistableRecord {
         sha256 = r.sha256
         installedAt = r.installedAt.unixMilliseconds
         updatedAt = r.updatedAt.unixMilliseconds
+        autoInstalled = r.autoInstalled
+        requires = r.requires
     }
 
     func receipt() throws(StoreError) -> InstallReceipt {
@@ -125,6 +139,8 @@ struct InstallReceiptRecord: Codable, FetchableRecord, PersistableRecord {
             installPath: installPath, source: source, sha256: sha256,
             installedAt: Date(unixMilliseconds: installedAt), updatedAt: Date(unixMilliseconds: updatedAt))
         r.id = id
+        r.autoInstalled = autoInstalled
+        r.requires = requires
         return r
     }
 
@@ -150,18 +166,19 @@ extension KernelStore {
                     sql: """
                         INSERT INTO install_receipt
                             (id, name, marketplace, scope, project_path, version, install_path, source, sha256,
-                             installed_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                             installed_at, updated_at, auto_installed, requires)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (id, scope, ifnull(project_path, '')) DO UPDATE SET
                             name = excluded.name, marketplace = excluded.marketplace, version = excluded.version,
                             install_path = excluded.install_path, source = excluded.source,
                             sha256 = excluded.sha256, installed_at = excluded.installed_at,
-                            updated_at = excluded.updated_at
+                            updated_at = excluded.updated_at, auto_installed = excluded.auto_installed,
+                            requires = excluded.requires
                         """,
                     arguments: [
                         record.id, record.name, record.marketplace, record.scope, record.projectPath,
                         record.version, record.installPath, record.source, record.sha256,
-                        record.installedAt, record.updatedAt,
+                        record.installedAt, record.updatedAt, record.autoInstalled, record.requires,
                     ])
             }
         }
@@ -205,7 +222,7 @@ extension KernelStore {
     {
         let sql = """
             SELECT id, name, marketplace, scope, project_path, version, install_path, source, sha256, installed_at,
-                   updated_at
+                   updated_at, auto_installed, requires
             FROM install_receipt \(condition)
             ORDER BY id, CASE scope WHEN 'user' THEN 0 WHEN 'project' THEN 1 ELSE 2 END, project_path
             """

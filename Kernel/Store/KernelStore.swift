@@ -256,6 +256,17 @@ public final class KernelStore: Sendable {
         migrator.registerMigration("v5-trust-fingerprint") { db in
             try db.execute(sql: "ALTER TABLE trusted_project ADD COLUMN fingerprint TEXT CHECK (fingerprint IS NULL OR json_valid(fingerprint))")
         }
+
+        // Plugin dependencies: whether a receipt's plugin was installed only as another's dependency, and what
+        // it needs (a JSON array of {"id", "range"?}).
+        migrator.registerMigration("v5-receipt-dependencies") { db in
+            try db.execute(sql: """
+                ALTER TABLE install_receipt ADD COLUMN auto_installed INTEGER NOT NULL DEFAULT 0
+                    CHECK (auto_installed IN (0, 1));
+                ALTER TABLE install_receipt ADD COLUMN requires TEXT NOT NULL DEFAULT '[]'
+                    CHECK (json_valid(requires) AND json_type(requires) = 'array');
+                """)
+        }
         return migrator
     }
 }

@@ -257,6 +257,23 @@ struct NpmVersionTests {
         #expect(SemanticVersion("1.0.0-rc.1")! < SemanticVersion("1.0.0")!)
     }
 
+    /// Several dependents' ranges: whether any version satisfies both (`VersionRange.intersects`).
+    @Test func rangesIntersectWhenSomeVersionSatisfiesBoth() throws {
+        let cases: [(String, String, Bool)] = [
+            ("^1.2.0", ">=1.5 <3", true), ("^1.0.0", "^2.0.0", false), ("~2.1.0", "^2.1.3", true),
+            ("~2.1.0", ">=2.2.0", false), ("1.x", "1.4.2", true), ("1.x", "2.0.0", false), ("*", "0.0.1", true),
+            ("<1.0.0", ">=1.0.0", false), ("<=1.0.0", ">=1.0.0", true), ("<1.0.0", ">1.0.0", false),
+            ("^1.0.0 || ^3.0.0", "^2.0.0 || 3.1.x", true), ("^1.0.0 || ^3.0.0", "^2.0.0 || 4.x", false),
+            ("1.0.0 - 1.5.0", "1.5.0 - 2.0.0", true), ("1.0.0 - 1.4.x", "1.5.0 - 2.0.0", false), ("=1.2.3", "1.2.3", true),
+            ("=1.2.3", "1.2.4", false), ("^0.2.0", "^0.3.0", false), ("^0.0.3", "0.0.3", true), ("<0.0.0-0", "*", false),
+        ]
+        for (a, b, expected) in cases {
+            let ra = try #require(VersionRange(a), "\(a)"), rb = try #require(VersionRange(b), "\(b)")
+            #expect(ra.intersects(rb) == expected, "\(a) ∩ \(b)")
+            #expect(rb.intersects(ra) == expected, "\(b) ∩ \(a)")
+        }
+    }
+
     @Test func sha512AndSha384MatchKnownVectors() {
         func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
         #expect(hex(SHA512.hash(Array("abc".utf8))) == "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")
