@@ -11,7 +11,7 @@ struct SessionTests {
     func helloWorld() async throws {
         let t = try target("{\"command\": \"python3\", \"args\": [\"${QODER_PLUGIN_ROOT}/bin/hello-mcp\"], \"env\": {\"HELLO_GREETING\": \"Hi\"}}",
                            name: "hello", plugin: "hello-world")
-        let session = try await MCPSession.open(t)
+        let session = try await MCPSession.open(t, options: .patient)
         #expect(session.serverInfo.name == "hello")
         #expect(session.protocolVersion == Version.latest)
         let tools = try await session.tools()
@@ -32,7 +32,7 @@ struct SessionTests {
     @Test("a well-behaved fixture: tools, prompts and resources listed; a JSON-RPC error is an rpc failure, the session lives on")
     func fixture() async throws {
         let dir = try TemporaryDirectory()
-        let session = try await MCPSession.open(try target(brokenServer("ok", pidfile: dir.url("pids"))))
+        let session = try await MCPSession.open(try target(brokenServer("ok", pidfile: dir.url("pids"))), options: .patient)
         #expect(try await session.tools().map(\.name) == ["echo", "add"])
         #expect(try await session.prompts().map(\.name) == ["review"])
         #expect(try await session.resources().map(\.uri) == ["file:///readme"])
@@ -91,7 +91,7 @@ struct SessionTests {
     @Test("10 MB of stderr: kept bounded (head and tail), the exit reported")
     func stderrFlood() async throws {
         let dir = try TemporaryDirectory()
-        var options = MCPSessionOptions()
+        var options = MCPSessionOptions.patient
         options.stderrLimit = 4096
         let error = try #require(await openFailure(try target(brokenServer("flood", pidfile: dir.url("pids"))), options))
         #expect(error.kind == .exited)
@@ -105,7 +105,7 @@ struct SessionTests {
     @Test("a 20 MB line on stdout: too_large at the cap, not read into memory")
     func hugeLine() async throws {
         let dir = try TemporaryDirectory()
-        var options = MCPSessionOptions()
+        var options = MCPSessionOptions.patient
         options.maxMessageBytes = 1 << 20
         options.grace = 0.3
         let error = try #require(await openFailure(try target(brokenServer("hugeline", pidfile: dir.url("pids"))), options))
@@ -139,7 +139,7 @@ struct PythonSDKTests {
     func stdio() async throws {
         let python = try #require(Paths.sdkPython, "CI must have the Python MCP SDK (.ci/install-deps creates .venv-test)")
         let t = try target("{\"command\": \"\(python)\", \"args\": [\"\(Paths.fixtures)/python_sdk_server.py\", \"stdio\"]}", name: "py")
-        let session = try await MCPSession.open(t)
+        let session = try await MCPSession.open(t, options: .patient)
         #expect(session.serverInfo.name == "pyfixture")
         #expect(session.serverInfo.version == "3.1.0")
         #expect(session.capabilities.tools != nil)

@@ -94,7 +94,7 @@ enum Procs {
 }
 
 /// Opens a session with `t` expecting it to fail: the failure, or nil (and the session closed) when it opened.
-func openFailure(_ t: MCPServerTarget, _ options: MCPSessionOptions = MCPSessionOptions()) async -> MCPFailure? {
+func openFailure(_ t: MCPServerTarget, _ options: MCPSessionOptions = .patient) async -> MCPFailure? {
     do {
         let session = try await MCPSession.open(t, options: options)
         await session.close()
@@ -115,3 +115,15 @@ let kernelExecutable: String = {
     }
     return Paths.root + "/.build/debug/kernel"
 }()
+
+extension MCPSessionOptions {
+    /// The tests' options: 120 s for initialize and each request. While the whole suite runs on 2 cores, tests
+    /// that wait on child processes can hold the cooperative pool long enough for the 30 s default to lapse
+    /// before a healthy server's answer is read; a test about a timeout sets its own.
+    static var patient: MCPSessionOptions {
+        var o = MCPSessionOptions()
+        o.initializeTimeout = 120
+        o.requestTimeout = 120
+        return o
+    }
+}
