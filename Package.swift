@@ -344,7 +344,7 @@ let package = Package(
         .testTarget(
             name: "KernelTasksTests",
             dependencies: ["KernelTasks", "KernelCore", "KernelStore", "KernelHooks", "KernelHost", "KernelCLI", "kernel",
-                           .product(name: "GRDB", package: "GRDB.swift")],
+                           "KernelTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/KernelTasksTests",
             swiftSettings: swiftSettings
         ),

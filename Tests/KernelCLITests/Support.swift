@@ -19,18 +19,8 @@ enum TestPaths {
 
     static var corpusAvailable: Bool { FileManager.default.fileExists(atPath: corpus.path) }
 
-    /// The `kernel` executable built with the tests: `$KERNEL_BIN`, else beside the test binary.
-    static let kernel: String = {
-        if let env = ProcessInfo.processInfo.environment["KERNEL_BIN"] { return env }
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("kernel").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return repoRoot.appendingPathComponent(".build/debug/kernel").path
-    }()
+    /// The `kernel` executable built with the tests.
+    static let kernel = builtExecutable(root: repoRoot.path)
 }
 
 /// Runs the built `kernel` and waits for it on a Dispatch thread, never on the cooperative pool: a test blocked

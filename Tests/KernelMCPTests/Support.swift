@@ -104,17 +104,8 @@ func openFailure(_ t: MCPServerTarget, _ options: MCPSessionOptions = .patient) 
     }
 }
 
-/// The `kernel` executable built with the tests: `$KERNEL_BIN`, else beside the test binary.
-let kernelExecutable: String = {
-    if let env = ProcessInfo.processInfo.environment["KERNEL_BIN"] { return env }
-    var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-    for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent("kernel").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        dir = dir.deletingLastPathComponent()
-    }
-    return Paths.root + "/.build/debug/kernel"
-}()
+/// The `kernel` executable built with the tests.
+let kernelExecutable = builtExecutable(root: Paths.root)
 
 extension MCPSessionOptions {
     /// The tests' options: 120 s for initialize and each request. While the whole suite runs on 2 cores, tests

@@ -1,19 +1,11 @@
 import Foundation
 import Testing
 import KernelCore
+import KernelTestSupport
 
-/// The `kernel` executable built with the tests: `$KERNEL_BIN`, else beside the test binary.
-let kernelBinary: String = {
-    if let env = ProcessInfo.processInfo.environment["KERNEL_BIN"] { return env }
-    var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-    for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent("kernel").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        dir = dir.deletingLastPathComponent()
-    }
-    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/kernel").path
-}()
+/// The `kernel` executable built with the tests.
+let kernelBinary = builtExecutable(root: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path)
 
 struct CLIRun { var status: Int32; var stdout: String; var stderr: String }
 

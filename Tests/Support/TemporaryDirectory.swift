@@ -123,3 +123,16 @@ public func overwriteKeepingStat(_ path: String, with bytes: [UInt8]) throws {
     var times = [before.st_atim, before.st_mtim]
     guard futimens(fd, &times) == 0 else { throw POSIXError(.EPERM) }
 }
+
+/// The executable `name` (`kernel`, `kernel-mcp`…) built with the tests: `$KERNEL_BIN` for `kernel`, else the
+/// nearest one at or above the test binary's folder, else `<root>/.build/debug/<name>`.
+public func builtExecutable(_ name: String = "kernel", root: String) -> String {
+    if name == "kernel", let env = ProcessInfo.processInfo.environment["KERNEL_BIN"] { return env }
+    var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    return root + "/.build/debug/" + name
+}
