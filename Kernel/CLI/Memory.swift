@@ -59,7 +59,7 @@ extension KernelCommand {
                 let memory = try options.memory()
                 for file in accessed { memory.access(file) }
                 if options.global.json {
-                    Output.out(memory.json(includeContent: !noContent).serialized())
+                    Output.out(bytes: memory.jsonBytes(includeContent: !noContent))
                     return
                 }
                 for d in memory.diagnostics.items { Output.err(d.description) }

@@ -38,7 +38,7 @@ extension GlobalOptions {
     func printListing<Row>(_ rows: [Row], json: (Row) -> JSONValue, empty: @autoclosure () -> String,
                            text: ([Row]) -> String) {
         if self.json {
-            Output.out(JSONValue.array(rows.map(json)).serialized())
+            Output.out(bytes: JSONValue.array(rows.map(json)).serializedBytes())
         } else {
             Output.out(rows.isEmpty ? empty() : text(rows))
         }

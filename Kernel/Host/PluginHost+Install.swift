@@ -388,5 +388,6 @@ extension PluginHost {
     /// the table only grows. A failure only leaves rows that can no longer be fresh.
     func evictCache(under folder: String) {
         _ = try? store.pruneComponents(keeping: [], under: folder)
+        try? store.forgetTreeHashes(under: folder)
     }
 }

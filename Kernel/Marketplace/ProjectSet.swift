@@ -204,7 +204,9 @@ extension PluginHost {
                 var modified = false
                 if matches {
                     // The installed tree itself is re-hashed: a copy edited in place is not the locked content.
-                    let onDisk = (try? TreeHash.sha256(ofDirectory: receipt!.installPath)) ?? "unreadable"
+                    // (Through the store's cache: a tree whose every entry has the stat fields, ctime included,
+                    // it had when it was last hashed is not read again.)
+                    let onDisk = (try? store.treeSHA256(ofDirectory: receipt!.installPath)) ?? "unreadable"
                     if onDisk != locked.sha256 {
                         if frozen {
                             tampered.append("\(plan.id): the installed copy \(receipt!.installPath) was modified (tree sha256 \(onDisk), locked \(locked.sha256))")

@@ -92,6 +92,8 @@ public final class MemoryContext {
     private var userRules: [ScannedRule] = []
     private var pluginRules: [(MemoryPlugin, [ScannedRule])] = []
     private var listings: [RuleListing] = []
+    /// Compiled glob lists, by their patterns (see `matcher(_:)`).
+    private var matchers: [[String]: GitignoreGlob] = [:]
 
     /// `agentsMdExcludes`, compiled; paths are matched relative to `/`.
     private let excludes: GitignoreGlob
@@ -230,7 +232,7 @@ public final class MemoryContext {
                 }
                 let components = split.count > depth ? split[depth...] : []
                 for r in level.rules where r.rule.mode == .glob && !identityLoaded(r) {
-                    guard r.matcher.matches(components: components), let rel = Self.relative(path, to: d) else { continue }
+                    guard matcher(r).matches(components: components), let rel = Self.relative(path, to: d) else { continue }
                     _ = addRule(r, source: "project", scope: nil, plugin: nil,
                                 reason: "file-scoped project rule of \(d): \(rel) matches \(r.rule.globs.joined(separator: ", "))",
                                 loadReason: "path_glob_match", trigger: path)
@@ -251,12 +253,12 @@ public final class MemoryContext {
     private func userAndPluginGlobRules(for path: String, first: Int) -> [MemoryItem] {
         if let rel = Self.relative(path, to: ceiling) {
             let components = GitignoreGlob.components(rel)
-            for r in userRules where r.rule.mode == .glob && !identityLoaded(r) && r.matcher.matches(components: components) {
+            for r in userRules where r.rule.mode == .glob && !identityLoaded(r) && matcher(r).matches(components: components) {
                 _ = addRule(r, source: "user", scope: nil, plugin: nil, reason: "file-scoped user rule: \(rel) matches \(r.rule.globs.joined(separator: ", "))",
                             loadReason: "path_glob_match", trigger: path)
             }
             for (plugin, rules) in pluginRules {
-                for r in rules where r.rule.mode == .glob && !identityLoaded(r) && r.matcher.matches(components: components) {
+                for r in rules where r.rule.mode == .glob && !identityLoaded(r) && matcher(r).matches(components: components) {
                     _ = addRule(r, source: "plugin", scope: plugin.scope, plugin: plugin.id,
                                 reason: "file-scoped rule of plugin \(plugin.id): \(rel) matches \(r.rule.globs.joined(separator: ", "))",
                                 loadReason: "path_glob_match", trigger: path)
@@ -416,8 +418,9 @@ public final class MemoryContext {
         let path: String
         let id: FileID?
         let rule: RuleDefinition
-        /// Compiled on first use: only file-scoped rules are matched, and only when a file is accessed.
-        private(set) lazy var matcher: GitignoreGlob = rule.matcher
+        /// Compiled on first use (``MemoryContext/matcher(_:)``): only file-scoped rules are matched, and only
+        /// when a file is accessed.
+        var compiled: GitignoreGlob?
 
         init(name: String, path: String, id: FileID?, rule: RuleDefinition) {
             self.name = name
@@ -425,6 +428,21 @@ public final class MemoryContext {
             self.id = id
             self.rule = rule
         }
+    }
+
+    /// The rule's compiled globs: compiled once per distinct glob list in this context (many rules share
+    /// theirs, `**/*.ts`), then kept on the rule.
+    private func matcher(_ r: ScannedRule) -> GitignoreGlob {
+        if let m = r.compiled { return m }
+        let m: GitignoreGlob
+        if let known = matchers[r.rule.globs] {
+            m = known
+        } else {
+            m = r.rule.matcher
+            matchers[r.rule.globs] = m
+        }
+        r.compiled = m
+        return m
     }
 
     struct Level {

@@ -40,6 +40,69 @@ extension MemoryContext {
     }
 }
 
+extension MemoryItem {
+    /// ``json(includeContent:)`` written into a stream.
+    func write(to out: inout JSONStream, includeContent: Bool) {
+        out.beginObject()
+        out.key("kind"); out.string(kind.rawValue)
+        out.key("source"); out.string(source)
+        out.key("scope"); out.optional(scope)
+        out.key("plugin"); out.optional(plugin)
+        out.key("path"); out.string(path)
+        out.key("mode"); out.optional(mode?.rawValue)
+        out.key("description"); out.optional(description)
+        out.key("globs"); out.strings(globs)
+        out.key("reason"); out.string(reason)
+        out.key("loadReason"); out.string(loadReason)
+        out.key("trigger"); out.optional(trigger)
+        out.key("characters"); out.int(characters)
+        out.key("imports")
+        out.beginArray()
+        for i in imports { out.value(i.json) }
+        out.endArray()
+        if includeContent { out.key("content"); out.optional(content) }
+        out.endObject()
+    }
+}
+
+extension MemoryContext {
+    /// The bytes of ``json(includeContent:)`` serialized pretty, written directly: a start with hundreds of
+    /// items is not built as a tree of values first.
+    public func jsonBytes(includeContent: Bool = true) -> [UInt8] {
+        var out = JSONStream(capacity: 512 * (items.count + 4))
+        out.beginObject()
+        out.key("cwd"); out.string(options.cwd)
+        out.key("ceiling"); out.string(ceiling)
+        out.key("trusted"); out.bool(options.trusted)
+        out.key("fileNames"); out.strings(options.fileNames)
+        out.key("ruleBudget"); out.int(options.ruleBudget)
+        out.key("ruleCharacters"); out.int(ruleCharacters)
+        out.key("items")
+        out.beginArray()
+        for item in items { item.write(to: &out, includeContent: includeContent) }
+        out.endArray()
+        out.key("cut")
+        out.beginArray()
+        for item in cut { item.write(to: &out, includeContent: false) }
+        out.endArray()
+        out.key("skipped")
+        out.beginArray()
+        for s in skipped {
+            out.beginObject()
+            out.key("path"); out.string(s.path)
+            out.key("reason"); out.string(s.reason)
+            out.endObject()
+        }
+        out.endArray()
+        out.key("diagnostics")
+        out.beginArray()
+        for d in diagnostics.items { out.value(ValidationReport.json(d)) }
+        out.endArray()
+        out.endObject()
+        return out.bytes
+    }
+}
+
 extension RuleListing {
     /// A row of `rules list --json`.
     public var json: JSONValue {

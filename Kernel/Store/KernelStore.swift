@@ -267,6 +267,7 @@ public final class KernelStore: Sendable {
                     CHECK (json_valid(requires) AND json_type(requires) = 'array');
                 """)
         }
+        registerTreeHashMigrations(&migrator)
         return migrator
     }
 }

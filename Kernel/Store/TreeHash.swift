@@ -19,20 +19,73 @@ public enum TreeHash {
     /// - Throws: ``StoreError`` `.io` when `path` is not a directory or an entry cannot be read,
     ///   `.unsupportedFileType` for a socket, FIFO or device inside the tree. An empty directory is not an error.
     public static func sha256(ofDirectory path: String) throws(StoreError) -> String {
+        try sha256(of: walk(path))
+    }
+
+    /// The entries of a tree, each with its `lstat` fields, in hash order: what ``sha256(of:)`` hashes and
+    /// ``Walk/stamp`` summarises.
+    struct Walk {
+        let root: [UInt8]
+        let rootStat: stat
+        let entries: [Entry]
+
+        /// SHA-256 of every entry's relative path, type, mode, size, device, inode, mtime and ctime (ns), and
+        /// of the root's own fields: it changes when anything below the root is written, replaced, renamed,
+        /// added or removed — even with its mtime put back (`touch -d`), as that sets the ctime to now, which
+        /// no call can set back. What ``KernelStore/treeSHA256(ofDirectory:)`` keys its cache on.
+        var stamp: String {
+            var h = SHA256()
+            h.update(Array("kernel-tree-stamp-v1\0".utf8))
+            var fields: [UInt8] = []
+            fields.reserveCapacity(64)
+            func add(_ st: stat) {
+                fields.removeAll(keepingCapacity: true)
+                for v in [UInt64(st.st_mode), UInt64(bitPattern: Int64(st.st_size)), UInt64(st.st_dev), UInt64(st.st_ino),
+                          UInt64(bitPattern: Int64(st.st_mtim.tv_sec)), UInt64(bitPattern: Int64(st.st_mtim.tv_nsec)),
+                          UInt64(bitPattern: Int64(st.st_ctim.tv_sec)), UInt64(bitPattern: Int64(st.st_ctim.tv_nsec))] {
+                    withUnsafeBytes(of: v.littleEndian) { fields.append(contentsOf: $0) }
+                }
+                h.update(fields)
+            }
+            add(rootStat)
+            for e in entries {
+                h.update(e.relative)
+                h.update([0])
+                add(e.stat)
+            }
+            return h.finalize().hex
+        }
+
+        /// True when every entry's (and the root's) mtime and ctime are earlier than `time` (seconds, nanoseconds
+        /// since 1970): a file changed after `time` then gets a later ctime than the one the stamp holds, even
+        /// on a file system whose clock ticks coarsely.
+        func settled(before time: timespec) -> Bool {
+            func earlier(_ t: timespec) -> Bool { t.tv_sec < time.tv_sec || (t.tv_sec == time.tv_sec && t.tv_nsec < time.tv_nsec) }
+            func ok(_ st: stat) -> Bool { earlier(st.st_mtim) && earlier(st.st_ctim) }
+            return ok(rootStat) && entries.allSatisfy { ok($0.stat) }
+        }
+    }
+
+    /// Lists the tree at `path` (following `path` itself if it is a link to a directory), stat-ing every entry.
+    /// - Throws: as ``sha256(ofDirectory:)``.
+    static func walk(_ path: String) throws(StoreError) -> Walk {
         let root = Array(path.utf8)
         var st = stat()
         guard stat(cString(root), &st) == 0 else { throw posixError("cannot stat", path) }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw StoreError(.io, "not a directory", path: path) }
-
         var entries: [Entry] = []
         try collect(root: root, relative: [], into: &entries)
         entries.sort { $0.relative.lexicographicallyPrecedes($1.relative) }
+        return Walk(root: root, rootStat: st, entries: entries)
+    }
 
+    /// The tree hash of a walk's entries (their contents read now).
+    static func sha256(of walk: Walk) throws(StoreError) -> String {
         var tree = SHA256()
         tree.update(Array("kernel-tree-v1\0".utf8))
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        for entry in entries {
-            let absolute = join(root, entry.relative)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        for entry in walk.entries {
+            let absolute = join(walk.root, entry.relative)
             tree.update([entry.kind.rawValue])
             tree.update(entry.relative)
             tree.update([0])
@@ -49,16 +102,17 @@ public enum TreeHash {
         return tree.finalize().hex
     }
 
-    private enum Kind: UInt8 {
+    enum Kind: UInt8 {
         case directory = 0x64  // d
         case file = 0x66  // f
         case executable = 0x78  // x
         case symlink = 0x6c  // l
     }
 
-    private struct Entry {
+    struct Entry {
         var relative: [UInt8]
         var kind: Kind
+        var stat: stat
     }
 
     private static func collect(root: [UInt8], relative: [UInt8], into entries: inout [Entry]) throws(StoreError) {
@@ -88,12 +142,12 @@ public enum TreeHash {
             }
             switch st.st_mode & S_IFMT {
             case S_IFDIR:
-                entries.append(Entry(relative: rel, kind: .directory))
+                entries.append(Entry(relative: rel, kind: .directory, stat: st))
                 try collect(root: root, relative: rel, into: &entries)
             case S_IFREG:
-                entries.append(Entry(relative: rel, kind: st.st_mode & 0o111 != 0 ? .executable : .file))
+                entries.append(Entry(relative: rel, kind: st.st_mode & 0o111 != 0 ? .executable : .file, stat: st))
             case S_IFLNK:
-                entries.append(Entry(relative: rel, kind: .symlink))
+                entries.append(Entry(relative: rel, kind: .symlink, stat: st))
             default:
                 throw StoreError(
                     .unsupportedFileType, "cannot hash a socket, FIFO or device file",

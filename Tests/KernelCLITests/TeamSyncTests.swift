@@ -1,4 +1,5 @@
 import Foundation
+import KernelStore
 import KernelTestSupport
 import Testing
 
@@ -165,6 +166,44 @@ struct Team {
         let dry = try await team.ok(bob.path, ["plugins", "sync", "--dry-run"])
         #expect(dry.contains("would install beta@team"))
         #expect(!exists(bob.path + "/plugins/cache"))
+    }
+
+    @Test func frozenDetectsContentChangedUnderACachedTreeHashWithItsMtimePutBack() async throws {
+        let team = try Team()
+        try await team.declareAndLock()
+        // Once the installed trees have settled, a no-op sync caches their hashes (keyed by their stat fields).
+        try await Task.sleep(nanoseconds: UInt64(KernelStore.treeHashSettleNanoseconds) + 200_000_000)
+        #expect(try await team.ok(team.box.home, ["plugins", "sync"]).contains("already in sync"))
+        let install = team.box.home + "/plugins/cache/team/alpha/1.0.0"
+        let store = try KernelStore(path: team.box.home + "/plugins/kernel.sqlite")
+        _ = try #require(try store.cachedTreeHash(install))
+        #expect(try await team.ok(team.box.home, ["plugins", "sync", "--frozen"]).contains("already in sync"))
+
+        // The same size and, with `touch -d`, the same mtime: only the ctime shows the edit.
+        let file = install + "/commands/alpha.md"
+        var before = stat()
+        #expect(stat(file, &before) == 0)
+        try write(file, "# ALPHA v1\n")
+        let touch = Process()
+        touch.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        touch.arguments = ["touch", "-d", "@\(before.st_mtim.tv_sec).\(String(format: "%09ld", before.st_mtim.tv_nsec))", file]
+        try touch.run()
+        touch.waitUntilExit()
+        #expect(touch.terminationStatus == 0)
+        var after = stat()
+        #expect(stat(file, &after) == 0)
+        #expect(after.st_size == before.st_size)
+        #expect(after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec)
+
+        let tampered = try await team.run(team.box.home, ["plugins", "sync", "--frozen"])
+        #expect(tampered.status == 1)
+        #expect(tampered.stderr.contains("alpha@team"))
+        #expect(tampered.stderr.contains("installed copy"))
+        #expect(read(file) == "# ALPHA v1\n")
+        // Without --frozen, sync puts the locked copy back.
+        let repaired = try await team.ok(team.box.home, ["plugins", "sync"])
+        #expect(repaired.contains("reinstall alpha@team"))
+        #expect(read(file) == "# alpha v1\n")
     }
 
     @Test func frozenFailsOnAChangedDeclarationAndTamperedContentChangingNothing() async throws {

@@ -98,3 +98,43 @@ import Testing
         #expect(outer.serialized(pretty: false) == #"{"k":{\#n    "z": 1,\#n    "a": [\#n      true,\#n      null\#n    ]\#n  },"e":[],"o":{}}"#)
     }
 }
+
+@Suite struct JSONStreamTests {
+    private func replay(_ v: JSONValue, into out: inout JSONStream) {
+        switch v {
+        case .object(let members):
+            out.beginObject()
+            for (k, m) in members { out.key(k); replay(m, into: &out) }
+            out.endObject()
+        case .array(let items):
+            out.beginArray()
+            for i in items { replay(i, into: &out) }
+            out.endArray()
+        case .string(let s): out.string(s)
+        case .int(let i): out.int(i)
+        case .bool(let b): out.bool(b)
+        case .null: out.null()
+        default: out.value(v)
+        }
+    }
+
+    @Test func writesTheLayoutOfSerializedBytes() {
+        let values: [JSONValue] = [
+            .object([]), .array([]), "x\"\n\u{7}", 42, .null, true,
+            .object([("a", .array([])), ("b", .object([])), ("c", .array([1, "two", .null, .object([("d", .double(1.5))])])),
+                     ("e", .object([("f", .array([.array([]), .array([.object([])])]))])), ("g", false)]),
+            .array([.object([("k", "v")]), .array([1, 2]), .raw("{\"r\": 1}")]),
+        ]
+        for v in values {
+            var out = JSONStream()
+            replay(v, into: &out)
+            #expect(out.bytes == v.serializedBytes(), "\(v.serialized(pretty: false))")
+            var nested = JSONStream()
+            nested.beginObject()
+            nested.key("v")
+            nested.value(v)
+            nested.endObject()
+            #expect(nested.bytes == JSONValue.object([("v", v)]).serializedBytes())
+        }
+    }
+}

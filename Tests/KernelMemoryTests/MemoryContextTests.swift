@@ -309,3 +309,36 @@ import KernelMemory
         #expect(try untrusted.workflows().first.map { "\($0.name) \($0.state) \($0.reason ?? "")" } == "app-flow inactive the project is not trusted (kernel trust)")
     }
 }
+
+@Suite struct MemoryJSONBytesTests {
+    /// `jsonBytes` is what `memory show --json` prints: byte for byte the pretty serialization of `json`.
+    @Test func theStreamedJSONIsTheSerializedValue() throws {
+        let t = try TempDirectory()
+        try t.mkdir("repo/.git")
+        try t.write("repo/AGENTS.md", "Top @docs/a.md\nOut @../outside.md\nGone @missing.md\n\"quoted\"\ttab\u{1}\n")
+        try t.write("repo/docs/a.md", "A <!-- hidden --> then @b.md")
+        try t.write("repo/docs/b.md", "B then @./a.md")
+        try t.write("repo/.qoder/rules/a.md", String(repeating: "a", count: 60_000))
+        try t.write("repo/.qoder/rules/b.md", String(repeating: "b", count: 50_000))
+        try t.write("repo/.qoder/rules/desc.md", "---\ntrigger: model_decision\ndescription: Read for \"db\" work\n---\nBody\n")
+        try t.write("repo/.qoder/rules/bad.md", "---\ntrigger: model_decision\n---\nNo description\n")
+        try t.write("repo/.qoder/rules/g.md", "---\npaths:\n  - \"src/**/*.ts\"\n  - \"*.md\"\n---\nGlob rule\n")
+        try t.write("repo/AGENTS.local.md", "Local notes\n")
+        for trusted in [true, false] {
+            var o = MemoryOptions(home: t.url("home"), userHome: t.url("userhome"), cwd: t.url("repo"), trusted: trusted)
+            o.agentsMdExcludes = ["**/AGENTS.local.md"]
+            let memory = MemoryContext(o)
+            memory.access("src/x.ts")
+            for content in [true, false] {
+                #expect(memory.jsonBytes(includeContent: content) == memory.json(includeContent: content).serializedBytes(),
+                        "trusted \(trusted), content \(content)")
+            }
+            if trusted {
+                #expect(!memory.cut.isEmpty && !memory.skipped.isEmpty && !memory.diagnostics.items.isEmpty)
+                #expect(memory.items.contains { !$0.imports.isEmpty && $0.globs.isEmpty } && memory.items.contains { !$0.globs.isEmpty })
+            }
+        }
+        let empty = MemoryContext(MemoryOptions(home: t.url("home"), userHome: t.url("userhome"), cwd: t.url("none"), trusted: true))
+        #expect(empty.jsonBytes() == empty.json().serializedBytes())
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import KernelStore
 
@@ -89,5 +90,103 @@ import Testing
         #expect(error?.code == .io)
         let file = try dir.write("file", "x")
         #expect(throws: StoreError.self) { try TreeHash.sha256(ofDirectory: file) }
+    }
+}
+
+@Suite struct TreeHashCacheTests {
+    private func settledTrees(_ count: Int) throws -> [TempDirectory] {
+        let dirs = try (0..<count).map { _ in try TempDirectory() }
+        for dir in dirs {
+            try dir.write("commands/hello.md", "# hello v1\n")
+            try dir.write("bin/run", "#!/bin/sh\necho hi\n", executable: true)
+            try FileManager.default.createSymbolicLink(atPath: dir.file("link"), withDestinationPath: "bin/run")
+        }
+        // Only a tree whose entries were all last changed more than the settle time ago is cached.
+        Thread.sleep(forTimeInterval: Double(KernelStore.treeHashSettleNanoseconds) / 1e9 + 0.2)
+        return dirs
+    }
+
+    private func settledTree() throws -> TempDirectory { try settledTrees(1)[0] }
+
+    /// Pretends the cached hash is another one, so a later call shows whether it was read from the cache.
+    private func poison(_ store: KernelStore, _ path: String) throws {
+        try store.writer.write { db in
+            try db.execute(sql: "UPDATE tree_hash SET sha256 = ? WHERE path = ?", arguments: [String(repeating: "f", count: 64), path])
+        }
+    }
+
+    @Test func anUnchangedTreeIsServedFromTheCache() throws {
+        let store = try KernelStore.inMemory()
+        let dir = try settledTree()
+        let hash = try TreeHash.sha256(ofDirectory: dir.path)
+        #expect(try store.treeSHA256(ofDirectory: dir.path) == hash)
+        #expect(try store.cachedTreeHash(dir.path)?.sha256 == hash)
+        try poison(store, dir.path)
+        #expect(try store.treeSHA256(ofDirectory: dir.path) == String(repeating: "f", count: 64))
+    }
+
+    @Test func contentChangedWithItsSizeAndMtimePutBackIsHashedAgain() throws {
+        let store = try KernelStore.inMemory()
+        let dir = try settledTree()
+        let file = dir.file("commands/hello.md")
+        _ = try store.treeSHA256(ofDirectory: dir.path)
+        try poison(store, dir.path)
+        var before = stat()
+        #expect(stat(file, &before) == 0)
+        // Same size, and the mtime put back as `touch -d` would: only the ctime tells.
+        try dir.write("commands/hello.md", "# HELLO v1\n")
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+        var after = stat()
+        #expect(stat(file, &after) == 0)
+        #expect(after.st_size == before.st_size && after.st_mtim.tv_sec == before.st_mtim.tv_sec
+                && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec)
+        let fresh = try TreeHash.sha256(ofDirectory: dir.path)
+        #expect(try store.treeSHA256(ofDirectory: dir.path) == fresh)
+        #expect(fresh != String(repeating: "f", count: 64))
+    }
+
+    @Test func aReplacedRenamedOrAddedEntryIsHashedAgain() throws {
+        let changes: [(String, (TempDirectory) throws -> Void)] = [
+            ("replaced by rename", {
+                try $0.write("commands/other", "# hello v1\n")
+                _ = rename($0.file("commands/other"), $0.file("commands/hello.md"))
+            }),
+            ("link target", {
+                try FileManager.default.removeItem(atPath: $0.file("link"))
+                try FileManager.default.createSymbolicLink(atPath: $0.file("link"), withDestinationPath: "bin/rux")
+            }),
+            ("mode", { try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: $0.file("bin/run")) }),
+            ("new file", { try $0.write("commands/new.md", "") }),
+        ]
+        for ((what, change), dir) in zip(changes, try settledTrees(changes.count)) {
+            let store = try KernelStore.inMemory()
+            _ = try store.treeSHA256(ofDirectory: dir.path)
+            try poison(store, dir.path)
+            try change(dir)
+            #expect(try store.treeSHA256(ofDirectory: dir.path) == TreeHash.sha256(ofDirectory: dir.path), "\(what)")
+        }
+    }
+
+    @Test func aTreeChangedJustNowIsNotCached() throws {
+        let store = try KernelStore.inMemory()
+        let dir = try TempDirectory()
+        let file = try dir.write("commands/hello.md", "# hello\n")
+        // Modified "now" whatever the scheduling: an mtime an hour ahead is never settled.
+        var times = [timespec(tv_sec: time(nil) + 3600, tv_nsec: 0), timespec(tv_sec: time(nil) + 3600, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+        #expect(try store.treeSHA256(ofDirectory: dir.path) == TreeHash.sha256(ofDirectory: dir.path))
+        #expect(try store.cachedTreeHash(dir.path) == nil)
+    }
+
+    @Test func forgettingATreeDropsItsRowAndThoseBelowItOnly() throws {
+        let store = try KernelStore.inMemory()
+        let trees = try settledTrees(2)
+        let (dir, sibling) = (trees[0], trees[1])
+        _ = try store.treeSHA256(ofDirectory: dir.path)
+        _ = try store.treeSHA256(ofDirectory: sibling.path)
+        try store.forgetTreeHashes(under: dir.path)
+        #expect(try store.cachedTreeHash(dir.path) == nil)
+        #expect(try store.cachedTreeHash(sibling.path) != nil)
     }
 }

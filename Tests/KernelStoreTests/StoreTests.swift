@@ -29,7 +29,7 @@ private func receipt(
             }
             #expect(applied == ["v1-receipts", "v1-component-cache", "v1-trust", "v2-hook-once", "v2-hook-async-results",
                                 "v2-module-scan", "v3-component-cache-detail", "v3-tasks", "v4-tasks-server", "v4-marketplace-catalog",
-                                "v5-catalog-entry-digest", "v5-trust-fingerprint", "v5-receipt-dependencies"])
+                                "v5-catalog-entry-digest", "v5-trust-fingerprint", "v5-receipt-dependencies", "v6-tree-hash-cache"])
             let mode = try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")
             let fk = try store.writer.read { db in try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") }
@@ -37,7 +37,7 @@ private func receipt(
         }
         let reopened = try KernelStore(path: path)
         let applied = try reopened.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") }
-        #expect(applied == 13)
+        #expect(applied == 14)
         #expect(try reopened.receipts() == [receipt("hello")])
     }
 
