@@ -146,13 +146,34 @@ extension PluginHost {
     /// The dependencies a fetched plugin declares: its plugin.json's (for a `strict: false` entry, the entry's),
     /// then those of its marketplace entry not already named.
     static func dependencySpecs(bundle: PluginBundle, entry: CatalogEntry) -> [DependencySpec] {
-        var specs = DependencySpec.parse(bundle.manifest?.node["dependencies"])
+        dependencySpecs(manifest: bundle.manifest, entry: entry)
+    }
+
+    /// The same from the plugin's manifest alone.
+    static func dependencySpecs(manifest: PluginManifest?, entry: CatalogEntry) -> [DependencySpec] {
+        var specs = DependencySpec.parse(manifest?.node["dependencies"])
         if let node = try? JSONReader.parse(Array(entry.entry.utf8)).0 {
             for spec in DependencySpec.parse(node["dependencies"]) where !specs.contains(where: { $0.name == spec.name }) {
                 specs.append(spec)
             }
         }
         return specs
+    }
+
+    /// The manifest `BundleLoader.load(at:entryManifest:)` gives the bundle at `root` (its own, overlaid by the
+    /// entry's for `strict: false`), read alone: no component folder is listed or parsed.
+    static func manifest(at root: String, entryManifest: PluginManifest?) -> PluginManifest? {
+        guard FileSystem.isDirectory(root) else { return nil }
+        var manifest: PluginManifest?
+        for candidate in BundleLoader.manifestPaths {
+            let file = FileSystem.join(root, candidate.path)
+            guard FileSystem.exists(file) else { continue }
+            var d = Diagnostics()
+            if let bytes = try? FileSystem.read(file, limit: 16 << 20) { manifest = ManifestParser.parse(bytes, file: file, diagnostics: &d) }
+            break
+        }
+        if let entryManifest { manifest = manifest.map { $0.overlaid(by: entryManifest) } ?? entryManifest }
+        return manifest
     }
 
     /// `allowCrossMarketplaceDependenciesOn` of an added marketplace's manifest (empty when none).
@@ -325,12 +346,23 @@ extension PluginHost {
         var seen = Set(declared.map(\.id))
         var allowances: [String: [String]] = [:]
 
+        // The marketplaces' records, read once (not once per plugin).
+        var records: [String: MarketplaceRecord]?
+        func record(_ marketplace: String) -> MarketplaceRecord? {
+            if records == nil {
+                records = [:]
+                for r in (try? store.marketplaceRecords()) ?? [] { records![r.name] = r }
+            }
+            return records![marketplace]
+        }
         func specs(_ entry: CatalogEntry) -> [DependencySpec] {
             var d = Diagnostics()
             if let parsed = MarketplaceParser.parseEntry(Array(entry.entry.utf8), file: entry.marketplace, diagnostics: &d),
-               case .relative = parsed.source, let fetched = try? fetchPlugin(entry) {
+               case .relative = parsed.source, let record = record(entry.marketplace),
+               let fetched = try? fetchPlugin(entry, record: record) {
                 defer { fetched.cleanUp() }
-                return Self.dependencySpecs(bundle: BundleLoader.load(at: fetched.directory, entryManifest: fetched.manifest), entry: entry)
+                // Only the manifest is needed (its `dependencies`), not the components.
+                return Self.dependencySpecs(manifest: Self.manifest(at: fetched.directory, entryManifest: fetched.manifest), entry: entry)
             }
             return DependencySpec.parse((try? JSONReader.parse(Array(entry.entry.utf8)).0)?["dependencies"])
         }
