@@ -87,7 +87,7 @@ enum ConfigText {
             lines.append("Needs configuration: missing \(c.missing.joined(separator: ", ")); its hooks and MCP servers do not start until "
                          + "`kernel plugins configure \(c.pluginID) \(first)=…` sets them.")
         }
-        lines.append("Settings: \(c.settingsFile) (pluginConfigs.\(c.pluginID)); sensitive values: \(c.secretsFile)")
+        lines.append("Settings: \(c.settingsFile) (pluginConfigs.\(c.configKey)); sensitive values: \(c.secretsFile)")
         return lines.joined(separator: "\n")
     }
 }

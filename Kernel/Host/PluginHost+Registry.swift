@@ -34,7 +34,7 @@ extension PluginHost {
 
         /// Why its hooks and MCP servers do not start for want of configuration; nil when nothing is missing.
         public var needsConfiguration: String? {
-            UserConfigResolution.reason(pluginID: PluginHost.configID(id, name: name), missing: missingConfig)
+            UserConfigResolution.reason(pluginID: id, missing: missingConfig)
         }
 
         /// What listings show: from the cache when the plugin's files are unchanged, else made from the bundle

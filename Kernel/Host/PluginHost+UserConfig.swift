@@ -30,6 +30,8 @@ extension PluginHost {
     /// A plugin's configuration: every key it declares (and any other stored), what is missing, and the files.
     public struct PluginConfiguration: Sendable {
         public var pluginID: String
+        /// The key under `pluginConfigs` (and in the secrets file).
+        public var configKey: String
         public var scope: Scope
         /// Where non-sensitive values are written (the install scope's settings file).
         public var settingsFile: String
@@ -39,7 +41,7 @@ extension PluginHost {
 
         public var json: JSONValue {
             .object([
-                ("pluginId", .string(pluginID)), ("scope", .string(scope.rawValue)),
+                ("pluginId", .string(pluginID)), ("configKey", .string(configKey)), ("scope", .string(scope.rawValue)),
                 ("settingsFile", .string(settingsFile)), ("secretsFile", .string(secretsFile)),
                 ("needsConfiguration", .bool(!missing.isEmpty)), ("missing", .strings(missing)),
                 ("options", .array(entries.map { e in
@@ -56,10 +58,10 @@ extension PluginHost {
         }
     }
 
-    /// The id a plugin's values are stored under: its receipt id (`name@marketplace`); a `--plugin-dir`
-    /// folder's plain name (the reference host keys local and flag plugins by name).
+    /// The key a plugin's values are stored under, as the reference host looks them up: `name@marketplace` for a
+    /// marketplace plugin, the plain name for a folder install (`@local`) or a `--plugin-dir` folder (`@flag`).
     static func configID(_ id: String, name: String) -> String {
-        id.hasSuffix("@flag") ? name : id
+        id.hasSuffix("@flag") || id.hasSuffix("@local") ? name : id
     }
 
     /// The sensitive values of every plugin (the secrets file, read; empty when it does not exist).
@@ -97,7 +99,7 @@ extension PluginHost {
     /// The resolution of one plugin's configuration in a composition.
     static func configResolution(id: String, bundle: PluginBundle, settings: SettingsSnapshot, secrets: Node) -> UserConfigResolution {
         let key = configID(id, name: bundle.name)
-        return UserConfigResolution(pluginID: key, options: bundle.userConfigOptions,
+        return UserConfigResolution(pluginID: id, options: bundle.userConfigOptions,
                                     values: configValues(id: key, name: bundle.name, settings: settings, secrets: secrets).values)
     }
 
@@ -283,8 +285,8 @@ extension PluginHost {
             o.sensitive = origins[key] == "secrets"
             entries.append(ConfigEntry(key: key, option: o, value: values[key], origin: origins[key]))
         }
-        let missing = UserConfigResolution(pluginID: id, options: options, values: values).missing
-        return PluginConfiguration(pluginID: id, scope: receipt.scope, settingsFile: paths.settingsFile(receipt.scope),
+        let missing = UserConfigResolution(pluginID: receipt.id, options: options, values: values).missing
+        return PluginConfiguration(pluginID: receipt.id, configKey: id, scope: receipt.scope, settingsFile: paths.settingsFile(receipt.scope),
                                    secretsFile: secretsFile, entries: entries, missing: missing)
     }
 }

@@ -61,7 +61,8 @@ import Testing
         #expect(!settingsText.contains("s3cr3t-value"))
         let settings = try json(settingsText)
         let configs = try #require(settings["pluginConfigs"] as? [String: Any])
-        let entry = try #require(configs["weather@local"] as? [String: Any])
+        // A folder install is keyed by its plain name, as the reference host looks `@local` plugins up.
+        let entry = try #require(configs["weather"] as? [String: Any])
         #expect((entry["options"] as? [String: Any])?["units"] as? String == "imperial")
 
         // The secret in a 0600 file in a 0700 folder under the user root.
@@ -69,7 +70,7 @@ import Testing
         #expect(try mode(secrets) == 0o600)
         #expect(try mode(box.home + "/kernel/secrets") == 0o700)
         let stored = try json(try #require(read(secrets)))
-        #expect((stored["weather@local"] as? [String: Any])?["api_key"] as? String == "s3cr3t-value")
+        #expect((stored["weather"] as? [String: Any])?["api_key"] as? String == "s3cr3t-value")
 
         // A real hook run gets the values (command and env); the default fills nothing here (units was given).
         let fired = try await kernel(["hooks", "fire", "SessionStart", "--json"], cwd: box.projectDir.fileURL,
@@ -231,7 +232,7 @@ import Testing
         try await box.ok(["plugins", "configure", "remote", "mcpServers.api.url=https://mcp.example.com/u/7"])
         // Stored where the reference host reads server-level values.
         let settings = try json(try #require(read(box.settingsPath(.user))))
-        let entry = try #require((settings["pluginConfigs"] as? [String: Any])?["remote@local"] as? [String: Any])
+        let entry = try #require((settings["pluginConfigs"] as? [String: Any])?["remote"] as? [String: Any])
         #expect(((entry["mcpServers"] as? [String: Any])?["api"] as? [String: Any])?["url"] as? String == "https://mcp.example.com/u/7")
         let server = try #require(try await box.listing(["mcp", "list"]).first { $0["name"] as? String == "remote:api" })
         #expect(server["state"] as? String == "active")
@@ -307,5 +308,28 @@ import Testing
         let status = try await team.status(mate.path)
         #expect(status["alpha@team"]?["state"] as? String == "ok")
         #expect(status["beta@team"]?["state"] as? String == "ok")
+    }
+
+    /// What qodercli 1.1.76 reads (checked by running it: a session started `/bin/sh -c 'echo "$0|$1"' ${user_config.token}
+    /// ${user_config.other}` with `pluginConfigs.demo.mcpServers.svc.token = T123` and `options.other` set, and wrote
+    /// `T123|${user_config.other}`): server-level values under the plain name of a folder install. Kernel reads the same
+    /// hand-written entry.
+    @Test func theReferenceHostsServerLevelValuesAreRead() async throws {
+        let box = try Sandbox()
+        let dir = try box.makePlugin("demo", files: [
+            ".mcp.json": #"{"mcpServers": {"svc": {"command": "/bin/sh", "args": ["-c", "true", "${user_config.token}"]}}}"#,
+        ])
+        try await box.ok(["plugins", "install", dir])
+        try write(box.settingsPath(.user), #"""
+            {"enabledPlugins": {"demo@local": true}, "pluginConfigs": {"demo": {"mcpServers": {"svc": {"token": "T123"}}}}}
+            """#)
+        let svc = try #require(try await box.listing(["mcp", "list"]).first { $0["name"] as? String == "demo:svc" })
+        #expect(svc["args"] as? [String] == ["-c", "true", "T123"])
+        #expect(svc["state"] as? String == "active")
+        let view = try json(try await box.ok(["plugins", "configure", "demo", "--json"]))
+        #expect(view["configKey"] as? String == "demo")
+        let option = try #require((view["options"] as? [[String: Any]])?.first)
+        #expect(option["key"] as? String == "mcpServers.svc.token")
+        #expect(option["value"] as? String == "T123")
     }
 }

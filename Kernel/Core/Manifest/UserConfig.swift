@@ -197,7 +197,7 @@ extension UserConfigOption {
 public struct MCPSetup: Sendable, Codable {
     public var configUrl: String?
     public var guide: String?
-    /// Whether the plugin needs the URL to be given (default true).
+    /// Whether the plugin needs the URL to be given (default false: only the server waits for it).
     public var required: Bool
 }
 
@@ -301,13 +301,36 @@ public enum UserConfigParser {
         }
         return MCPSetup(configUrl: r.string(node, "configUrl", label: "_setup.configUrl", &d),
                         guide: r.string(node, "guide", label: "_setup.guide", &d),
-                        required: r.bool(node, "required", label: "_setup.required", &d) ?? true)
+                        required: r.bool(node, "required", label: "_setup.required", &d) ?? false)
     }
 }
 
 /// `${user_config.KEY}`: the references in a text, and their substitution.
 public enum UserConfigReference {
     static let prefix = "${user_config."
+
+    /// Warns about each `${user_config.KEY}` in a hook or an MCP server whose KEY the plugin does not declare
+    /// (a server's own `mcpServers.<server>.KEY` may still be configured: it is a warning, not an error).
+    static func checkDeclared(_ bundle: PluginBundle, _ d: inout Diagnostics) {
+        let declared = Set((bundle.manifest?.userConfig ?? []).map(\.key))
+        func check(_ texts: [String], what: String, at location: SourceLocation) {
+            var seen = Set<String>()
+            for key in texts.flatMap(keys(in:)) where !declared.contains(key) && seen.insert(key).inserted {
+                d.warning(id: "manifest.user_config_undeclared", "\(what) refers to ${user_config.\(key)}, which userConfig does not declare"
+                          + "\(didYouMean(key, in: Array(declared))); set it with `kernel plugins configure`", at: location)
+            }
+        }
+        for s in bundle.contributions.mcpServers {
+            let texts = [s.command, s.url].compactMap { $0 } + s.args + Array(s.env.values) + Array(s.headers.values)
+            check(texts, what: "MCP server '\(s.name)'", at: SourceLocation(file: s.file, line: s.line, column: s.column))
+        }
+        for g in bundle.contributions.hooks {
+            for h in g.handlers {
+                let texts = [h.command, h.url].compactMap { $0 } + (h.args ?? []) + Array(h.env.values) + Array(h.headers.values)
+                check(texts, what: "\(g.event) hook", at: SourceLocation(file: g.file, line: h.line, column: h.column))
+            }
+        }
+    }
 
     /// The keys referenced, in order, each once.
     public static func keys(in text: String) -> [String] {
