@@ -130,11 +130,11 @@ enum Prompt {
         if hide {
             var quiet = saved
             quiet.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(0, TCSAFLUSH, &quiet)
+            tcsetattr(0, TCSANOW, &quiet)
         }
         defer {
             if hide {
-                tcsetattr(0, TCSAFLUSH, &saved)
+                tcsetattr(0, TCSANOW, &saved)
                 FileHandle.standardError.write(Data("\n".utf8))
             }
         }

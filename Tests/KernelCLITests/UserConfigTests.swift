@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 import Testing
 
 /// User configuration end to end: `plugins install --config`, `plugins configure`, where values are stored
@@ -331,5 +332,33 @@ import Testing
         let option = try #require((view["options"] as? [[String: Any]])?.first)
         #expect(option["key"] as? String == "mcpServers.svc.token")
         #expect(option["value"] as? String == "T123")
+    }
+
+    /// On a terminal (a pseudo-terminal from util-linux `script`), install asks for each missing required key: a bad
+    /// answer is refused with the reason and asked again; the answers are stored as `configure` stores them.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func onATerminalInstallAsksForMissingRequiredKeys() async throws {
+        let box = try Sandbox()
+        let dir = try box.makePlugin("asker", files: [
+            ".qoder-plugin/plugin.json": #"""
+                {"name": "asker", "version": "1.0.0", "commands": "./commands",
+                 "userConfig": {"api_key": {"type": "string", "title": "API key", "required": true, "sensitive": true},
+                                "n": {"type": "number", "required": true, "max": 3}}}
+                """#,
+            "commands/c.md": "# c\n",
+        ])
+        let command = "\(TestPaths.kernel) plugins install \(dir)"
+        let r = try await offPool { [box] in
+            try runChild("/usr/bin/script", ["-qec", command, "/dev/null"], cwd: box.project,
+                         environment: ["QODER_HOME": box.home], stdin: "typed-secret\n9\n2\n")
+        }
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("API key [api_key]: "))
+        #expect(r.stdout.contains("'n' must be at most 3, got 9"))
+        #expect(!r.stdout.contains("needs configuration"), "\(r.stdout)")
+        let settings = try json(try #require(read(box.settingsPath(.user))))
+        #expect(((settings["pluginConfigs"] as? [String: Any])?["asker"] as? [String: Any]).flatMap { $0["options"] as? [String: Any] }?["n"] as? Int == 2)
+        #expect(read(box.settingsPath(.user))?.contains("typed-secret") == false)
+        #expect(read(box.home + "/kernel/secrets/plugin-config.json")?.contains("typed-secret") == true)
     }
 }
