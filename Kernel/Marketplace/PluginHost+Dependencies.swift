@@ -112,7 +112,12 @@ extension PluginHost {
     /// recorded as auto-installed, and the root last; a dependency already installed here (at `scope`, or at
     /// user scope) in an acceptable version is left as it is. A failure while installing removes the
     /// dependencies this call installed.
-    func installResolvingDependencies(root: ResolvedPlugin, scope: Scope) throws(KernelError) -> DependencyInstall {
+    /// - Parameters:
+    ///   - rootUnlessSHA256: for an update, the installed tree hash: the root is not replaced when its content is
+    ///     the same (its dependencies are still resolved and installed).
+    ///   - rootAutoInstalled: for an update of a plugin installed as a dependency: it stays recorded as one.
+    func installResolvingDependencies(root: ResolvedPlugin, scope: Scope, rootUnlessSHA256: String? = nil,
+                                      rootAutoInstalled: Bool = false) throws(KernelError) -> DependencyInstall {
         let installedHere = try installed()
         var resolver = DependencyResolver(host: self, scope: scope, installed: installedHere, rootMarketplace: root.marketplace)
         defer { for plugin in resolver.resolved.values { plugin.fetched?.cleanUp() } }
@@ -131,8 +136,9 @@ extension PluginHost {
                 done.append(try install(request, scope: scope))
             }
             var request: InstallRequest
-            if let fetched = rootPlugin.fetched { request = fetched.request(unlessSHA256: nil) } else { request = rootPlugin.folderRequest! }
+            if let fetched = rootPlugin.fetched { request = fetched.request(unlessSHA256: rootUnlessSHA256) } else { request = rootPlugin.folderRequest! }
             request.requires = Self.requiresJSON(rootPlugin.requires)
+            request.autoInstalled = rootAutoInstalled
             let outcome = try install(request, scope: scope)
             return DependencyInstall(outcome: outcome, installed: done, satisfied: satisfied)
         } catch {
