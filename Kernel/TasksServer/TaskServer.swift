@@ -66,7 +66,7 @@ public final class TaskServer: Sendable {
                 makeEngine: @escaping @Sendable () throws -> TaskEngine) {
         self.configuration = configuration
         self.store = store
-        self.tokens = TaskTokens(store: store)
+        self.tokens = TaskTokens(store: store, readConnection: true)
         self.batcher = EnqueueBatcher(store: store, window: configuration.commitWindow, maxBatch: configuration.commitBatch)
         self.log = log ?? ServerLog(json: configuration.jsonLogs)
         let engines = EngineBox(maxAge: configuration.reloadInterval, make: makeEngine)
@@ -110,12 +110,14 @@ public final class TaskServer: Sendable {
         self.group.set(group)
         do { try await group.run() } catch {
             await batcher.close()
+            log.flush()
             throw error
         }
         // The HTTP server has stopped: what it accepted is written before the process ends.
         await batcher.close()
         let stats = batcher.statistics
         log.log("info", "stopped", [("commits", .int(stats.batches)), ("queued", .int(stats.requests)), ("largestBatch", .int(stats.largest))])
+        log.flush()
     }
 
     /// Starts the graceful shutdown SIGTERM starts.
@@ -169,9 +171,11 @@ struct AccessLog<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
-        let ms = Double((ContinuousClock.now - start).components.attoseconds) / 1e15 + Double((ContinuousClock.now - start).components.seconds) * 1000
+        let elapsed = (ContinuousClock.now - start).components
+        let ms = Double(elapsed.attoseconds) / 1e15 + Double(elapsed.seconds) * 1000
         log.log("info", "request", [("method", .string(request.method.rawValue)), ("path", .string(request.uri.path)),
-                                    ("status", .int(response.status.code)), ("ms", .double((ms * 100).rounded() / 100))])
+                                    ("status", .int(response.status.code)), ("ms", .double((ms * 100).rounded() / 100))],
+                deferred: true)
         return response
     }
 }
