@@ -5,6 +5,7 @@ import KernelStore
 public import KernelTasks
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 public import UnixSignals
 
@@ -76,6 +77,11 @@ public final class TaskServer: Sendable {
         self.scheduler = configuration.runScheduler ? TaskScheduler(poll: configuration.poll) { try engines.engine } : nil
     }
 
+    /// The event loops of every server in this process: half the cores (at least one). The other half is left to
+    /// the handlers (Swift's cooperative pool) and the group-commit writer: on 2 cores, two loop threads beside
+    /// them (and a load generator) only added context switches.
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount / 2))
+
     /// The bound port, once the server listens.
     public var port: Int? { started.value }
 
@@ -105,6 +111,7 @@ public final class TaskServer: Sendable {
                 self.log.log("info", "listening", [("address", .string("\(self.configuration.host):\(port)")),
                                                    ("scheduler", .bool(self.scheduler != nil))])
             },
+            eventLoopGroupProvider: .shared(Self.eventLoops),
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
         self.group.set(group)
