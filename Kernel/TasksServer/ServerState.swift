@@ -24,9 +24,9 @@ public final class ServerLog: @unchecked Sendable {
         self.buffer = nil
     }
 
-    /// Lines into stderr, buffered.
-    public convenience init(json: Bool) {
-        self.init(json: json, buffer: LogBuffer(fd: STDERR_FILENO))
+    /// Lines into `fd` (stderr by default), the access log's buffered.
+    public convenience init(json: Bool, fd: Int32 = STDERR_FILENO) {
+        self.init(json: json, buffer: LogBuffer(fd: fd))
     }
 
     init(json: Bool, buffer: LogBuffer) {

@@ -94,6 +94,8 @@ public final class TaskServer: Sendable {
     public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         var logger = Logger(label: "kernel.tasks.server") { _ in ServerLogHandler(sink: self.log) }
         logger.logLevel = .warning
+        // Memory flat under load: the store's pages stay out of the process (a failure only costs that).
+        try? store.readWithoutMemoryMap()
         _ = try engines.snapshot()
         let router = Router()
         router.add(middleware: AccessLog(log: log))
