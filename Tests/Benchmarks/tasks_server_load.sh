@@ -97,8 +97,8 @@ lua hook "$HOOK_BODY" "wrk.headers[\"X-Hub-Signature-256\"] = \"sha256=$SIG\"" >
 lua warm "$INVOKE_BODY" "wrk.headers[\"Authorization\"] = \"Bearer $TOKEN\"" > "$WORK/warm.lua"
 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status"; }
-# RSS splits into anonymous memory (the heap: what the server keeps) and file pages (the store read through its
-# memory map, which grows with the file as runs are added).
+# RSS splits into anonymous memory (the heap, SQLite's page caches included: what the server keeps) and file pages
+# (the executable's; a store read through a memory map would add its pages, growing with the file).
 anon() { awk '/RssAnon/ {print $2}' "/proc/$SERVER_PID/status"; }
 : > "$WORK/rss"
 ( while kill -0 "$SERVER_PID" 2>/dev/null; do echo "$(date +%s) $(rss) $(anon)" >> "$WORK/rss"; sleep 2; done ) &
@@ -162,8 +162,8 @@ rows = [l.split() for l in open(sys.argv[1]) if len(l.split()) == 3]
 start, end, astart, aend = (int(a) for a in sys.argv[2:6])
 print(f"RSS over the run: start {start / 1024:.1f} MiB, end {end / 1024:.1f} MiB, max {max(int(r[1]) for r in rows) / 1024:.1f} MiB "
       f"(end/start {end / start:.2f}x, {len(rows)} samples); anonymous (heap) {astart / 1024:.1f} -> {aend / 1024:.1f} MiB "
-      f"({aend / astart:.2f}x, max {max(int(r[2]) for r in rows) / 1024:.1f}); the rest is the store's pages through its memory map "
-      f"(the file is {os.path.getsize(sys.argv[6]) / 2**20:.1f} MiB at the end)")
+      f"({aend / astart:.2f}x, max {max(int(r[2]) for r in rows) / 1024:.1f}); the rest is file pages "
+      f"(the store file is {os.path.getsize(sys.argv[6]) / 2**20:.1f} MiB at the end)")
 PY
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "targets: >= 2000 req/s and p99 <= 10 ms per endpoint, none lost: $([ $ok -eq 0 ] && echo met || echo MISSED)"
