@@ -168,3 +168,12 @@ public final class EnqueueBatcher: @unchecked Sendable {
         for (item, result) in zip(batch, results) { item.continuation.resume(returning: result) }
     }
 }
+
+extension KernelStore {
+    /// For a long-running server: the store's connection reads the file with `pread` into SQLite's page cache
+    /// (bounded, 2 MiB) instead of through its memory map, whose pages count in the process's RSS and grow with the
+    /// file as runs are added. A command that runs and exits keeps the map (it makes large listings faster).
+    public func readWithoutMemoryMap() throws(TaskError) {
+        do { try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA mmap_size = 0") } } catch { throw TaskError.wrap(error) }
+    }
+}

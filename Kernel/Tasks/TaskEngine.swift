@@ -2,6 +2,7 @@ import Foundation
 public import KernelCore
 public import KernelStore
 public import KernelHooks
+import KernelProcess
 internal import GRDB
 
 /// The tasks engine: keeps blueprints' triggers and runs in the kernel store, claims due slots, queues runs from
@@ -257,11 +258,11 @@ public final class TaskEngine: Sendable {
 
     func insert(_ db: Database, _ r: NewRun) throws -> TaskRun {
         let finished: Int64? = r.state.isFinal ? r.now.ms : nil
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO task_run (id, blueprint, trigger_index, trigger_kind, slot, test, attempt, retry_of, parameters, state,
                                   reason, scheduled_at, not_before, queued_at, finished_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [r.id, r.blueprint, r.triggerIndex, r.kind, r.slot?.ms, r.test ? 1 : 0, r.attempt, r.retryOf,
+            """).execute(arguments: [r.id, r.blueprint, r.triggerIndex, r.kind, r.slot?.ms, r.test ? 1 : 0, r.attempt, r.retryOf,
                              r.parameters, r.state.rawValue, r.reason, r.scheduledAt.ms, r.notBefore.ms, r.now.ms, finished])
         return try Self.run(db, r.id)!
     }
@@ -306,10 +307,10 @@ public final class TaskEngine: Sendable {
             }
         }
         state.runCount += 1
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO task_state (blueprint, run_count, updated_at) VALUES (?, 1, ?)
             ON CONFLICT (blueprint) DO UPDATE SET run_count = run_count + 1, updated_at = excluded.updated_at
-            """, arguments: [r.blueprint, now.ms])
+            """).execute(arguments: [r.blueprint, now.ms])
         let run = try insert(db, r)
         if let max = b.maxRuns, state.runCount >= max { try disable(db, r.blueprint, "reached maxRuns (\(max))") }
         return run
@@ -416,7 +417,7 @@ public final class TaskEngine: Sendable {
     /// The writes of one enqueue, inside the caller's transaction. A delivery id already recorded (by an earlier
     /// transaction or earlier in this one) returns its run as a duplicate and writes nothing.
     func perform(_ db: Database, _ q: EnqueueRequest) throws -> EnqueueOutcome {
-        if let delivery = q.delivery, let seen = try String.fetchOne(db, sql: "SELECT run_id FROM task_delivery WHERE source = ? AND delivery_id = ?",
+        if let delivery = q.delivery, let seen = try String.fetchOne(db.cachedStatement(sql: "SELECT run_id FROM task_delivery WHERE source = ? AND delivery_id = ?"),
                                                                     arguments: [delivery.source, delivery.id]) {
             if let r = try Self.run(db, seen) { return EnqueueOutcome(run: r, duplicate: true, signals: []) }
         }
@@ -424,7 +425,7 @@ public final class TaskEngine: Sendable {
             let state = try Self.state(db, q.name)
             if state.paused { throw TaskError(.unavailable, "task '\(q.name)' is paused\(state.pausedReason.map { ": \($0)" } ?? "")") }
             if let trigger = q.trigger {
-                let paused = try Bool.fetchOne(db, sql: "SELECT paused FROM task_trigger WHERE blueprint = ? AND trigger_index = ?",
+                let paused = try Bool.fetchOne(db.cachedStatement(sql: "SELECT paused FROM task_trigger WHERE blueprint = ? AND trigger_index = ?"),
                                                arguments: [q.name, trigger]) ?? false
                 if paused || !q.blueprint.triggers[trigger].enabled { throw TaskError(.unavailable, "trigger \(trigger + 1) of task '\(q.name)' is paused") }
             }
@@ -437,8 +438,8 @@ public final class TaskEngine: Sendable {
         var signals: [Int] = []
         let run = try queue(db, &r, q.blueprint, now: q.now, signals: &signals)
         if let delivery = q.delivery {
-            try db.execute(sql: "INSERT OR REPLACE INTO task_delivery (source, delivery_id, run_id, received_at) VALUES (?, ?, ?, ?)",
-                           arguments: [delivery.source, delivery.id, run.id, q.now.ms])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO task_delivery (source, delivery_id, run_id, received_at) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [delivery.source, delivery.id, run.id, q.now.ms])
         }
         return EnqueueOutcome(run: run, duplicate: false, signals: signals)
     }
@@ -556,11 +557,11 @@ public final class TaskEngine: Sendable {
     }
 
     static func run(_ db: Database, _ id: String) throws -> TaskRun? {
-        try Row.fetchOne(db, sql: "SELECT \(TaskRun.columns) FROM task_run WHERE id = ?", arguments: [id]).map(TaskRun.init(row:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(TaskRun.columns) FROM task_run WHERE id = ?"), arguments: [id]).map(TaskRun.init(row:))
     }
 
     static func state(_ db: Database, _ name: String) throws -> BlueprintState {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM task_state WHERE blueprint = ?", arguments: [name]) else { return BlueprintState() }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM task_state WHERE blueprint = ?"), arguments: [name]) else { return BlueprintState() }
         return stateRow(row)
     }
 
@@ -593,14 +594,12 @@ public final class TaskEngine: Sendable {
         return try self.run(run.id)
     }
 
-    /// SIGTERM to a process group, SIGKILL after `grace` if any member is left (off the caller's thread).
+    /// SIGTERM to a process group now, SIGKILL `grace` seconds later: the hook handlers' ``GroupDeadline`` with
+    /// no time left (Dispatch timers, off the caller's thread and the cooperative pool).
     static func terminate(group pid: Int, grace: Double) {
         let g = pid_t(pid)
         guard g > 1 else { return }
-        killpg(g, SIGTERM)
-        DispatchQueue.global().asyncAfter(deadline: .now() + grace) {
-            if killpg(g, 0) == 0 { killpg(g, SIGKILL) }
-        }
+        _ = GroupDeadline(group: g, timeout: 0, grace: grace)
     }
 
     // MARK: - Recovery and retention

@@ -71,30 +71,31 @@ public struct TaskRun: Sendable, Equatable {
         not_before, queued_at, started_at, finished_at, exit_code, signal, pid, log_path, work_dir, cancel_requested
         """
 
+    /// A row of `SELECT \(columns)`, read by position (by name, GRDB lower-cases every column name per lookup).
     init(row: Row) {
         func date(_ v: Int64?) -> Date? { v.map { Date(timeIntervalSince1970: Double($0) / 1000) } }
-        id = row["id"]
-        blueprint = row["blueprint"]
-        triggerIndex = row["trigger_index"]
-        triggerKind = row["trigger_kind"]
-        slot = date(row["slot"])
-        test = (row["test"] as Int) != 0
-        attempt = row["attempt"]
-        retryOf = row["retry_of"]
-        parameters = row["parameters"]
-        state = RunState(rawValue: row["state"]) ?? .failed
-        reason = row["reason"]
-        scheduledAt = date(row["scheduled_at"])!
-        notBefore = date(row["not_before"])!
-        queuedAt = date(row["queued_at"])!
-        startedAt = date(row["started_at"])
-        finishedAt = date(row["finished_at"])
-        exitCode = row["exit_code"]
-        signal = row["signal"]
-        pid = row["pid"]
-        logPath = row["log_path"]
-        workDir = row["work_dir"]
-        cancelRequested = (row["cancel_requested"] as Int) != 0
+        id = row[0]
+        blueprint = row[1]
+        triggerIndex = row[2]
+        triggerKind = row[3]
+        slot = date(row[4])
+        test = (row[5] as Int) != 0
+        attempt = row[6]
+        retryOf = row[7]
+        parameters = row[8]
+        state = RunState(rawValue: row[9]) ?? .failed
+        reason = row[10]
+        scheduledAt = date(row[11])!
+        notBefore = date(row[12])!
+        queuedAt = date(row[13])!
+        startedAt = date(row[14])
+        finishedAt = date(row[15])
+        exitCode = row[16]
+        signal = row[17]
+        pid = row[18]
+        logPath = row[19]
+        workDir = row[20]
+        cancelRequested = (row[21] as Int) != 0
     }
 }
 

@@ -58,8 +58,25 @@ public struct TaskTokens: Sendable {
     public static let prefix = "kt-"
     public let store: KernelStore
     let clock: any TaskClock
+    /// Where ``verify(_:for:)`` reads: a read-only connection of its own, or the store's.
+    let reader: any DatabaseReader
 
-    public init(store: KernelStore, clock: any TaskClock = SystemClock()) { self.store = store; self.clock = clock }
+    /// - Parameter readConnection: ``verify(_:for:)`` reads through a read-only connection of its own (a server's
+    ///   handlers: in WAL a reader does not wait for the group commit's transactions on the store's one
+    ///   connection). An in-memory store, or a file that cannot be opened again, reads through the store's.
+    public init(store: KernelStore, clock: any TaskClock = SystemClock(), readConnection: Bool = false) {
+        self.store = store
+        self.clock = clock
+        var reader: (any DatabaseReader)? = nil
+        if readConnection, let path = store.path {
+            var config = Configuration()
+            config.label = "KernelStore.tokens"
+            config.readonly = true
+            config.busyMode = .timeout(KernelStore.busyTimeout)
+            reader = try? DatabaseQueue(path: path, configuration: config)
+        }
+        self.reader = reader ?? store.database
+    }
 
     var db: any DatabaseWriter { store.database }
 
@@ -136,7 +153,8 @@ public struct TaskTokens: Sendable {
         guard token.hasPrefix(Self.prefix), token.utf8.count == Self.prefix.utf8.count + 12 + 1 + 52,
               let underscore = token.firstIndex(of: "_") else { throw .malformed }
         let id = String(token[token.index(token.startIndex, offsetBy: Self.prefix.count)..<underscore])
-        guard let row = try? db.read({ db in try Row.fetchOne(db, sql: "SELECT * FROM task_token WHERE id = ?", arguments: [id]) })
+        // One statement: its own read transaction (no BEGIN…COMMIT around it), compiled once per connection.
+        guard let row = try? reader.unsafeRead({ db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM task_token WHERE id = ?"), arguments: [id]) })
         else { throw .unknown }
         let stored: String = row["hash"]
         guard Self.constantTimeEqual(Array(stored.utf8), Array(SHA256.hash(Array(token.utf8)).hex.utf8)) else { throw .unknown }

@@ -85,8 +85,11 @@ extension Request {
 
     /// The bearer token of the Authorization header, or the dashboard's session cookie.
     var bearer: String? {
-        if let a = headers[.authorization], a.hasPrefix("Bearer ") { return String(a.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
-        return nil
+        guard let a = headers[.authorization], a.hasPrefix("Bearer ") else { return nil }
+        var token = a.dropFirst(7)
+        while let c = token.first, c == " " || c == "\t" { token.removeFirst() }
+        while let c = token.last, c == " " || c == "\t" { token.removeLast() }
+        return String(token)
     }
 
     func cookie(_ name: String) -> String? {

@@ -5,28 +5,135 @@ import Logging
 
 /// Where the server's log lines go (stderr by default): plain `time level message key=value…` or, with
 /// `--json-logs`, one JSON object per line. Tokens, secrets, bodies and query strings are never logged.
+///
+/// The default sink is buffered (``LogBuffer``) for the access log: its lines reach stderr within
+/// ``LogBuffer/interval`` seconds or once 16 KiB are waiting; every other line is written at once (with what
+/// waited before it), and ``flush()`` writes the rest (the server calls it when it stops). The timestamp's date and time
+/// of day are formatted once per second (``Timestamp``).
 public final class ServerLog: @unchecked Sendable {
     let json: Bool
     let write: @Sendable (String) -> Void
+    let buffer: LogBuffer?
     let lock = NSLock()
+    var clock = Timestamp()
 
-    public init(json: Bool, write: @escaping @Sendable (String) -> Void = { line in
-        FileHandle.standardError.write(Data(line.utf8))
-    }) {
+    /// Lines into `write`, one call per line, as they are logged.
+    public init(json: Bool, write: @escaping @Sendable (String) -> Void) {
         self.json = json
         self.write = write
+        self.buffer = nil
     }
 
-    public func log(_ level: String, _ message: String, _ fields: [(String, JSONValue)] = []) {
-        let ts = Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date())
-        let line: String
-        if json {
-            line = JSONValue.object([("ts", .string(ts)), ("level", .string(level)), ("msg", .string(message))] + fields).serialized(pretty: false) + "\n"
-        } else {
-            let extra = fields.map { " \($0.0)=\($0.1.plain)" }.joined()
-            line = "\(ts) \(level) \(message)\(extra)\n"
+    /// Lines into `fd` (stderr by default), the access log's buffered.
+    public convenience init(json: Bool, fd: Int32 = STDERR_FILENO) {
+        self.init(json: json, buffer: LogBuffer(fd: fd))
+    }
+
+    init(json: Bool, buffer: LogBuffer) {
+        self.json = json
+        self.buffer = buffer
+        self.write = { line in buffer.append(line, urgent: true) }
+    }
+
+    /// - Parameter deferred: the line may wait in the buffer (the access log's); others are written at once.
+    public func log(_ level: String, _ message: String, _ fields: [(String, JSONValue)] = [], deferred: Bool = false) {
+        lock.withLock {
+            let ts = clock.now()
+            let line: String
+            if json {
+                line = JSONValue.object([("ts", .string(ts)), ("level", .string(level)), ("msg", .string(message))] + fields).serialized(pretty: false) + "\n"
+            } else {
+                var l = "\(ts) \(level) \(message)"
+                for f in fields { l += " \(f.0)=\(f.1.plain)" }
+                line = l + "\n"
+            }
+            if let buffer { buffer.append(line, urgent: !deferred) } else { write(line) }
         }
-        lock.withLock { write(line) }
+    }
+
+    /// Writes what the buffer holds.
+    public func flush() { buffer?.flush() }
+}
+
+/// A log file descriptor's buffer: lines are appended under a lock and written by one `write(2)` per flush —
+/// when 16 KiB wait, when an urgent line comes, or from a timer every ``interval`` seconds.
+final class LogBuffer: @unchecked Sendable {
+    static let interval = 0.1
+    static let limit = 16 << 10
+    let fd: Int32
+    let lock = NSLock()
+    var bytes: [UInt8] = []
+    var timerArmed = false
+
+    init(fd: Int32) {
+        self.fd = fd
+        bytes.reserveCapacity(Self.limit * 2)
+    }
+
+    func append(_ line: String, urgent: Bool) {
+        let out: [UInt8]? = lock.withLock {
+            bytes.append(contentsOf: line.utf8)
+            if urgent || bytes.count >= Self.limit { return take() }
+            if !timerArmed {
+                timerArmed = true
+                DispatchQueue.global().asyncAfter(deadline: .now() + Self.interval) { [self] in flush() }
+            }
+            return nil
+        }
+        if let out { Self.write(fd, out) }
+    }
+
+    func flush() {
+        let out = lock.withLock { take() }
+        Self.write(fd, out)
+    }
+
+    /// The waiting bytes (the buffer keeps its capacity); call under the lock.
+    private func take() -> [UInt8] {
+        timerArmed = false
+        defer { bytes.removeAll(keepingCapacity: true) }
+        return bytes
+    }
+
+    static func write(_ fd: Int32, _ out: [UInt8]) {
+        var offset = 0
+        out.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
+            }
+        }
+    }
+}
+
+/// ISO 8601 UTC timestamps with milliseconds (`2026-12-02T06:29:18.123Z`): the date and time of day are
+/// formatted once per second, the milliseconds per call.
+struct Timestamp {
+    var second = Int.min
+    var prefix = ""
+
+    mutating func now() -> String {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        return format(seconds: t.tv_sec, milliseconds: t.tv_nsec / 1_000_000)
+    }
+
+    mutating func format(seconds: Int, milliseconds: Int) -> String {
+        if seconds != second {
+            var time = seconds
+            var parts = tm()
+            gmtime_r(&time, &parts)
+            prefix = Self.digits(Int(parts.tm_year) + 1900, 4) + "-" + Self.digits(Int(parts.tm_mon) + 1, 2) + "-"
+                + Self.digits(Int(parts.tm_mday), 2) + "T" + Self.digits(Int(parts.tm_hour), 2) + ":"
+                + Self.digits(Int(parts.tm_min), 2) + ":" + Self.digits(Int(parts.tm_sec), 2) + "."
+            second = seconds
+        }
+        return prefix + Self.digits(milliseconds, 3) + "Z"
+    }
+
+    static func digits(_ n: Int, _ width: Int) -> String {
+        let s = String(n)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 }
 

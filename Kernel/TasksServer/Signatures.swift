@@ -5,7 +5,11 @@ import KernelTasks
 /// HMAC-SHA256 (RFC 2104) over the kernel's own SHA-256 (`KernelStore.SHA256`), so the server needs no crypto
 /// package: a 64-byte block, keys longer than a block hashed first.
 public enum HMACSHA256 {
-    public static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] {
+    public static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] { digest(key: key, message: message).bytes }
+
+    public static func hex(key: String, message: [UInt8]) -> String { digest(key: Array(key.utf8), message: message).hex }
+
+    static func digest(key: [UInt8], message: [UInt8]) -> SHA256.Digest {
         var k = key.count > 64 ? SHA256.hash(key).bytes : key
         k += [UInt8](repeating: 0, count: 64 - k.count)
         var inner = SHA256()
@@ -15,11 +19,7 @@ public enum HMACSHA256 {
         var outer = SHA256()
         outer.update(k.map { $0 ^ 0x5c })
         outer.update(innerDigest)
-        return outer.finalize().bytes
-    }
-
-    public static func hex(key: String, message: [UInt8]) -> String {
-        mac(key: Array(key.utf8), message: message).map { String(format: "%02x", $0) }.joined()
+        return outer.finalize()
     }
 }
 

@@ -5,6 +5,7 @@ import KernelStore
 public import KernelTasks
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 public import UnixSignals
 
@@ -66,7 +67,7 @@ public final class TaskServer: Sendable {
                 makeEngine: @escaping @Sendable () throws -> TaskEngine) {
         self.configuration = configuration
         self.store = store
-        self.tokens = TaskTokens(store: store)
+        self.tokens = TaskTokens(store: store, readConnection: true)
         self.batcher = EnqueueBatcher(store: store, window: configuration.commitWindow, maxBatch: configuration.commitBatch)
         self.log = log ?? ServerLog(json: configuration.jsonLogs)
         let engines = EngineBox(maxAge: configuration.reloadInterval, make: makeEngine)
@@ -75,6 +76,11 @@ public final class TaskServer: Sendable {
         self.csrfKey = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
         self.scheduler = configuration.runScheduler ? TaskScheduler(poll: configuration.poll) { try engines.engine } : nil
     }
+
+    /// The event loops of every server in this process: half the cores (at least one). The other half is left to
+    /// the handlers (Swift's cooperative pool) and the group-commit writer: on 2 cores, two loop threads beside
+    /// them (and a load generator) only added context switches.
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount / 2))
 
     /// The bound port, once the server listens.
     public var port: Int? { started.value }
@@ -88,6 +94,8 @@ public final class TaskServer: Sendable {
     public func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
         var logger = Logger(label: "kernel.tasks.server") { _ in ServerLogHandler(sink: self.log) }
         logger.logLevel = .warning
+        // Memory flat under load: the store's pages stay out of the process (a failure only costs that).
+        try? store.readWithoutMemoryMap()
         _ = try engines.snapshot()
         let router = Router()
         router.add(middleware: AccessLog(log: log))
@@ -105,17 +113,20 @@ public final class TaskServer: Sendable {
                 self.log.log("info", "listening", [("address", .string("\(self.configuration.host):\(port)")),
                                                    ("scheduler", .bool(self.scheduler != nil))])
             },
+            eventLoopGroupProvider: .shared(Self.eventLoops),
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: signals, logger: logger))
         self.group.set(group)
         do { try await group.run() } catch {
             await batcher.close()
+            log.flush()
             throw error
         }
         // The HTTP server has stopped: what it accepted is written before the process ends.
         await batcher.close()
         let stats = batcher.statistics
         log.log("info", "stopped", [("commits", .int(stats.batches)), ("queued", .int(stats.requests)), ("largestBatch", .int(stats.largest))])
+        log.flush()
     }
 
     /// Starts the graceful shutdown SIGTERM starts.
@@ -169,9 +180,11 @@ struct AccessLog<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
-        let ms = Double((ContinuousClock.now - start).components.attoseconds) / 1e15 + Double((ContinuousClock.now - start).components.seconds) * 1000
+        let elapsed = (ContinuousClock.now - start).components
+        let ms = Double(elapsed.attoseconds) / 1e15 + Double(elapsed.seconds) * 1000
         log.log("info", "request", [("method", .string(request.method.rawValue)), ("path", .string(request.uri.path)),
-                                    ("status", .int(response.status.code)), ("ms", .double((ms * 100).rounded() / 100))])
+                                    ("status", .int(response.status.code)), ("ms", .double((ms * 100).rounded() / 100))],
+                deferred: true)
         return response
     }
 }

@@ -85,3 +85,37 @@ import KernelTasksServer
         #expect(TaskTokens.constantTimeEqual([1, 2, 3], [1, 2, 3]) && !TaskTokens.constantTimeEqual([1, 2, 3], [1, 2, 4]) && !TaskTokens.constantTimeEqual([1], [1, 2]))
     }
 }
+
+@Suite struct ServerLogTests {
+    @Test("the access log is buffered: its lines wait until a flush, an ordinary line or the timer; order is kept")
+    func bufferedAccessLog() async throws {
+        let dir = try TemporaryDirectory(prefix: "kernel-log")
+        let path = dir.url("log")
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let log = ServerLog(json: false, fd: fd)
+        func lines() -> [String] { ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        log.log("info", "request", [("path", .string("/a"))], deferred: true)
+        log.log("info", "request", [("path", .string("/b"))], deferred: true)
+        #expect(lines().isEmpty)
+        log.log("warning", "slow", [("ms", .int(12))])
+        var written = lines()
+        #expect(written.count == 3)
+        #expect(written.map { $0.split(separator: " ").dropFirst().joined(separator: " ") } == ["info request path=/a", "info request path=/b", "warning slow ms=12"])
+        // The date and time of day (formatted once per second) and the milliseconds: ISO 8601 in UTC.
+        let stamp = try #require(written.first?.split(separator: " ").first.map(String.init))
+        #expect(stamp.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil)
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let date = try #require(iso.date(from: stamp))
+        #expect(abs(date.timeIntervalSinceNow) < 3600)
+        log.log("info", "request", [("path", .string("/c"))], deferred: true)
+        for _ in 0..<400 where lines().count < 4 { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(lines().last?.hasSuffix("info request path=/c") == true)  // the timer flushed it
+        log.log("info", "request", [("path", .string("/d"))], deferred: true)
+        log.flush()
+        written = lines()
+        #expect(written.count == 5 && written.last?.hasSuffix("path=/d") == true)
+    }
+}

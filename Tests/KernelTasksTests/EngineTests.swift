@@ -222,6 +222,22 @@ import KernelTasks
         #expect(done.state == .cancelled && (done.signal == Int(SIGTERM) || done.signal == Int(SIGKILL)))
         #expect(try e.runs(blueprint: "c").map(\.state) == [.cancelled, .cancelled])
     }
+
+    @Test("cancelling a run whose agent ignores SIGTERM kills its process group after the grace (SIGKILL)")
+    func cancelEscalates() async throws {
+        let h = try Harness()
+        try h.blueprint("stubborn", "env:\n  IGNORE_TERM: \"1\"\n  SLEEP: \"300\"\n  CHILD: \(h.dir.file("child.pid"))\ntriggers:\n  - type: api")
+        let e = h.engine()
+        _ = try e.enqueue("stubborn", trigger: 0)
+        let claimed = try #require(try e.claimNext())
+        let task = Task { await e.execute(claimed) }
+        #expect(try await eventually { try e.run(claimed.id).state == .running && !h.dir.read("child.pid").isEmpty })
+        _ = try e.cancel(claimed.id)
+        let done = await task.value
+        #expect(done.state == .cancelled && done.signal == Int(SIGKILL))
+        let child = try #require(Int32(h.dir.read("child.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(await eventually(5) { kill(child, 0) != 0 })
+    }
 }
 
 @Suite struct RunnerTests {

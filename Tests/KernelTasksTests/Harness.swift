@@ -30,11 +30,13 @@ final class TempDirectory: @unchecked Sendable {
     func read(_ relative: String) -> String { (try? String(contentsOfFile: file(relative), encoding: .utf8)) ?? "" }
 }
 
-/// A fake agent: records each start (run id and prompt), then does what the run's env says: CHILD (start a
-/// background child and write its pid there), BYTES (print that many bytes), SLEEP (seconds), EXIT (status).
+/// A fake agent: records each start (run id and prompt), then does what the run's env says: IGNORE_TERM (it and
+/// its children ignore SIGTERM), CHILD (start a background child and write its pid there), BYTES (print that many
+/// bytes), SLEEP (seconds), EXIT (status).
 let fakeRunner = """
     #!/bin/sh
     printf '%s|%s\\n' "$QODER_TASK_RUN_ID" "$1" >> "$RECORD"
+    if [ -n "$IGNORE_TERM" ]; then trap '' TERM; fi
     if [ -n "$CHILD" ]; then sleep 300 & echo $! > "$CHILD"; fi
     if [ -n "$BYTES" ]; then head -c "$BYTES" /dev/zero | tr '\\0' 'x'; fi
     if [ -n "$SLEEP" ]; then sleep "$SLEEP"; fi
