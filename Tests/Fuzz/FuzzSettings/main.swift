@@ -1,4 +1,4 @@
-// libFuzzer target: the settings editor, with the invariants of issue 8's defect 1 asserted: an edit of text
+// libFuzzer target: the settings editor (on text with or without comments), with the invariants of issue 8's defect 1 asserted: an edit of text
 // that parses either is refused as a non-object on the key path, or gives text that parses, keeps every
 // other member byte-identical and reads back as set (`SettingsText.verify`, run by every edit: a failure is
 // a trap here); and applying the same edit again changes nothing (idempotent).
@@ -15,7 +15,7 @@ func edits() -> [([String], JSONValue?)] { [
 ] }
 
 fuzz { bytes in
-    guard (try? JSONReader.parse(bytes)) != nil else { return }
+    guard (try? JSONReader.parse(bytes, comments: true)) != nil else { return }  // settings may hold comments
     for (keyPath, value) in edits() {
         let once: [UInt8]?
         do throws(SettingsText.EditError) {
