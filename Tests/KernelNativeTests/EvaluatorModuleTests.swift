@@ -51,7 +51,8 @@ int kernel_module_register(const kernel_host *host) {
 """#
 
 @Suite struct EvaluatorModuleTests {
-    let scanner = ModuleScanner(executable: Paths.kernel, timeout: 2)
+    // A liveness bound, not a speed check: an AddressSanitizer `kernel` on a loaded machine takes seconds to start.
+    let scanner = ModuleScanner(executable: Paths.kernel, timeout: 60)
 
     /// A plugin folder `name` with the evaluator module and a `prompt` handler on PreToolUse.
     func plugin(_ dir: TempDirectory, _ name: String, flags: [String] = []) async throws -> String {

@@ -84,7 +84,8 @@ int kernel_module_register(const kernel_host *host) {
 """#
 
 @Suite struct NativeCommandTests {
-    let scanner = ModuleScanner(executable: Paths.kernel, timeout: 2)
+    // A liveness bound, not a speed check: an AddressSanitizer `kernel` on a loaded machine takes seconds to start.
+    let scanner = ModuleScanner(executable: Paths.kernel, timeout: 60)
 
     /// A plugin folder `name` holding only the native-command module.
     func plugin(_ dir: TempDirectory, _ name: String, marker: String? = nil) async throws -> String {
