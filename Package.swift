@@ -388,9 +388,11 @@ if Context.environment["KERNEL_FUZZ"] == "1" {
         ("FuzzSettings", ["KernelCore"]), ("FuzzRenderer", ["KernelCore"]), ("FuzzMatcher", ["KernelCore"]),
         ("FuzzJSONScan", ["KernelCore", "KernelHooks"]), ("FuzzArchive", ["KernelFetch"]),
     ]
+    // What every target shares (the libFuzzer entry point and driver hand-over): Tests/Fuzz/Support.
+    package.targets.append(.target(name: "FuzzSupport", path: "Tests/Fuzz/Support", swiftSettings: swiftSettings))
     for t in fuzzTargets {
         package.targets.append(.executableTarget(
-            name: t.name, dependencies: t.dependencies, path: "Tests/Fuzz/" + t.name,
+            name: t.name, dependencies: ["FuzzSupport"] + t.dependencies, path: "Tests/Fuzz/" + t.name,
             swiftSettings: swiftSettings
         ))
         package.products.append(.executable(name: t.name, targets: [t.name]))

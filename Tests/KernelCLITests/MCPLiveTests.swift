@@ -106,7 +106,7 @@ struct MCPLiveTests {
     @Test("kernel links no MCP SDK and no FoundationNetworking: the live commands exec kernel-mcp beside it")
     func liveCommandsExecTheirOwnExecutable() async throws {
         // Every command pays for what `kernel` links at start-up, so the SDK lives in `kernel-mcp` only.
-        let ldd = try runChild("/usr/bin/ldd", [TestPaths.kernel], cwd: "/", environment: [:], stdin: "")
+        let ldd = try await runChildOffPool("/usr/bin/ldd", [TestPaths.kernel], cwd: "/", environment: [:], stdin: "")
         #expect(ldd.status == 0, "\(ldd.stderr)")
         if ldd.stdout.contains("libswiftCore.so") {  // a debug build: the Swift libraries are shared objects
             #expect(!ldd.stdout.contains("FoundationNetworking"), "\(ldd.stdout)")
@@ -117,11 +117,11 @@ struct MCPLiveTests {
         let lone = dir.path + "/kernel"
         try FileManager.default.copyItem(atPath: TestPaths.kernel, toPath: lone)
         let s = try await sandbox([:])
-        let r = try runChild(lone, ["mcp", "probe", "hello"], cwd: s.project, environment: ["QODER_HOME": s.home], stdin: "")
+        let r = try await runChildOffPool(lone, ["mcp", "probe", "hello"], cwd: s.project, environment: ["QODER_HOME": s.home], stdin: "")
         #expect(r.status == 1)
         #expect(r.stderr.contains("\(dir.path)/kernel-mcp is missing: build it with `swift build --product kernel-mcp`"), "\(r.stderr)")
         // A command without a live server does not need it.
-        let list = try runChild(lone, ["mcp", "list", "--json"], cwd: s.project, environment: ["QODER_HOME": s.home], stdin: "")
+        let list = try await runChildOffPool(lone, ["mcp", "list", "--json"], cwd: s.project, environment: ["QODER_HOME": s.home], stdin: "")
         #expect(list.status == 0, "\(list.stderr)")
     }
 }

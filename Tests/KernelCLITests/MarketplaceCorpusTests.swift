@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 import Testing
 
 /// The official marketplace of the corpus, as a git repository added by `file://` URL: every relative entry
@@ -11,13 +12,9 @@ import Testing
         let repo = box.sourcesDir.url("claude-plugins-official")
         try FileManager.default.copyItem(atPath: TestPaths.corpus.appendingPathComponent("claude-plugins-official").path, toPath: repo)
         // The corpus is read-only; the repository needs a writable .git.
-        let chmod = Process()
-        chmod.executableURL = URL(fileURLWithPath: "/bin/chmod")
-        chmod.arguments = ["-R", "u+w", repo]
-        try chmod.run()
-        chmod.waitUntilExit()
-        let git = try GitRepo(repo)
-        try git.commit("corpus")
+        try #require(try await runChildOffPool("/bin/chmod", ["-R", "u+w", repo]).status == 0)
+        let git = try await GitRepo(repo)
+        try await git.commit("corpus")
 
         _ = try await box.ok(["plugins", "marketplace", "add", git.url], environment: env)
         let manifest = try parseJSON(try #require(read(repo + "/.claude-plugin/marketplace.json")))

@@ -6,30 +6,22 @@ import Testing
 struct GitRepo {
     let path: String
 
-    init(_ path: String) throws {
+    init(_ path: String) async throws {
         self.path = path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        try git("init", "-q", "-b", "main")
+        try await git("init", "-q", "-b", "main")
     }
 
     var url: String { "file://" + path }
 
     @discardableResult
-    func git(_ args: String...) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "-C", path, "-c", "user.name=Test", "-c", "user.email=test@example.com"] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw GitFailure(args: args) }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    func git(_ args: String...) async throws -> String {
+        let r = try await runChildOffPool("/usr/bin/env", ["git", "-C", path, "-c", "user.name=Test", "-c", "user.email=test@example.com"] + args)
+        guard r.status == 0 else { throw GitFailure(args: args, stderr: r.stderr) }
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    struct GitFailure: Error { var args: [String] }
+    struct GitFailure: Error { var args: [String]; var stderr: String }
 
     func write(_ relative: String, _ text: String) throws {
         try KernelCLITests.write(path + "/" + relative, text)
@@ -37,10 +29,10 @@ struct GitRepo {
 
     /// Commits everything; returns the commit id.
     @discardableResult
-    func commit(_ message: String = "change") throws -> String {
-        try git("add", "-A")
-        try git("commit", "-q", "-m", message)
-        return try git("rev-parse", "HEAD")
+    func commit(_ message: String = "change") async throws -> String {
+        try await git("add", "-A")
+        try await git("commit", "-q", "-m", message)
+        return try await git("rev-parse", "HEAD")
     }
 }
 
@@ -126,25 +118,25 @@ func marketplaceJSON(_ name: String, _ plugins: [String], extra: String = "") ->
     @Test func gitMarketplaceInstallsEveryGitSourceAndUpdatesOnAMovedTag() async throws {
         let box = try Sandbox()
         let env = try offlineEnvironment()
-        let plugin = try GitRepo(box.sourcesDir.url("plugin-repo"))
+        let plugin = try await GitRepo(box.sourcesDir.url("plugin-repo"))
         try plugin.write(".claude-plugin/plugin.json", #"{"name": "tool", "version": "1.0.0"}"#)
         try plugin.write("commands/run.md", "# Run v1\n")
         try plugin.write("packages/sub/commands/sub.md", "# Sub\n")
         try plugin.write("packages/other/big.txt", "not checked out\n")
-        let first = try plugin.commit("v1")
-        try plugin.git("tag", "v1")
+        let first = try await plugin.commit("v1")
+        try await plugin.git("tag", "v1")
         try plugin.write("commands/run.md", "# Run v2 (unreleased)\n")
-        try plugin.commit("main moves on")
+        try await plugin.commit("main moves on")
 
-        let market = try GitRepo(box.sourcesDir.url("market-repo"))
+        let market = try await GitRepo(box.sourcesDir.url("market-repo"))
         try market.write(".claude-plugin/marketplace.json", marketplaceJSON("team", [
             #"{"name": "tool", "source": {"source": "url", "url": "\#(plugin.url)", "ref": "v1"}}"#,
             #"{"name": "pinned", "source": {"source": "url", "url": "\#(plugin.url)", "sha": "\#(first)"}}"#,
             #"{"name": "sub", "source": {"source": "git-subdir", "url": "\#(plugin.url)", "path": "packages/sub"}}"#,
             #"{"name": "loose", "strict": false, "description": "From the entry", "commands": ["./commands/run.md"], "source": {"source": "url", "url": "\#(plugin.url)", "ref": "v1"}}"#,
         ]))
-        try market.commit("catalog")
-        try market.git("branch", "stable")
+        try await market.commit("catalog")
+        try await market.git("branch", "stable")
 
         _ = try await box.ok(["plugins", "marketplace", "add", market.url + "#stable"], environment: env)
         let known = try parseJSON(try #require(read(box.home + "/plugins/known_marketplaces.json")))
@@ -158,7 +150,7 @@ func marketplaceJSON(_ name: String, _ plugins: [String], extra: String = "") ->
         #expect(read(cache + "/tool/1.0.0/commands/run.md") == "# Run v1\n", "the tag, not main")
         #expect(!exists(cache + "/tool/1.0.0/.git"))
         #expect(read(cache + "/pinned/1.0.0/commands/run.md") == "# Run v1\n", "the pinned commit")
-        let subVersion = String(try plugin.git("rev-parse", "HEAD").prefix(12))
+        let subVersion = String(try await plugin.git("rev-parse", "HEAD").prefix(12))
         #expect(files(under: cache + "/sub/" + subVersion) == ["commands/sub.md"], "only the subfolder, versioned by its commit")
         let loose = try parseJSON(try #require(read(cache + "/loose/1.0.0/.qoder-plugin/plugin.json")))
         #expect(loose["description"] as? String == "From the entry")
@@ -172,8 +164,8 @@ func marketplaceJSON(_ name: String, _ plugins: [String], extra: String = "") ->
 
         // The tag moves to a new commit with the same version string: update replaces the copy.
         try plugin.write("commands/run.md", "# Run v1, fixed\n")
-        try plugin.commit("fix")
-        try plugin.git("tag", "-f", "v1")
+        try await plugin.commit("fix")
+        try await plugin.git("tag", "-f", "v1")
         let updated = try parseJSONArray(try await box.ok(["plugins", "update", "--json"], environment: env))
         let tool = try #require(updated.first { $0["pluginId"] as? String == "tool@team" })
         #expect(tool["status"] as? String == "updated")
@@ -188,17 +180,17 @@ func marketplaceJSON(_ name: String, _ plugins: [String], extra: String = "") ->
     @Test func marketplaceUpdateFetchesTheNewCatalog() async throws {
         let box = try Sandbox()
         let env = try offlineEnvironment()
-        let market = try GitRepo(box.sourcesDir.url("market"))
+        let market = try await GitRepo(box.sourcesDir.url("market"))
         try market.write(".claude-plugin/marketplace.json", marketplaceJSON("m", [#"{"name": "a", "source": "./a"}"#]))
         try market.write("a/commands/a.md", "# A\n")
         try market.write("b/commands/b.md", "# B\n")
-        let old = try market.commit()
+        let old = try await market.commit()
         _ = try await box.ok(["plugins", "marketplace", "add", market.url], environment: env)
         #expect(try await box.run(["plugins", "install", "b@m"], environment: env).status == 1)
 
         try market.write(".claude-plugin/marketplace.json", marketplaceJSON("m", [
             #"{"name": "a", "source": "./a"}"#, #"{"name": "b", "description": "Now listed", "source": "./b"}"#]))
-        let new = try market.commit()
+        let new = try await market.commit()
         let outcome = try parseJSONArray(try await box.ok(["plugins", "marketplace", "update", "m", "--json"], environment: env))
         #expect(outcome.first?["status"] as? String == "updated")
         #expect(outcome.first?["oldRevision"] as? String == old)
@@ -273,9 +265,9 @@ func marketplaceJSON(_ name: String, _ plugins: [String], extra: String = "") ->
         let box = try Sandbox()
         var env = try offlineEnvironment()
         env["CATALOG_TOKEN"] = "s3cret"
-        let plugin = try GitRepo(box.sourcesDir.url("p"))
+        let plugin = try await GitRepo(box.sourcesDir.url("p"))
         try plugin.write("commands/x.md", "# X\n")
-        try plugin.commit()
+        try await plugin.commit()
         let body = marketplaceJSON("web", [
             #"{"name": "x", "version": "2.0.0", "source": {"source": "url", "url": "\#(plugin.url)"}}"#,
             #"{"name": "rel", "source": "./rel"}"#,
@@ -399,12 +391,7 @@ func parseJSONArray(_ text: String) throws -> [[String: Any]] {
                            (TestPaths.repoRoot.path + "/marketplace", home + "/plugins/marketplaces/kernel"),
                            (TestPaths.repoRoot.path + "/Plugins/hello-world", home + "/plugins/cache/kernel/hello-world/1.0.0")] {
             try FileManager.default.createDirectory(atPath: parentFolder(to), withIntermediateDirectories: true)
-            let cp = Process()
-            cp.executableURL = URL(fileURLWithPath: "/bin/cp")
-            cp.arguments = ["-rL", from, to]
-            try cp.run()
-            cp.waitUntilExit()
-            try #require(cp.terminationStatus == 0)
+            try #require(try await runChildOffPool("/bin/cp", ["-rL", from, to]).status == 0)
         }
         for name in ["known_marketplaces.json", "installed_plugins_v2.json"] {
             try write(home + "/plugins/" + name, try fixture(name, home: home, mkt: mkt))
@@ -444,30 +431,23 @@ private func parentFolder(_ path: String) -> String { (path as NSString).deletin
         }
     }
 
-    func shell(_ command: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0, "\(command)")
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    func shell(_ command: String) async throws -> String {
+        let r = try await runChildOffPool("/bin/sh", ["-c", command])
+        try #require(r.status == 0, "\(command): \(r.stderr)")
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func tarball(_ box: Sandbox, _ name: String, folder: String, files: [String: String]) throws -> [UInt8] {
+    func tarball(_ box: Sandbox, _ name: String, folder: String, files: [String: String]) async throws -> [UInt8] {
         let dir = box.sourcesDir.url("src-" + name)
         for (path, text) in files { try write(dir + "/" + folder + "/" + path, text) }
-        _ = try shell("tar czf '\(dir).tgz' -C '\(dir)' '\(folder)'")
+        _ = try await shell("tar czf '\(dir).tgz' -C '\(dir)' '\(folder)'")
         return Array(try Data(contentsOf: URL(fileURLWithPath: dir + ".tgz")))
     }
 
-    func sha256(_ bytes: [UInt8], _ box: Sandbox) throws -> String {
+    func sha256(_ bytes: [UInt8], _ box: Sandbox) async throws -> String {
         let file = box.sourcesDir.url("hash-input")
         try Data(bytes).write(to: URL(fileURLWithPath: file))
-        return String(try shell("sha256sum '\(file)'").prefix(64))
+        return String(try await shell("sha256sum '\(file)'").prefix(64))
     }
 
     @Test func archiveAndNpmEntriesInstallVerifiedAndUpdateOnChangedContent() async throws {
@@ -479,16 +459,16 @@ private func parentFolder(_ path: String) -> String { (path as NSString).deletin
         }
         let server = try LoopbackServer(routes: ["/arch.tar.gz": route, "/tarballs/npmplug-1.0.0.tgz": route, "/registry/npmplug": route])
         defer { server.stop() }
-        let archive = try tarball(box, "arch", folder: "arch-main", files: ["commands/a.md": "# A v1\n"])
+        let archive = try await tarball(box, "arch", folder: "arch-main", files: ["commands/a.md": "# A v1\n"])
         served["/arch.tar.gz"] = archive
-        let npm = try tarball(box, "npm", folder: "package", files: ["commands/n.md": "# N\n", "package.json": #"{"name": "npmplug"}"#])
+        let npm = try await tarball(box, "npm", folder: "package", files: ["commands/n.md": "# N\n", "package.json": #"{"name": "npmplug"}"#])
         served["/tarballs/npmplug-1.0.0.tgz"] = npm
-        let integrity = "sha256-" + Data(hexBytes(try sha256(npm, box))).base64EncodedString()
+        let integrity = "sha256-" + Data(hexBytes(try await sha256(npm, box))).base64EncodedString()
         served["/registry/npmplug"] = Array(#"""
             {"name": "npmplug", "dist-tags": {"latest": "1.0.0"}, "versions": {"1.0.0": {"dist": {
               "tarball": "\#(server.url("/tarballs/npmplug-1.0.0.tgz"))", "integrity": "\#(integrity)"}}}}
             """#.utf8)
-        let good = try sha256(archive, box)
+        let good = try await sha256(archive, box)
         let bad = String(repeating: "0", count: 64)
         try box.sourcesDir.write("m/.claude-plugin/marketplace.json", marketplaceJSON("m", [
             #"{"name": "pinned", "source": {"source": "archive", "url": "\#(server.url("/arch.tar.gz"))", "sha256": "\#(good)"}}"#,
@@ -514,7 +494,7 @@ private func parentFolder(_ path: String) -> String { (path as NSString).deletin
         #expect(read(cache + "/npmplug/1.0.0/commands/n.md") == "# N\n")
 
         _ = try await box.ok(["plugins", "install", "moving"], environment: env)
-        served["/arch.tar.gz"] = try tarball(box, "arch2", folder: "arch-main", files: ["commands/a.md": "# A v2\n"])
+        served["/arch.tar.gz"] = try await tarball(box, "arch2", folder: "arch-main", files: ["commands/a.md": "# A v2\n"])
         let run = try await box.run(["plugins", "update", "--json"], environment: env)
         #expect(run.status == 1, "one update failed (the pinned archive changed)")
         let updates = try parseJSONArray(run.stdout)

@@ -20,7 +20,7 @@ struct SchemaCommandTests {
     /// Python's `jsonschema` (Draft 2020-12 validator; python3-jsonschema in .ci/install-deps) checks the schemas
     /// themselves, then every plugin.json, marketplace.json and hooks/hooks.json of the corpus and of this
     /// repository against them, and a few files that must fail.
-    @Test func everyCorpusFileValidatesAndBrokenOnesDoNot() throws {
+    @Test func everyCorpusFileValidatesAndBrokenOnesDoNot() async throws {
         let dir = try TempDir()
         try dir.write("bad/.qoder-plugin/plugin.json", #"{"version": 1}"#)
         try dir.write("bad/.claude-plugin/marketplace.json", #"{"name": "m", "owner": {"name": "o"}, "plugins": [{"name": "x", "source": {"source": "svn"}}]}"#)
@@ -54,8 +54,8 @@ struct SchemaCommandTests {
             """
         var roots = [TestPaths.repoRoot.appendingPathComponent("Plugins").path, TestPaths.repoRoot.appendingPathComponent("marketplace").path]
         if TestPaths.corpusAvailable { roots.append(TestPaths.corpus.path) }
-        let run = try runChild("/usr/bin/env", ["python3", "-c", script, TestPaths.repoRoot.appendingPathComponent("schemas").path]
-                                   + roots + [dir.url("bad")])
+        let run = try await runChildOffPool("/usr/bin/env", ["python3", "-c", script, TestPaths.repoRoot.appendingPathComponent("schemas").path]
+                                                  + roots + [dir.url("bad")])
         #expect(run.status == 0, "\(run.stderr)")
         let result = try JSONReader.parse(run.stdout).root
         let failures = result["failures"]?.array?.compactMap(\.string) ?? ["no result"]

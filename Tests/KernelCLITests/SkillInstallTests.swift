@@ -100,19 +100,19 @@ import Testing
         let skillText = "---\nname: zipped\ndescription: From a zip\n---\nBody\n"
         // A folder at the top: its name; SKILL.md at the top: the archive's name (qodercli names it after its
         // temporary folder).
-        let nested = try ArchiveFixture.zip(dir, "nested.zip", [("zipped/SKILL.md", skillText), ("zipped/ref.md", "r")])
-        let flat = try ArchiveFixture.zip(dir, "flat-one.skill", [("SKILL.md", skillText)])
+        let nested = try await ArchiveFixture.zip(dir, "nested.zip", [("zipped/SKILL.md", skillText), ("zipped/ref.md", "r")])
+        let flat = try await ArchiveFixture.zip(dir, "flat-one.skill", [("SKILL.md", skillText)])
         try await box.ok(["skills", "install", nested])
         try await box.ok(["skills", "install", flat, "-s", "workspace"])
         #expect(tree(box.home + "/skills/zipped") == ["SKILL.md": skillText, "ref.md": "r"])
         #expect(read(box.project + "/.qoder/skills/flat-one/SKILL.md") == skillText)
 
         // Hostile archives: nothing is installed, the entry is named.
-        let traversal = try ArchiveFixture.zip(dir, "evil.zip", [("../evil/SKILL.md", skillText)])
+        let traversal = try await ArchiveFixture.zip(dir, "evil.zip", [("../evil/SKILL.md", skillText)])
         var r = try await box.run(["skills", "install", traversal])
         #expect(r.status == 1)
         #expect(r.stderr.contains("entry '../evil/SKILL.md'"), "\(r.stderr)")
-        let link = try ArchiveFixture.make(dir, "link.zip", """
+        let link = try await ArchiveFixture.make(dir, "link.zip", """
             with zipfile.ZipFile(out, 'w') as z:
                 zip_add(z, 'sk/SKILL.md', \(ArchiveFixture.pythonString(skillText)).encode())
                 zip_add(z, 'sk/passwd', b'/etc/passwd', mode=0o120777)

@@ -31,13 +31,6 @@ func kernel(_ arguments: [String], cwd: URL = TestPaths.repoRoot, environment: [
     try await offPool { try kernelBlocking(arguments, cwd: cwd, environment: environment, stdin: stdin) }
 }
 
-/// Runs `body` on a Dispatch thread and resumes when it returns.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-    }
-}
-
 func kernelBlocking(_ arguments: [String], cwd: URL, environment: [String: String], stdin: String?) throws -> KernelRun {
     // stdin written and both pipes read at once: a child writing more than a pipe holds to stderr while the
     // test reads stdout cannot deadlock.

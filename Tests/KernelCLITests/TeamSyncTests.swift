@@ -11,10 +11,10 @@ struct Team {
     let env: [String: String]
     var firstCommit = ""
 
-    init(plugins: [String] = ["alpha", "beta"]) throws {
+    init(plugins: [String] = ["alpha", "beta"]) async throws {
         box = try Sandbox()
         env = try offlineEnvironment()
-        repo = try GitRepo(box.sourcesDir.path + "/team-mkt")
+        repo = try await GitRepo(box.sourcesDir.path + "/team-mkt")
         try repo.write(".qoder-plugin/marketplace.json", marketplaceJSON("team", plugins.map {
             #"{"name": "\#($0)", "version": "1.0.0", "source": "./plugins/\#($0)"}"#
         }))
@@ -23,7 +23,7 @@ struct Team {
             try repo.write("plugins/\(p)/bin/run-\(p)", "#!/bin/sh\necho \(p)\n")
             chmod(repo.path + "/plugins/\(p)/bin/run-\(p)", 0o755)
         }
-        firstCommit = try repo.commit("v1")
+        firstCommit = try await repo.commit("v1")
     }
 
     var lockPath: String { box.project + "/.qoder/plugins.lock" }
@@ -67,7 +67,7 @@ struct Team {
 
 @Suite struct TeamSyncTests {
     @Test func aTeammatesFreshHomeGetsTheLockedCommitAfterTheMarketplaceMovesOn() async throws {
-        let team = try Team()
+        let team = try await Team()
         try await team.declareAndLock()
         let project = try parseJSON(try #require(read(team.box.settingsPath(.project))))
         let declared = try #require(project["extraKnownMarketplaces"] as? [String: Any])
@@ -103,7 +103,7 @@ struct Team {
         // The marketplace moves on.
         try team.repo.write("plugins/alpha/commands/alpha.md", "# alpha v2\n")
         try team.repo.write("plugins/gamma/commands/gamma.md", "# gamma\n")
-        let second = try team.repo.commit("v2")
+        let second = try await team.repo.commit("v2")
         #expect(second != team.firstCommit)
 
         // The second teammate: a fresh home, the committed settings and lock.
@@ -145,7 +145,7 @@ struct Team {
     }
 
     @Test func anUntrustedProjectIsRefusedWithTheReasonAndThePlan() async throws {
-        let team = try Team()
+        let team = try await Team()
         try await team.declareAndLock()
         let bob = try TempDir()
         let r = try await team.run(bob.path, ["plugins", "sync"])
@@ -207,7 +207,7 @@ struct Team {
     }
 
     @Test func frozenFailsOnAChangedDeclarationAndTamperedContentChangingNothing() async throws {
-        let team = try Team()
+        let team = try await Team()
         try await team.declareAndLock()
         let lockText = try #require(read(team.lockPath))
         let settingsText = try #require(read(team.box.settingsPath(.project)))
@@ -240,10 +240,10 @@ struct Team {
         // Fetched content that is not what the lock records: the locked commit rewritten in the marketplace's
         // history (a force-push) is refused, and nothing is installed.
         try team.repo.write("plugins/beta/commands/beta.md", "# beta, not what was locked\n")
-        try team.repo.git("add", "-A")
-        try team.repo.git("commit", "-q", "--amend", "-m", "v1 rewritten")
-        try team.repo.git("reflog", "expire", "--expire=now", "--all")
-        try team.repo.git("gc", "-q", "--prune=now")
+        try await team.repo.git("add", "-A")
+        try await team.repo.git("commit", "-q", "--amend", "-m", "v1 rewritten")
+        try await team.repo.git("reflog", "expire", "--expire=now", "--all")
+        try await team.repo.git("gc", "-q", "--prune=now")
         let carol = try TempDir()
         try await team.ok(carol.path, ["trust"])
         let refused = try await team.run(carol.path, ["plugins", "sync", "--frozen"])
@@ -280,7 +280,7 @@ struct Team {
     /// A read-only seed (`KERNEL_PLUGIN_SEED_DIR`) holding the marketplace and the cached plugins: a fresh home
     /// syncs with the marketplace's repository gone, and the seed is not written.
     @Test func aReadOnlySeedSyncsWithNoNetworkAndIsNeverWritten() async throws {
-        let team = try Team()
+        let team = try await Team()
         try await team.declareAndLock()
         let seed = try TempDir()
         try FileManager.default.createDirectory(atPath: seed.path + "/marketplaces", withIntermediateDirectories: true)
@@ -288,15 +288,16 @@ struct Team {
         try FileManager.default.createDirectory(atPath: seed.path + "/cache", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: team.box.home + "/plugins/cache/team", toPath: seed.path + "/cache/team")
         try FileManager.default.moveItem(atPath: team.repo.path, toPath: team.repo.path + "-gone")
-        let chmod = { (mode: String) in
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/chmod")
-            p.arguments = ["-R", mode, seed.path]
-            try p.run()
-            p.waitUntilExit()
+        // `chmod -R a-w` done in-process (no child to wait for on the cooperative pool), undone on the way out.
+        let chmodTree = { (writable: Bool) in
+            for path in [seed.path] + tree(seed.path).keys.map({ seed.path + "/" + $0 }) {
+                var st = stat()
+                guard lstat(path, &st) == 0, st.st_mode & S_IFMT != S_IFLNK else { continue }
+                chmod(path, writable ? st.st_mode | S_IWUSR : st.st_mode & ~(S_IWUSR | S_IWGRP | S_IWOTH))
+            }
         }
-        try chmod("a-w")
-        defer { try? chmod("u+w") }
+        chmodTree(false)
+        defer { chmodTree(true) }
         let before = tree(seed.path)
         let dan = try TempDir()
         try await team.ok(dan.path, ["trust"])
@@ -314,7 +315,7 @@ struct Team {
     /// Trust records a fingerprint: a changed `.mcp.json` stops the project's hooks, `status` and `sync` say
     /// what changed, and trusting again restores them. Edits made through the kernel keep the trust.
     @Test func aChangedFingerprintStopsProjectHooksUntilTrustedAgain() async throws {
-        let team = try Team()
+        let team = try await Team()
         let marker = team.box.sourcesDir.path + "/hook-ran"
         try write(team.box.settingsPath(.project), #"""
             {"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [{"type": "command", "command": "echo ran >> \#(marker)"}]}]}}
@@ -352,7 +353,7 @@ struct Team {
     /// new, every plugin is either absent or installed whole and matching its lock entry, and a rerun finishes.
     @Test(arguments: ["marketplaces-added", "fetched", "installed-1", "installed-2", "before-lock", "lock-written"])
     func killDashNineLeavesOldOrNewState(step: String) async throws {
-        let team = try Team()
+        let team = try await Team()
         try await team.declareAndLock()
         let lockText = try #require(read(team.lockPath))
         let locked = Dictionary(uniqueKeysWithValues: try team.lockEntries().map { ($0["id"] as! String, $0["sha256"] as! String) })

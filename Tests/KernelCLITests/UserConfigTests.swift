@@ -285,12 +285,12 @@ import Testing
     }
 
     @Test func aTeamSetPluginNeedingConfigurationIsInstalledAndReportedNotFailed() async throws {
-        let team = try Team()
+        let team = try await Team()
         try team.repo.write("plugins/alpha/.qoder-plugin/plugin.json", #"""
             {"name": "alpha", "version": "1.0.0", "userConfig": {"token": {"type": "string", "required": true, "sensitive": true}}}
             """#)
         try team.repo.write("plugins/alpha/.mcp.json", #"{"mcpServers": {"svc": {"command": "svc", "args": ["${user_config.token}"]}}}"#)
-        _ = try team.repo.commit("alpha asks for a token")
+        _ = try await team.repo.commit("alpha asks for a token")
         try await team.ok(team.box.home, ["trust"])
         try await team.ok(team.box.home, ["plugins", "marketplace", "add", team.repo.url, "--scope", "project"])
         try await team.ok(team.box.home, ["plugins", "install", "alpha@team", "-s", "project"])

@@ -18,7 +18,7 @@ private func leftovers(_ dir: TemporaryDirectory, _ sub: String) throws -> [Stri
 struct FetchArchiveTests {
     @Test func downloadsVerifiesAndUnpacks() async throws {
         let dir = try TemporaryDirectory()
-        let zip = try bytes(ArchiveFixture.zip(dir, "p.zip", [("plugin-main/.qoder-plugin/plugin.json", #"{"name": "p"}"#),
+        let zip = try bytes(await ArchiveFixture.zip(dir, "p.zip", [("plugin-main/.qoder-plugin/plugin.json", #"{"name": "p"}"#),
                                                                ("plugin-main/commands/hi.md", "hi")]))
         let server = try LoopbackServer(routes: ["/p.zip": { _ in .init(body: zip) }])
         try dir.mkdir("stage")
@@ -35,7 +35,7 @@ struct FetchArchiveTests {
 
     @Test func aSha256MismatchLeavesNoFileBehind() async throws {
         let dir = try TemporaryDirectory()
-        let tgz = try bytes(ArchiveFixture.tarGz(dir, "p.tgz", [("a.txt", "a")]))
+        let tgz = try bytes(await ArchiveFixture.tarGz(dir, "p.tgz", [("a.txt", "a")]))
         let server = try LoopbackServer(routes: ["/p.tgz": { _ in .init(body: tgz) }])
         try dir.mkdir("stage")
         let error = await #expect(throws: KernelError.self) {
@@ -50,7 +50,7 @@ struct FetchArchiveTests {
 
     @Test func headersExpandFromTheEnvironmentAndAnUnsetOneFails() async throws {
         let dir = try TemporaryDirectory()
-        let zip = try bytes(ArchiveFixture.zip(dir, "p.zip", [("a.txt", "a")]))
+        let zip = try bytes(await ArchiveFixture.zip(dir, "p.zip", [("a.txt", "a")]))
         let server = try LoopbackServer(routes: ["/p.zip": { request in
             request.header("Authorization") == "Bearer \(ProcessInfo.processInfo.environment["HOME"] ?? "")"
                 ? .init(body: zip) : .text("no", status: 401)
@@ -77,7 +77,7 @@ struct FetchArchiveTests {
         let dir = try TemporaryDirectory()
         try dir.mkdir("stage")
         let stage = dir.fileURL.appendingPathComponent("stage")
-        let evil = try bytes(ArchiveFixture.zip(dir, "evil.zip", [("../evil", "x")]))
+        let evil = try bytes(await ArchiveFixture.zip(dir, "evil.zip", [("../evil", "x")]))
         let server = try LoopbackServer(routes: ["/big": { _ in .huge(4096) }, "/evil.zip": { _ in .init(body: evil) }])
         var limits = ArchiveLimits.default
         limits.maxArchiveBytes = 1024
@@ -102,7 +102,7 @@ struct FetchArchiveTests {
 
     @Test func fileURLsWork() async throws {
         let dir = try TemporaryDirectory()
-        let path = try ArchiveFixture.tarGz(dir, "p.tar.gz", [("x/a.txt", "a"), ("y.txt", "y")])
+        let path = try await ArchiveFixture.tarGz(dir, "p.tar.gz", [("x/a.txt", "a"), ("y.txt", "y")])
         try dir.mkdir("stage")
         let tree = try await PluginFetch.fetchArchive(url: "file://" + path, sha256: "sha256:" + SHA256.hash(try bytes(path)).hex,
                                                       headers: [:], stagingParent: dir.fileURL.appendingPathComponent("stage"),
@@ -146,8 +146,8 @@ private final class FakeRegistry: Sendable {
 
 @Suite("PluginFetch.fetchNpm against a registry-shaped loopback server")
 struct FetchNpmTests {
-    static func tarball(_ dir: TemporaryDirectory, _ version: String) throws -> [UInt8] {
-        try bytes(ArchiveFixture.tarGz(dir, "pkg-\(version).tgz", [
+    static func tarball(_ dir: TemporaryDirectory, _ version: String) async throws -> [UInt8] {
+        try bytes(await ArchiveFixture.tarGz(dir, "pkg-\(version).tgz", [
             ("package/package.json", #"{"name": "@acme/tool", "version": "\#(version)"}"#),
             ("package/.claude-plugin/plugin.json", #"{"name": "tool", "version": "\#(version)"}"#),
         ]))
@@ -156,7 +156,7 @@ struct FetchNpmTests {
     @Test func resolvesLatestARangeATagAndAnExactVersion() async throws {
         let dir = try TemporaryDirectory()
         var versions: [String: [UInt8]] = [:]
-        for v in ["1.0.0", "1.2.0", "1.9.3", "2.0.0", "2.1.0-beta.1"] { versions[v] = try Self.tarball(dir, v) }
+        for v in ["1.0.0", "1.2.0", "1.9.3", "2.0.0", "2.1.0-beta.1"] { versions[v] = try await Self.tarball(dir, v) }
         let registry = try FakeRegistry(package: "@acme/tool", versions: versions, latest: "2.0.0", tags: ["next": "2.1.0-beta.1"])
         try dir.mkdir("stage")
         let stage = dir.fileURL.appendingPathComponent("stage")
@@ -183,7 +183,7 @@ struct FetchNpmTests {
 
     @Test func anIntegrityMismatchLeavesNoFileBehind() async throws {
         let dir = try TemporaryDirectory()
-        let good = try Self.tarball(dir, "1.0.0")
+        let good = try await Self.tarball(dir, "1.0.0")
         let registry = try FakeRegistry(package: "tool", versions: ["1.0.0": good], latest: "1.0.0",
                                         integrity: { _, _ in sriSHA512(Array("something else".utf8)) })
         try dir.mkdir("stage")
@@ -198,7 +198,7 @@ struct FetchNpmTests {
 
     @Test func noUsableIntegrityIsRefusedAndSha256SRIIsAccepted() async throws {
         let dir = try TemporaryDirectory()
-        let good = try Self.tarball(dir, "1.0.0")
+        let good = try await Self.tarball(dir, "1.0.0")
         try dir.mkdir("stage")
         let stage = dir.fileURL.appendingPathComponent("stage")
         let sha1Only = try FakeRegistry(package: "tool", versions: ["1.0.0": good], latest: "1.0.0", integrity: { _, _ in nil })

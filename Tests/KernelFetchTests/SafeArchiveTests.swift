@@ -22,9 +22,9 @@ private func mode(_ path: String) throws -> Int {
 
 @Suite("SafeArchive: benign archives unpack")
 struct SafeArchiveBenignTests {
-    @Test func zipUnpacksFilesFoldersAndExecutableBits() throws {
+    @Test func zipUnpacksFilesFoldersAndExecutableBits() async throws {
         let dir = try TemporaryDirectory()
-        let archive = try ArchiveFixture.make(dir, "good.zip", """
+        let archive = try await ArchiveFixture.make(dir, "good.zip", """
             with zipfile.ZipFile(out, 'w') as z:
                 zip_add(z, ".qoder-plugin/plugin.json", b'{"name": "x"}')
                 zip_add(z, "commands/", mode=0o40755)
@@ -43,9 +43,9 @@ struct SafeArchiveBenignTests {
         #expect(report.directory == dir.url("out"))
     }
 
-    @Test func tarGzWithRootEntryAndImpliedFolders() throws {
+    @Test func tarGzWithRootEntryAndImpliedFolders() async throws {
         let dir = try TemporaryDirectory()
-        let archive = try ArchiveFixture.make(dir, "good.tgz", """
+        let archive = try await ArchiveFixture.make(dir, "good.tgz", """
             with tarfile.open(out, 'w:gz') as t:
                 tar_add(t, "./", type=tarfile.DIRTYPE, mode=0o755)
                 tar_add(t, "./package/package.json", b'{}')
@@ -58,23 +58,23 @@ struct SafeArchiveBenignTests {
         #expect(try mode(dir.url("out/package/a")) == 0o750)
     }
 
-    @Test func plainTarAndAnEmptyArchive() throws {
+    @Test func plainTarAndAnEmptyArchive() async throws {
         let dir = try TemporaryDirectory()
-        let tar = try ArchiveFixture.make(dir, "plain.tar", """
+        let tar = try await ArchiveFixture.make(dir, "plain.tar", """
             with tarfile.open(out, 'w') as t:
                 tar_add(t, "README.md", b"# hi")
             """)
         _ = try SafeArchive.extract(URL(fileURLWithPath: tar), into: URL(fileURLWithPath: dir.url("plain")), limits: .default)
         #expect(try dir.read("plain/README.md") == "# hi")
-        let empty = try ArchiveFixture.zip(dir, "empty.zip", [])
+        let empty = try await ArchiveFixture.zip(dir, "empty.zip", [])
         let report = try SafeArchive.extract(URL(fileURLWithPath: empty), into: URL(fileURLWithPath: dir.url("empty")), limits: .default)
         #expect(report.files == 0)
         #expect(FileSystem.isDirectory(dir.url("empty")))
     }
 
-    @Test func setuidSetgidStickyAndWorldWriteAreStripped() throws {
+    @Test func setuidSetgidStickyAndWorldWriteAreStripped() async throws {
         let dir = try TemporaryDirectory()
-        let archive = try ArchiveFixture.make(dir, "modes.tar.gz", """
+        let archive = try await ArchiveFixture.make(dir, "modes.tar.gz", """
             with tarfile.open(out, 'w:gz') as t:
                 tar_add(t, "suid", b"x", mode=0o4755)
                 tar_add(t, "sgid", b"x", mode=0o2755)
@@ -102,9 +102,9 @@ struct SafeArchiveHostileTests {
         ("absolute.zip", "/etc/evil", "is absolute"),
         ("control.zip", "bad\u{7}name", "has a control character"),
     ])
-    func zipPathsAreRefused(name: String, entry: String, reason: String) throws {
+    func zipPathsAreRefused(name: String, entry: String, reason: String) async throws {
         let dir = try TemporaryDirectory()
-        let archive = try ArchiveFixture.zip(dir, name, [("ok.txt", "fine"), (entry, "evil")])
+        let archive = try await ArchiveFixture.zip(dir, name, [("ok.txt", "fine"), (entry, "evil")])
         let error = try refusal(archive, in: dir)
         #expect(error.code == .archive)
         #expect(error.message.contains("entry '\(entry)'"))
@@ -115,18 +115,18 @@ struct SafeArchiveHostileTests {
         ("dotdot.tar", "../evil.txt", "has a '..' component"),
         ("absolute.tar", "/tmp/evil.txt", "is absolute"),
     ])
-    func tarPathsAreRefused(name: String, entry: String, reason: String) throws {
+    func tarPathsAreRefused(name: String, entry: String, reason: String) async throws {
         let dir = try TemporaryDirectory()
-        let archive = try ArchiveFixture.tarGz(dir, name, [(entry, "evil")])
+        let archive = try await ArchiveFixture.tarGz(dir, name, [(entry, "evil")])
         let error = try refusal(archive, in: dir)
         #expect(error.message.contains("entry '\(entry)'"))
         #expect(error.message.contains(reason))
     }
 
-    @Test func symbolicLinksAreRefusedWhateverTheTarget() throws {
+    @Test func symbolicLinksAreRefusedWhateverTheTarget() async throws {
         let dir = try TemporaryDirectory()
         for (name, target) in [("inside.tgz", "ok.txt"), ("outside.tgz", "/etc/passwd")] {
-            let archive = try ArchiveFixture.make(dir, name, """
+            let archive = try await ArchiveFixture.make(dir, name, """
                 with tarfile.open(out, 'w:gz') as t:
                     tar_add(t, "ok.txt", b"fine")
                     tar_add(t, "link", type=tarfile.SYMTYPE, linkname="\(target)")
@@ -134,16 +134,16 @@ struct SafeArchiveHostileTests {
             let error = try refusal(archive, in: dir)
             #expect(error.message.contains("entry 'link' is a symbolic link (to '\(target)')"))
         }
-        let zip = try ArchiveFixture.make(dir, "link.zip", """
+        let zip = try await ArchiveFixture.make(dir, "link.zip", """
             with zipfile.ZipFile(out, 'w') as z:
                 zip_add(z, "link", b"/etc/passwd", mode=0o120777)
             """)
         #expect(try refusal(zip, in: dir).message.contains("entry 'link' is a symbolic link"))
     }
 
-    @Test func hardLinksAreRefused() throws {
+    @Test func hardLinksAreRefused() async throws {
         let dir = try TemporaryDirectory()
-        let archive = try ArchiveFixture.make(dir, "hard.tar", """
+        let archive = try await ArchiveFixture.make(dir, "hard.tar", """
             with tarfile.open(out, 'w') as t:
                 tar_add(t, "ok.txt", b"fine")
                 tar_add(t, "again", type=tarfile.LNKTYPE, linkname="ok.txt")
@@ -153,16 +153,16 @@ struct SafeArchiveHostileTests {
 
     @Test(arguments: [("fifo", "tarfile.FIFOTYPE", "FIFO"), ("tty", "tarfile.CHRTYPE", "character device"),
                       ("disk", "tarfile.BLKTYPE", "block device")])
-    func devicesAndFIFOsAreRefused(entry: String, type: String, shown: String) throws {
+    func devicesAndFIFOsAreRefused(entry: String, type: String, shown: String) async throws {
         let dir = try TemporaryDirectory()
-        let archive = try ArchiveFixture.make(dir, "special.tar", """
+        let archive = try await ArchiveFixture.make(dir, "special.tar", """
             with tarfile.open(out, 'w') as t:
                 tar_add(t, "\(entry)", type=\(type))
             """)
         #expect(try refusal(archive, in: dir).message.contains("entry '\(entry)' is a \(shown)"))
     }
 
-    @Test func caseAndNormalisationCollisionsAreRefused() throws {
+    @Test func caseAndNormalisationCollisionsAreRefused() async throws {
         let dir = try TemporaryDirectory()
         let cases: [(String, [(String, String)], String)] = [
             ("case.zip", [("README.md", "a"), ("readme.md", "b")], "entry 'readme.md' collides with 'README.md'"),
@@ -171,35 +171,35 @@ struct SafeArchiveHostileTests {
             ("under-file.zip", [("a", "file"), ("a/b.md", "x")], "entry 'a/b.md' is inside 'a', which is a file"),
         ]
         for (name, entries, message) in cases {
-            let archive = try ArchiveFixture.zip(dir, name, entries)
+            let archive = try await ArchiveFixture.zip(dir, name, entries)
             let error = try refusal(archive, in: dir)
             #expect(error.message.contains(message), "\(name): \(error.message)")
         }
     }
 
-    @Test func unicodeNormalisationCollisionsAreRefused() throws {
+    @Test func unicodeNormalisationCollisionsAreRefused() async throws {
         // NFC é, then NFD e + U+0301, in a zip and in a tar. libarchive reads UTF-8 names normalised to NFC, so
         // the second spelling arrives as the first: refused as the same name twice (the collision key would
         // catch it otherwise; ArchivePathTests checks the key itself).
         let dir = try TemporaryDirectory()
         let entries = [("caf\u{E9}.md", "nfc"), ("cafe\u{301}.md", "nfd")]
-        for archive in [try ArchiveFixture.tarGz(dir, "nfd.tgz", entries), try ArchiveFixture.zip(dir, "nfd.zip", entries)] {
+        for archive in [try await ArchiveFixture.tarGz(dir, "nfd.tgz", entries), try await ArchiveFixture.zip(dir, "nfd.zip", entries)] {
             let error = try refusal(archive, in: dir)
             #expect(error.code == .archive)
             #expect(error.message.contains("entry 'caf") && (error.message.contains("appears twice") || error.message.contains("collides")))
         }
     }
 
-    @Test func entryCountTotalSizePerEntrySizeAndDepthAreCapped() throws {
+    @Test func entryCountTotalSizePerEntrySizeAndDepthAreCapped() async throws {
         let dir = try TemporaryDirectory()
         var limits = ArchiveLimits.default
         limits.maxEntries = 3
-        let many = try ArchiveFixture.zip(dir, "many.zip", (1...5).map { ("f\($0).txt", "x") })
+        let many = try await ArchiveFixture.zip(dir, "many.zip", (1...5).map { ("f\($0).txt", "x") })
         #expect(try refusal(many, in: dir, limits: limits).message.contains("entry 'f4.txt' is over the limit of 3 entries"))
 
         limits = .default
         limits.maxTotalBytes = 1000
-        let big = try ArchiveFixture.zip(dir, "big.zip", [("a.txt", String(repeating: "a", count: 600)),
+        let big = try await ArchiveFixture.zip(dir, "big.zip", [("a.txt", String(repeating: "a", count: 600)),
                                                           ("b.txt", String(repeating: "b", count: 600))])
         #expect(try refusal(big, in: dir, limits: limits).message.contains("entry 'b.txt' takes the archive over the limit of 1000 bytes"))
 
@@ -209,15 +209,15 @@ struct SafeArchiveHostileTests {
 
         limits = .default
         limits.maxDepth = 4
-        let deep = try ArchiveFixture.zip(dir, "deep.zip", [("a/b/c/d/e.txt", "deep")])
+        let deep = try await ArchiveFixture.zip(dir, "deep.zip", [("a/b/c/d/e.txt", "deep")])
         #expect(try refusal(deep, in: dir, limits: limits).message.contains("entry 'a/b/c/d/e.txt' is refused: its path is 5 levels deep (limit 4)"))
     }
 
-    @Test func aSizeTheHeaderHidesIsStillCappedWhileStreaming() throws {
+    @Test func aSizeTheHeaderHidesIsStillCappedWhileStreaming() async throws {
         // A tar entry whose header says 10 bytes cannot carry more, but a zip entry streamed without a size
         // (data descriptor) can claim nothing up front: the cap is enforced on the bytes written.
         let dir = try TemporaryDirectory()
-        let archive = try ArchiveFixture.make(dir, "stream.zip", """
+        let archive = try await ArchiveFixture.make(dir, "stream.zip", """
             buf = io.BytesIO()
             with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
                 with z.open("stream.bin", "w") as f:
@@ -228,9 +228,9 @@ struct SafeArchiveHostileTests {
         #expect(try refusal(archive, in: dir, limits: limits).message.contains("entry 'stream.bin'"))
     }
 
-    @Test func aZipBombIsStoppedByTheRatio() throws {
+    @Test func aZipBombIsStoppedByTheRatio() async throws {
         let dir = try TemporaryDirectory()
-        let archive = try ArchiveFixture.make(dir, "bomb.zip", """
+        let archive = try await ArchiveFixture.make(dir, "bomb.zip", """
             with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z:
                 z.writestr("zeros.bin", b"\\0" * (32 << 20))
             """)
@@ -240,10 +240,10 @@ struct SafeArchiveHostileTests {
         #expect(error.message.contains("entry 'zeros.bin' takes the archive over a compression ratio of 100"))
     }
 
-    @Test func aForgedEntryCountAllocatesNothingLarge() throws {
+    @Test func aForgedEntryCountAllocatesNothingLarge() async throws {
         // The end-of-central-directory record claims 65,535 entries (and the zip64 form 2^62) where there is one.
         let dir = try TemporaryDirectory()
-        let archive = try ArchiveFixture.make(dir, "forged.zip", """
+        let archive = try await ArchiveFixture.make(dir, "forged.zip", """
             with zipfile.ZipFile(out, 'w') as z:
                 z.writestr("one.txt", b"one")
             data = bytearray(open(out, 'rb').read())
@@ -265,21 +265,21 @@ struct SafeArchiveHostileTests {
         }
     }
 
-    @Test func notAnArchiveAndATruncatedOne() throws {
+    @Test func notAnArchiveAndATruncatedOne() async throws {
         let dir = try TemporaryDirectory()
         let junk = try dir.write("junk.zip", "this is not an archive at all")
         #expect(try refusal(junk, in: dir).message.contains("not a zip or tar archive"))
-        let good = try ArchiveFixture.tarGz(dir, "t.tgz", [("a.txt", String(repeating: "a", count: 100_000))])
+        let good = try await ArchiveFixture.tarGz(dir, "t.tgz", [("a.txt", String(repeating: "a", count: 100_000))])
         let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: dir.url("half.tgz")))
         let error = try refusal(dir.url("half.tgz"), in: dir)
         #expect(error.code == .archive)
     }
 
-    @Test func anExistingDestinationIsNotTouched() throws {
+    @Test func anExistingDestinationIsNotTouched() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("out/keep.txt", "mine")
-        let archive = try ArchiveFixture.zip(dir, "a.zip", [("a.txt", "a")])
+        let archive = try await ArchiveFixture.zip(dir, "a.zip", [("a.txt", "a")])
         let error = try #require(throws: KernelError.self) {
             try SafeArchive.extract(URL(fileURLWithPath: archive), into: URL(fileURLWithPath: dir.url("out")), limits: .default)
         }

@@ -14,13 +14,9 @@ struct ServeTests {
         let project = try TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: project.url(".git"), withIntermediateDirectories: true)
         try project.write(".qoder/commands/review.md", "---\ndescription: Review a file\nargument-hint: <file> [focus]\n---\nReview $0 with focus on $1.\n")
-        let install = Process()
-        install.executableURL = URL(fileURLWithPath: kernelExecutable)
-        install.arguments = ["plugins", "install", Paths.helloWorld, "--home", home.path, "--project", project.path]
-        install.standardOutput = FileHandle.nullDevice
-        try install.run()
-        install.waitUntilExit()
-        #expect(install.terminationStatus == 0)
+        let install = try await runChildOffPool(kernelExecutable, ["plugins", "install", Paths.helloWorld, "--home", home.path,
+                                                                   "--project", project.path])
+        #expect(install.status == 0, "\(install.stderr)")
 
         let t = try target("{\"command\": \"\(kernelExecutable)\", \"args\": [\"mcp\", \"serve\", \"--poll\", \"0.1\", \"--home\", \"\(home.path)\", \"--project\", \"\(project.path)\"]}",
                            name: "kernel", projectDir: project.path)
@@ -50,12 +46,9 @@ struct ServeTests {
         #expect(agent.first?.text?.hasPrefix("---") == true)
 
         // Disabling the plugin (another process editing the settings) is noticed: list_changed, and it is gone.
-        let disable = Process()
-        disable.executableURL = URL(fileURLWithPath: kernelExecutable)
-        disable.arguments = ["plugins", "disable", "hello-world", "--home", home.path, "--project", project.path]
-        disable.standardOutput = FileHandle.nullDevice
-        try disable.run()
-        disable.waitUntilExit()
+        let disable = try await runChildOffPool(kernelExecutable, ["plugins", "disable", "hello-world", "--home", home.path,
+                                                                   "--project", project.path])
+        #expect(disable.status == 0, "\(disable.stderr)")
         for _ in 0..<3000 where changes.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
         #expect(changes.withLock { $0 } >= 1)
         let after = try await session.prompts()

@@ -43,7 +43,7 @@ struct SessionTests {
         let sum = try await session.callTool("add", arguments: ["a": 2, "b": 3])
         #expect(sum.content == [.text(text: "5", annotations: nil, _meta: nil)])
         await session.close()
-        try Procs.expectGone(dir.url("pids"))
+        try await Procs.expectGone(dir.url("pids"))
     }
 
     @Test("a server that exits at once: exited, its status and its stderr")
@@ -54,7 +54,7 @@ struct SessionTests {
         #expect(error.exitStatus == 3)
         #expect(error.message == "the server exited with status 3")
         #expect(error.stderr == "fatal: missing API key\n")
-        try Procs.expectGone(dir.url("pids"))
+        try await Procs.expectGone(dir.url("pids"))
     }
 
     @Test("a server that never answers (and ignores SIGTERM, with a child): timeout, then its whole group killed and reaped")
@@ -67,7 +67,7 @@ struct SessionTests {
         #expect(error.kind == .timeout)
         #expect(error.message == "no answer to initialize within 3 s")
         #expect(Procs.pids(dir.url("pids")).count == 2)
-        try Procs.expectGone(dir.url("pids"))
+        try await Procs.expectGone(dir.url("pids"))
     }
 
     @Test("a server that writes a line that is not JSON-RPC: invalid_output with the line")
@@ -76,7 +76,7 @@ struct SessionTests {
         let error = try #require(await openFailure(try target(brokenServer("garbage", pidfile: dir.url("pids")))))
         #expect(error.kind == .invalidOutput)
         #expect(error.message == "the server wrote a line that is not JSON-RPC on stdout: \"Server starting on port 8080...\"")
-        try Procs.expectGone(dir.url("pids"))
+        try await Procs.expectGone(dir.url("pids"))
     }
 
     @Test("a server answering with a protocol version the kernel does not speak")
@@ -85,7 +85,7 @@ struct SessionTests {
         let error = try #require(await openFailure(try target(brokenServer("version", pidfile: dir.url("pids")))))
         #expect(error.kind == .protocolVersion)
         #expect(error.message.hasPrefix("the server answered initialize with protocol version \"1999-01-01\"; the kernel speaks 2025-11-25"))
-        try Procs.expectGone(dir.url("pids"))
+        try await Procs.expectGone(dir.url("pids"))
     }
 
     @Test("10 MB of stderr: kept bounded (head and tail), the exit reported")
@@ -99,7 +99,7 @@ struct SessionTests {
         let stderr = try #require(error.stderr)
         #expect(stderr.utf8.count < 4096 + 100)
         #expect(stderr.contains("[… \(10 * 1024 * 1024 - 4096) bytes of stderr left out …]"))
-        try Procs.expectGone(dir.url("pids"))
+        try await Procs.expectGone(dir.url("pids"))
     }
 
     @Test("a 20 MB line on stdout: too_large at the cap, not read into memory")
@@ -111,7 +111,7 @@ struct SessionTests {
         let error = try #require(await openFailure(try target(brokenServer("hugeline", pidfile: dir.url("pids"))), options))
         #expect(error.kind == .tooLarge)
         #expect(error.message.hasPrefix("the server sent a message over the cap of 1048576 bytes"))
-        try Procs.expectGone(dir.url("pids"))
+        try await Procs.expectGone(dir.url("pids"))
     }
 
     @Test("a command that does not exist: spawn, nothing started")
@@ -156,7 +156,7 @@ struct PythonSDKTests {
     func streamableHTTP() async throws {
         let python = try #require(Paths.sdkPython, "CI must have the Python MCP SDK (.ci/install-deps creates .venv-test)")
         let port = try LoopbackServer.unusedPort()
-        let server = try HTTPServerProcess(python: python, port: port)
+        let server = try await offPool { try HTTPServerProcess(python: python, port: port) }
         defer { server.stop() }
         let t = try target("{\"type\": \"streamable-http\", \"url\": \"http://127.0.0.1:\(port)/mcp\"}", name: "pyhttp")
         // A liveness bound, not a speed check: uvicorn answered within 2 s alone, but once took over 30 s while
@@ -195,7 +195,8 @@ struct PythonSDKTests {
     }
 }
 
-/// The Python SDK's streamable-HTTP server in a child process, up once its port accepts connections.
+/// The Python SDK's streamable-HTTP server in a child process, up once its port accepts connections (the
+/// initializer waits for that: an async test creates it through `offPool`).
 final class HTTPServerProcess: @unchecked Sendable {
     let process = Process()
 

@@ -79,7 +79,7 @@ enum Procs {
     }
 
     /// Checks that nothing of the fixture's pids, or of its process group, is left (running or unreaped).
-    static func expectGone(_ pidfile: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    static func expectGone(_ pidfile: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws {
         let pids = pids(pidfile)
         try #require(!pids.isEmpty, "the fixture wrote no pids", sourceLocation: sourceLocation)
         // The server itself is this process's child: reaped by the time close returns. Its own children are
@@ -87,7 +87,7 @@ enum Procs {
         #expect(zombieChildren(among: pids).isEmpty, "zombies left", sourceLocation: sourceLocation)
         #expect(stat(pids[0]) == nil, "the server is still there: \(String(describing: stat(pids[0])))", sourceLocation: sourceLocation)
         func running() -> [Int32] { group(pids[0]).filter { stat($0)?.state != "Z" } }
-        for _ in 0..<200 where !running().isEmpty { usleep(10_000) }
+        for _ in 0..<200 where !running().isEmpty { try await Task.sleep(for: .milliseconds(10)) }
         #expect(running().isEmpty, "process group \(pids[0]) still has live members: \(running().map { ($0, stat($0)!) })",
                 sourceLocation: sourceLocation)
     }

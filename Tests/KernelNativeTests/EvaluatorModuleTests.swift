@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 import Testing
 import KernelCore
 import KernelHooks
@@ -50,11 +51,12 @@ int kernel_module_register(const kernel_host *host) {
 """#
 
 @Suite struct EvaluatorModuleTests {
-    let scanner = ModuleScanner(executable: Paths.kernel, timeout: 2)
+    // A liveness bound, not a speed check: an AddressSanitizer `kernel` on a loaded machine takes seconds to start.
+    let scanner = ModuleScanner(executable: Paths.kernel, timeout: 60)
 
     /// A plugin folder `name` with the evaluator module and a `prompt` handler on PreToolUse.
-    func plugin(_ dir: TempDirectory, _ name: String, flags: [String] = []) throws -> String {
-        try compileModule(evaluatorSource, to: dir.url("\(name)/modules/judge.so"), flags: flags)
+    func plugin(_ dir: TempDirectory, _ name: String, flags: [String] = []) async throws -> String {
+        try await compileModule(evaluatorSource, to: dir.url("\(name)/modules/judge.so"), flags: flags)
         try dir.write("\(name)/hooks/hooks.json", #"""
         {"hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "prompt", "prompt": "Is this safe?"}]}]}}
         """#)
@@ -79,7 +81,7 @@ int kernel_module_register(const kernel_host *host) {
 
     @Test func moduleEvaluatorDecidesPromptHooks() async throws {
         let dir = try TempDirectory()
-        let (engine, composition) = try engine(dir, pluginDirs: [try plugin(dir, "judge")])
+        let (engine, composition) = try engine(dir, pluginDirs: [try await plugin(dir, "judge")])
         let entry = try #require(composition.registry.evaluators.first)
         #expect(entry.name == "judge" && entry.state.isActive && entry.provenance.source == .module)
         let evaluator = try #require(entry.item as? NativeModuleEvaluator)
@@ -98,7 +100,7 @@ int kernel_module_register(const kernel_host *host) {
 
     @Test func evaluatorErrorIsANonBlockingErrorNotAnAllow() async throws {
         let dir = try TempDirectory()
-        let (engine, _) = try engine(dir, pluginDirs: [try plugin(dir, "failing", flags: ["-DFAIL"])])
+        let (engine, _) = try engine(dir, pluginDirs: [try await plugin(dir, "failing", flags: ["-DFAIL"])])
         let o = await engine.fire(event: "PreToolUse", input: input("ls"))
         #expect(!o.blocked && o.decision == .none)
         let record = try #require(o.handlers.first)
@@ -116,7 +118,7 @@ int kernel_module_register(const kernel_host *host) {
         try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
         let host = try PluginHost(paths: KernelPaths(home: dir.url("home"), project: project),
                                   modules: ModuleOptions(builtinDirectories: [], scanner: scanner))
-        let composition = try host.compose(pluginDirs: [try plugin(dir, "judge", flags: ["-DNAME_NULL"])])
+        let composition = try host.compose(pluginDirs: [try await plugin(dir, "judge", flags: ["-DNAME_NULL"])])
         #expect(composition.registry.evaluators.first?.name == "judge#evaluator0")
         let explicit = HookEngine(host: host, composition: composition, evaluator: AllowAll())
         #expect(await explicit.fire(event: "PreToolUse", input: input("deny")).decision == .allow)
@@ -137,7 +139,7 @@ int kernel_module_register(const kernel_host *host) {
         #expect(!evaluator.isLoaded)
     }
 
-    @Test func moduleBuiltAgainstABI10StillLoads() throws {
+    @Test func moduleBuiltAgainstABI10StillLoads() async throws {
         // The 1.0 header: minor 0, no register_evaluator in kernel_host.
         let dir = try TempDirectory()
         var header = try String(contentsOfFile: Paths.repoRoot + "/Kernel/ABI/kernel_module.h", encoding: .utf8)
@@ -148,7 +150,7 @@ int kernel_module_register(const kernel_host *host) {
         #expect(!header.contains("int (*register_evaluator)"))
         // Beside the source: `#include "kernel_module.h"` finds it before the -I folder.
         try dir.write("old/modules/kernel_module.h", header)
-        try compileModule(templateSource(), to: dir.url("old/modules/m.so"), flags: ["-DMODULE_NAME=\"old\""])
+        try await compileModule(templateSource(), to: dir.url("old/modules/m.so"), flags: ["-DMODULE_NAME=\"old\""])
         let result = ModuleCatalog(options: ModuleOptions(builtinDirectories: [], scanner: scanner), store: nil)
             .scan([ModuleScanJob(path: dir.url("old/modules/m.so"))])[0]
         #expect(result.state == .ok, "\(result.stateDescription)")
@@ -159,32 +161,22 @@ int kernel_module_register(const kernel_host *host) {
         #expect(hook.invoke(input: Array("forbidden".utf8)).exitCode == 2)
     }
 
-    @Test func cliHooksFireDecidesPromptHooksWithTheModuleEvaluator() throws {
+    @Test func cliHooksFireDecidesPromptHooksWithTheModuleEvaluator() async throws {
         let dir = try TempDirectory()
-        let pluginDir = try plugin(dir, "judge")
+        let pluginDir = try await plugin(dir, "judge")
         let project = dir.url("project")
         try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
-        func fire(_ command: String) throws -> (Int32, [String: Any]) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Paths.kernel)
-            process.arguments = ["hooks", "fire", "PreToolUse", "--json", "--home", dir.url("home"), "--project", project,
-                                 "--plugin-dir", pluginDir]
-            let stdin = Pipe(), stdout = Pipe()
-            process.standardInput = stdin
-            process.standardOutput = stdout
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            stdin.fileHandleForWriting.write(Data(input(command)))
-            try stdin.fileHandleForWriting.close()
-            let data = stdout.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-            return (process.terminationStatus, json)
+        func fire(_ command: String) async throws -> (Int32, [String: Any]) {
+            let r = try await runChildOffPool(Paths.kernel, ["hooks", "fire", "PreToolUse", "--json", "--home", dir.url("home"),
+                                                             "--project", project, "--plugin-dir", pluginDir],
+                                              stdin: String(decoding: input(command), as: UTF8.self))
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            return (r.status, json)
         }
-        let (status, denied) = try fire("please deny")
+        let (status, denied) = try await fire("please deny")
         #expect(status == 2)
         #expect(denied["decision"] as? String == "deny" && denied["reason"] as? String == "judge: the prompt asks to deny")
-        let (status2, allowed) = try fire("ls")
+        let (status2, allowed) = try await fire("ls")
         #expect(status2 == 0 && allowed["decision"] as? String == "allow")
     }
 }

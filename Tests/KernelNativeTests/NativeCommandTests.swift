@@ -84,18 +84,19 @@ int kernel_module_register(const kernel_host *host) {
 """#
 
 @Suite struct NativeCommandTests {
-    let scanner = ModuleScanner(executable: Paths.kernel, timeout: 2)
+    // A liveness bound, not a speed check: an AddressSanitizer `kernel` on a loaded machine takes seconds to start.
+    let scanner = ModuleScanner(executable: Paths.kernel, timeout: 60)
 
     /// A plugin folder `name` holding only the native-command module.
-    func plugin(_ dir: TempDirectory, _ name: String, marker: String? = nil) throws -> String {
-        try compileModule(nativeCommandSource, to: dir.url("\(name)/modules/deployer.so"),
+    func plugin(_ dir: TempDirectory, _ name: String, marker: String? = nil) async throws -> String {
+        try await compileModule(nativeCommandSource, to: dir.url("\(name)/modules/deployer.so"),
                           flags: marker.map { ["-DMARKER=\"\($0)\""] } ?? [])
         return dir.url(name)
     }
 
-    @Test func libraryListsWithoutLoadingAndRendersOnUse() throws {
+    @Test func libraryListsWithoutLoadingAndRendersOnUse() async throws {
         let dir = try TempDirectory()
-        let pluginDir = try plugin(dir, "ship")
+        let pluginDir = try await plugin(dir, "ship")
         let project = dir.url("project")
         try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
         let host = try PluginHost(paths: KernelPaths(home: dir.url("home"), project: project),
@@ -133,9 +134,9 @@ int kernel_module_register(const kernel_host *host) {
         }
     }
 
-    @Test func scanRecordsCommandsAndRoundTrips() throws {
+    @Test func scanRecordsCommandsAndRoundTrips() async throws {
         let dir = try TempDirectory()
-        let path = try compileModule(nativeCommandSource, to: dir.url("m/deployer.so"))
+        let path = try await compileModule(nativeCommandSource, to: dir.url("m/deployer.so"))
         let result = ModuleCatalog(options: ModuleOptions(builtinDirectories: [], scanner: scanner), store: nil)
             .scan([ModuleScanJob(path: path)])[0]
         #expect(result.state == .ok, "\(result.stateDescription)")
@@ -155,15 +156,15 @@ int kernel_module_register(const kernel_host *host) {
     }
 
     /// Runs `kernel` and returns its pid with the result.
-    func kernel(_ arguments: [String]) throws -> (pid: Int32, run: ProcessRun) {
-        let r = try runChild(Paths.kernel, arguments)
+    func kernel(_ arguments: [String]) async throws -> (pid: Int32, run: ProcessRun) {
+        let r = try await run(Paths.kernel, arguments)
         return (r.pid, r)
     }
 
-    @Test func cliListsWithoutLoadingAndRendersThroughTheModule() throws {
+    @Test func cliListsWithoutLoadingAndRendersThroughTheModule() async throws {
         let dir = try TempDirectory()
         let marker = dir.url("opened.txt")
-        let pluginDir = try plugin(dir, "ship", marker: marker)
+        let pluginDir = try await plugin(dir, "ship", marker: marker)
         let project = dir.url("project")
         try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
         // Options first: render passes everything after the name through to the command.
@@ -172,7 +173,7 @@ int kernel_module_register(const kernel_host *host) {
             ((try? String(contentsOfFile: marker, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
         }
 
-        let (listPID, list) = try kernel(["commands", "list", "--json"] + common)
+        let (listPID, list) = try await kernel(["commands", "list", "--json"] + common)
         #expect(list.status == 0, "\(list.stderr)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
         let deploy = try #require(rows.first { $0["name"] as? String == "ship:deploy" })
@@ -181,20 +182,20 @@ int kernel_module_register(const kernel_host *host) {
         // Only the scanner child opened it, not the listing process.
         #expect(openers().count == 1 && !openers().contains(String(listPID)))
         // Warm: the scan comes from the cache, nothing opens the module.
-        let (_, warm) = try kernel(["commands", "list", "--json"] + common)
+        let (_, warm) = try await kernel(["commands", "list", "--json"] + common)
         #expect(warm.status == 0 && warm.stdout.contains("ship:deploy"))
         #expect(openers().count == 1)
 
-        let (_, show) = try kernel(["commands", "show", "ship:deploy"] + common)
+        let (_, show) = try await kernel(["commands", "show", "ship:deploy"] + common)
         #expect(show.status == 0 && show.stdout.contains("Native:") && show.stdout.contains("deployer.so"))
         #expect(openers().count == 1)
 
-        let (renderPID, render) = try kernel(["commands", "render"] + common + ["ship:deploy", "a", "b"])
+        let (renderPID, render) = try await kernel(["commands", "render"] + common + ["ship:deploy", "a", "b"])
         #expect(render.status == 0, "\(render.stderr)")
         #expect(render.stdout.hasPrefix("Deploy a b from \(pluginDir)\n\"arguments\":[\"a\",\"b\"]}"))
         #expect(openers() == [openers()[0], String(renderPID)], "render opens the module in the kernel process")
 
-        let (_, failed) = try kernel(["commands", "render"] + common + ["ship:broken"])
+        let (_, failed) = try await kernel(["commands", "render"] + common + ["ship:broken"])
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("no deploy target configured"))
         #expect(!failed.stdout.contains("never submitted"))

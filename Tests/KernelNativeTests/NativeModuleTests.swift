@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 import Testing
 import KernelCore
 import KernelHost
@@ -7,7 +8,8 @@ import KernelStore
 
 /// Real modules, built at test time: C through the system compiler, Swift through the package.
 @Suite struct NativeModuleTests {
-    let scanner = ModuleScanner(executable: Paths.kernel, timeout: 2)
+    // A liveness bound, not a speed check: an AddressSanitizer `kernel` on a loaded machine takes seconds to start.
+    let scanner = ModuleScanner(executable: Paths.kernel, timeout: 60)
 
     func host(home: String, project: String) throws -> PluginHost {
         try PluginHost(paths: KernelPaths(home: home, project: project),
@@ -39,9 +41,9 @@ import KernelStore
         #expect(String(decoding: allowed.stdout, as: UTF8.self) == #"{"continue": true}"#)
     }
 
-    @Test func goodCModuleContributesEveryKind() throws {
+    @Test func goodCModuleContributesEveryKind() async throws {
         let dir = try TempDirectory()
-        try compileModule(try templateSource(), to: dir.url("cplug/modules/good.so"), flags: ["-DMODULE_NAME=\"c-good\""])
+        try await compileModule(try templateSource(), to: dir.url("cplug/modules/good.so"), flags: ["-DMODULE_NAME=\"c-good\""])
         let host = try host(home: dir.url("home"), project: dir.url("project"))
         let c = try host.compose(pluginDirs: [dir.url("cplug")])
         #expect(c.modules.count == 1)
@@ -62,7 +64,7 @@ import KernelStore
         try expectEveryKind(c.registry, plugin: "swplug", prefix: "swift")
     }
 
-    @Test func refusalsNameTheFieldAndBothValues() throws {
+    @Test func refusalsNameTheFieldAndBothValues() async throws {
         let dir = try TempDirectory()
         let cases: [(String, [String], String)] = [
             ("major", ["-DMAJOR=2"], "abi major: module 2, host 1"),
@@ -74,10 +76,10 @@ import KernelStore
         ]
         var jobs: [ModuleScanJob] = []
         for (name, flags, _) in cases {
-            jobs.append(ModuleScanJob(path: try compileModule(variantSource, to: dir.url("\(name).so"), flags: flags)))
+            jobs.append(ModuleScanJob(path: try await compileModule(variantSource, to: dir.url("\(name).so"), flags: flags)))
         }
         // A C file exporting no describe at all.
-        jobs.append(ModuleScanJob(path: try compileModule("int unrelated(void) { return 0; }\n", to: dir.url("nodescribe.so"))))
+        jobs.append(ModuleScanJob(path: try await compileModule("int unrelated(void) { return 0; }\n", to: dir.url("nodescribe.so"))))
         let results = scanner.scan(jobs)
         for (result, (name, _, reason)) in zip(results, cases) {
             #expect(result.state == .refused, "\(name)")
@@ -87,32 +89,33 @@ import KernelStore
         #expect(results.last?.reason == "missing entry point kernel_module_describe")
     }
 
-    @Test func crashesHangsAndPrintersDoNotStopTheOthers() throws {
+    @Test func crashesHangsAndPrintersDoNotStopTheOthers() async throws {
         let dir = try TempDirectory()
-        let good1 = try compileModule(try templateSource(), to: dir.url("a-good.so"), flags: ["-DMODULE_NAME=\"first\""])
-        let segv = try compileModule(variantSource, to: dir.url("segv.so"), flags: ["-DSEGV"])
-        let trap = try compileModule(variantSource, to: dir.url("trap.so"), flags: ["-DCONSTRUCTOR_TRAP"])
-        let hang = try compileModule(variantSource, to: dir.url("hang.so"), flags: ["-DHANG"])
-        let prints = try compileModule(variantSource, to: dir.url("prints.so"), flags: ["-DPRINTS"])
-        let good2 = try compileModule(try templateSource(), to: dir.url("z-good.so"), flags: ["-DMODULE_NAME=\"last\""])
-        let quick = ModuleScanner(executable: Paths.kernel, timeout: 2)
-        let results = quick.scan([good1, segv, trap, hang, prints, good2].map { ModuleScanJob(path: $0) })
+        let good1 = try await compileModule(try templateSource(), to: dir.url("a-good.so"), flags: ["-DMODULE_NAME=\"first\""])
+        let segv = try await compileModule(variantSource, to: dir.url("segv.so"), flags: ["-DSEGV"])
+        let trap = try await compileModule(variantSource, to: dir.url("trap.so"), flags: ["-DCONSTRUCTOR_TRAP"])
+        let hang = try await compileModule(variantSource, to: dir.url("hang.so"), flags: ["-DHANG"])
+        let prints = try await compileModule(variantSource, to: dir.url("prints.so"), flags: ["-DPRINTS"])
+        let good2 = try await compileModule(try templateSource(), to: dir.url("z-good.so"), flags: ["-DMODULE_NAME=\"last\""])
+        let quick = ModuleScanner(executable: Paths.kernel, timeout: 10)  // long enough for a sanitized scanner to start
+        // The hanging module holds the scan for its 2 s timeout: waited for off the cooperative pool.
+        let results = try await offPool { quick.scan([good1, segv, trap, hang, prints, good2].map { ModuleScanJob(path: $0) }) }
         #expect(results.map(\.state) == [.ok, .broken, .broken, .broken, .ok, .ok])
         #expect(results[1].signal == SIGSEGV)
         #expect(results[1].reason == "crashed the scanner: signal 11 (SIGSEGV)")
         // __builtin_trap is ud2 on x86-64 (SIGILL), brk on arm64 (SIGTRAP).
         #expect(results[2].signal == SIGILL || results[2].signal == SIGTRAP)
-        #expect(results[3].reason == "timed out after 2 s (killed)")
+        #expect(results[3].reason == "timed out after 10 s (killed)")
         #expect(results[4].contributions.count == 1, "a module that prints cannot corrupt the reply")
         #expect(results[0].descriptor?.name == "first")
         #expect(results[5].descriptor?.name == "last")
         #expect(results[5].hooks.count == 1)
     }
 
-    @Test func brokenVerdictIsCachedUntilTheFileChanges() throws {
+    @Test func brokenVerdictIsCachedUntilTheFileChanges() async throws {
         let dir = try TempDirectory()
         let store = try KernelStore.inMemory()
-        let path = try compileModule(variantSource, to: dir.url("flaky.so"), flags: ["-DSEGV"])
+        let path = try await compileModule(variantSource, to: dir.url("flaky.so"), flags: ["-DSEGV"])
         let catalog = ModuleCatalog(options: ModuleOptions(builtinDirectories: [], scanner: scanner), store: store)
         let first = catalog.scan([ModuleScanJob(path: path)])[0]
         #expect(first.state == .broken)
@@ -123,19 +126,19 @@ import KernelStore
         #expect(again.signal == SIGSEGV)
         // Rebuild it without the crash: a new file (size, mtime, inode), so a new scan.
         try FileManager.default.removeItem(atPath: path)
-        try compileModule(variantSource, to: path)
+        try await compileModule(variantSource, to: path)
         let fixed = catalog.scan([ModuleScanJob(path: path)])[0]
         #expect(fixed.state == .ok)
         #expect(!fixed.fromCache)
     }
 
-    @Test func warmStartOpensNoModule() throws {
+    @Test func warmStartOpensNoModule() async throws {
         let dir = try TempDirectory()
         let marker = dir.url("opened.txt")
         let store = try KernelStore.inMemory()
         var jobs: [ModuleScanJob] = []
         for i in 0..<5 {
-            jobs.append(ModuleScanJob(path: try compileModule(variantSource, to: dir.url("m\(i).so"), flags: ["-DMARKER=\"\(marker)\""])))
+            jobs.append(ModuleScanJob(path: try await compileModule(variantSource, to: dir.url("m\(i).so"), flags: ["-DMARKER=\"\(marker)\""])))
         }
         let catalog = ModuleCatalog(options: ModuleOptions(builtinDirectories: [], scanner: scanner), store: store)
         #expect(catalog.scan(jobs).allSatisfy { $0.state == .ok && !$0.fromCache })
@@ -165,16 +168,16 @@ import KernelStore
         #expect(plans.first { $0.provenance.source == .module }?.state.isActive == false)
     }
 
-    @Test func guardInstalledFromPluginsDeniesRmRfRoot() throws {
+    @Test func guardInstalledFromPluginsDeniesRmRfRoot() async throws {
         let dir = try TempDirectory()
         let home = dir.url("home"), project = dir.url("project")
         try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
         // Plugins/guard as shipped, with its module built by the one documented cc line.
         try FileManager.default.copyItem(atPath: Paths.repoRoot + "/Plugins/guard", toPath: dir.url("guard"))
-        let cc = try run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O2", "-I", Paths.repoRoot + "/Kernel/ABI",
+        let cc = try await run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O2", "-I", Paths.repoRoot + "/Kernel/ABI",
                                           "-o", dir.url("guard/modules/guard.so"), dir.url("guard/src/guard.c")])
         try #require(cc.status == 0, "\(cc.stderr)")
-        let install = try run(Paths.kernel, ["plugins", "install", dir.url("guard"), "--home", home, "--project", project],
+        let install = try await run(Paths.kernel, ["plugins", "install", dir.url("guard"), "--home", home, "--project", project],
                               cwd: project)
         try #require(install.status == 0, "\(install.stdout)\(install.stderr)")
         // Extra patterns from the plugin's data folder.
@@ -214,7 +217,7 @@ import KernelStore
 
     @Test func nativeHookIsCallableConcurrently() async throws {
         let dir = try TempDirectory()
-        try compileModule(try templateSource(), to: dir.url("conc/modules/m.so"), flags: ["-DMODULE_NAME=\"conc\""])
+        try await compileModule(try templateSource(), to: dir.url("conc/modules/m.so"), flags: ["-DMODULE_NAME=\"conc\""])
         let host = try host(home: dir.url("home"), project: dir.url("project"))
         let handler = try #require(try host.compose(pluginDirs: [dir.url("conc")]).registry.nativeHooks.first?.item)
         let codes = await withTaskGroup(of: Int32.self) { group in
@@ -227,18 +230,18 @@ import KernelStore
         #expect(codes.filter { $0 == 0 }.count == 32)
     }
 
-    @Test func cliListsModulesAndValidateScansThem() throws {
+    @Test func cliListsModulesAndValidateScansThem() async throws {
         let dir = try TempDirectory()
-        try compileModule(variantSource, to: dir.url("bad/modules/crash.so"), flags: ["-DSEGV"])
-        try compileModule(try templateSource(), to: dir.url("bad/modules/good.so"))
-        let validate = try run(Paths.kernel, ["plugins", "validate", dir.url("bad")])
+        try await compileModule(variantSource, to: dir.url("bad/modules/crash.so"), flags: ["-DSEGV"])
+        try await compileModule(try templateSource(), to: dir.url("bad/modules/good.so"))
+        let validate = try await run(Paths.kernel, ["plugins", "validate", dir.url("bad")])
         #expect(validate.status == 1)
         #expect(validate.stdout.contains("state: broken: crashed the scanner: signal 11 (SIGSEGV)"))
         #expect(validate.stdout.contains("crash.so: error: native module broken"))
         #expect(validate.stdout.contains("nativeHooks (1): PreToolUse[Bash] c-template:forbidden"))
 
         let home = dir.url("home")
-        let list = try run(Paths.kernel, ["modules", "list", "--json", "--home", home, "--plugin-dir", dir.url("bad")])
+        let list = try await run(Paths.kernel, ["modules", "list", "--json", "--home", home, "--plugin-dir", dir.url("bad")])
         #expect(list.status == 0, "\(list.stderr)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
         let builtin = try #require(rows.first { $0["builtin"] as? Bool == true })
@@ -249,11 +252,11 @@ import KernelStore
         #expect(crash["signal"] as? Int == 11)
         #expect(crash["plugin"] as? String == "bad@flag")
         // Second run: every verdict from the cache.
-        let again = try run(Paths.kernel, ["modules", "list", "--json", "--home", home, "--plugin-dir", dir.url("bad")])
+        let again = try await run(Paths.kernel, ["modules", "list", "--json", "--home", home, "--plugin-dir", dir.url("bad")])
         let rows2 = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [[String: Any]])
         #expect(rows2.allSatisfy { $0["cached"] as? Bool == true })
 
-        let agents = try run(Paths.kernel, ["agents", "list", "--home", home])
+        let agents = try await run(Paths.kernel, ["agents", "list", "--home", home])
         #expect(agents.stdout.contains("general-purpose  module"))
     }
 }

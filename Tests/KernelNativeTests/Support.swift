@@ -6,9 +6,11 @@ import Testing
 typealias TempDirectory = TemporaryDirectory
 typealias ProcessRun = ChildRun
 
+/// Runs a child to its end, waited for off the cooperative pool (`runChildOffPool`): a test blocked on a
+/// compiler or a `kernel` run must not hold one of the pool's threads (one per core) from the tests beside it.
 @discardableResult
-func run(_ executable: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> ProcessRun {
-    try runChild(executable, arguments, cwd: cwd, environment: environment)
+func run(_ executable: String, _ arguments: [String], cwd: String? = nil, environment: [String: String] = [:]) async throws -> ProcessRun {
+    try await runChildOffPool(executable, arguments, cwd: cwd, environment: environment)
 }
 
 enum Paths {
@@ -33,12 +35,12 @@ enum Paths {
 
 /// Compiles C source into a shared object with the system compiler, against Kernel/ABI.
 @discardableResult
-func compileModule(_ source: String, to output: String, flags: [String] = []) throws -> String {
+func compileModule(_ source: String, to output: String, flags: [String] = []) async throws -> String {
     let dir = (output as NSString).deletingLastPathComponent
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     let src = output + ".c"
     try Data(source.utf8).write(to: URL(fileURLWithPath: src))
-    let result = try run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O1", "-I", Paths.repoRoot + "/Kernel/ABI"] + flags
+    let result = try await run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O1", "-I", Paths.repoRoot + "/Kernel/ABI"] + flags
                          + ["-o", output, src])
     try #require(result.status == 0, "cc failed: \(result.stderr)")
     try? FileManager.default.removeItem(atPath: src)

@@ -92,13 +92,13 @@ func runProcess(_ exe: String, _ args: [String]) throws -> (Int32, String, Strin
         try dir.write("project/.git/HEAD", "ref: refs/heads/main\n")
         try dir.write("home/tasks/hello.md", "---\ntriggers:\n  - type: api\n---\nhello\n")
         let common = ["--home", dir.file("home"), "--project", dir.file("project")]
-        let (refused, _, refusedErr) = try runProcess(Self.kernel, ["tasks", "serve", "--listen", "0.0.0.0:18999"] + common)
+        let (refused, _, refusedErr) = try await offPool { try runProcess(Self.kernel, ["tasks", "serve", "--listen", "0.0.0.0:18999"] + common) }
         #expect(refused == 64 && refusedErr.contains("--insecure-public"))
 
-        let (created, out, _) = try runProcess(Self.kernel, ["tasks", "token", "create", "--name", "ci", "--scope", "manage", "--json"] + common)
+        let (created, out, _) = try await offPool { try runProcess(Self.kernel, ["tasks", "token", "create", "--name", "ci", "--scope", "manage", "--json"] + common) }
         #expect(created == 0)
         let token = try #require(try JSONReader.parse(out).root["token"]?.string)
-        let (_, listed, _) = try runProcess(Self.kernel, ["tasks", "token", "list", "--json"] + common)
+        let (_, listed, _) = try await offPool { try runProcess(Self.kernel, ["tasks", "token", "list", "--json"] + common) }
         #expect(listed.contains("\"name\": \"ci\"") && !listed.contains(token))
 
         let p = Process()
@@ -108,27 +108,30 @@ func runProcess(_ exe: String, _ args: [String]) throws -> (Int32, String, Strin
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
         try p.run()
-        var port: Int?
-        var seen = ""
         let handle = err.fileHandleForReading
-        for _ in 0..<200 where port == nil {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if let r = seen.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) { port = Int(seen[r].split(separator: ":")[1]) }
+        let (port, seen) = try await offPool { () -> (Int?, String) in  // blocking reads of its stderr
+            var port: Int?
+            var seen = ""
+            for _ in 0..<200 where port == nil {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                seen += String(decoding: chunk, as: UTF8.self)
+                if let r = seen.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) { port = Int(seen[r].split(separator: ":")[1]) }
+            }
+            return (port, seen)
         }
         let bound = try #require(port, "\(seen)")
         #expect(seen.contains("\"msg\":\"listening\""))
-        let (_, health, _) = try runProcess("/usr/bin/curl", ["-s", "-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(bound)/api/tasks"])
+        let (_, health, _) = try await offPool { try runProcess("/usr/bin/curl", ["-s", "-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(bound)/api/tasks"]) }
         #expect(health.contains("\"name\":\"hello\""))
         kill(p.processIdentifier, SIGTERM)
-        p.waitUntilExit()
+        try await offPool { p.waitUntilExit() }
         #expect(p.terminationStatus == 0 && p.terminationReason == .exit)
 
         let prefix = "kt-" + token.dropFirst(3).prefix(12)
-        let (revoked, _, _) = try runProcess(Self.kernel, ["tasks", "token", "revoke", String(prefix)] + common)
+        let (revoked, _, _) = try await offPool { try runProcess(Self.kernel, ["tasks", "token", "revoke", String(prefix)] + common) }
         #expect(revoked == 0)
-        let (_, after, _) = try runProcess(Self.kernel, ["tasks", "token", "list"] + common)
+        let (_, after, _) = try await offPool { try runProcess(Self.kernel, ["tasks", "token", "list"] + common) }
         #expect(after.contains("revoked"))
     }
 }

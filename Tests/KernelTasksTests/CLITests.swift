@@ -37,28 +37,9 @@ final class CLISandbox: @unchecked Sendable {
     }
 
     func run(_ args: [String], global: Bool = true) async throws -> CLIRun {
-        try await withCheckedThrowingContinuation { c in
-            DispatchQueue.global().async {
-                do {
-                    let p = Process()
-                    p.executableURL = URL(fileURLWithPath: kernelBinary)
-                    p.arguments = args + (global ? ["--home", self.dir.file("home"), "--project", self.dir.file("project")] : [])
-                    p.currentDirectoryURL = URL(fileURLWithPath: self.dir.file("project"))
-                    var env = ProcessInfo.processInfo.environment
-                    env["RECORD"] = self.dir.file("record")
-                    p.environment = env
-                    let out = Pipe(), err = Pipe()
-                    p.standardOutput = out
-                    p.standardError = err
-                    try p.run()
-                    let o = out.fileHandleForReading.readDataToEndOfFile()
-                    let e = err.fileHandleForReading.readDataToEndOfFile()
-                    p.waitUntilExit()
-                    c.resume(returning: CLIRun(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                                               stderr: String(decoding: e, as: UTF8.self)))
-                } catch { c.resume(throwing: error) }
-            }
-        }
+        let r = try await runChildOffPool(kernelBinary, args + (global ? ["--home", dir.file("home"), "--project", dir.file("project")] : []),
+                                          cwd: dir.file("project"), environment: ["RECORD": dir.file("record")])
+        return CLIRun(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     func json(_ args: [String]) async throws -> Node {
@@ -84,7 +65,7 @@ final class CLISandbox: @unchecked Sendable {
         let tick = try s.start(["tasks", "tick"])
         #expect(try await eventually { FileManager.default.fileExists(atPath: mark) && !s.dir.read("hook.pid").isEmpty })
         kill(tick.processIdentifier, SIGKILL)
-        tick.waitUntilExit()
+        try await offPool { tick.waitUntilExit() }
         if let pid = Int32(s.dir.read("hook.pid").trimmingCharacters(in: .whitespacesAndNewlines)) { killpg(pid, SIGKILL) }
         let claimed = try await s.json(["tasks", "history"])
         // The claim and the queued run were committed together (an earlier missed slot may be a skipped row).
@@ -161,9 +142,7 @@ final class CLISandbox: @unchecked Sendable {
         })
         let before = s.dir.read("record").split(separator: "\n").count
         scheduler.terminate()  // SIGTERM while a run sleeps
-        let status = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Int32, any Error>) in
-            DispatchQueue.global().async { scheduler.waitUntilExit(); c.resume(returning: scheduler.terminationStatus) }
-        }
+        let status = try await offPool { scheduler.waitUntilExit(); return scheduler.terminationStatus }
         #expect(status == 0)
         let runs = try await s.json(["tasks", "history", "--limit", "1000"]).array ?? []
         // Drained: nothing left running or queued, nothing cancelled, the run going at the signal finished.

@@ -5,7 +5,7 @@ import Foundation
 public enum ArchiveFixture {
     /// Runs `script` with `out` bound to `dir/name` and the zipfile, tarfile, io, os, stat modules imported.
     /// Returns the archive's path.
-    public static func make(_ dir: TemporaryDirectory, _ name: String, _ script: String) throws -> String {
+    public static func make(_ dir: TemporaryDirectory, _ name: String, _ script: String) async throws -> String {
         let out = dir.url(name)
         let program = """
             import zipfile, tarfile, io, os, stat, sys, struct
@@ -24,7 +24,7 @@ public enum ArchiveFixture {
                 z.writestr(info, data)
 
             """ + script
-        let run = try runChild("/usr/bin/env", ["python3", "-c", program, out])
+        let run = try await runChildOffPool("/usr/bin/env", ["python3", "-c", program, out])  // python: off the pool
         guard run.status == 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "fixture \(name): \(run.stderr)"])
         }
@@ -32,15 +32,15 @@ public enum ArchiveFixture {
     }
 
     /// A zip holding `entries` (path → text), each with mode 644.
-    public static func zip(_ dir: TemporaryDirectory, _ name: String, _ entries: [(String, String)]) throws -> String {
+    public static func zip(_ dir: TemporaryDirectory, _ name: String, _ entries: [(String, String)]) async throws -> String {
         let adds = entries.map { "    zip_add(z, \(pythonString($0.0)), \(pythonString($0.1)).encode())" }.joined(separator: "\n")
-        return try make(dir, name, "with zipfile.ZipFile(out, 'w') as z:\n" + (adds.isEmpty ? "    pass" : adds))
+        return try await make(dir, name, "with zipfile.ZipFile(out, 'w') as z:\n" + (adds.isEmpty ? "    pass" : adds))
     }
 
     /// A `.tar.gz` holding `entries` (path → text), each with mode 644.
-    public static func tarGz(_ dir: TemporaryDirectory, _ name: String, _ entries: [(String, String)]) throws -> String {
+    public static func tarGz(_ dir: TemporaryDirectory, _ name: String, _ entries: [(String, String)]) async throws -> String {
         let adds = entries.map { "    tar_add(t, \(pythonString($0.0)), \(pythonString($0.1)).encode())" }.joined(separator: "\n")
-        return try make(dir, name, "with tarfile.open(out, 'w:gz') as t:\n" + (adds.isEmpty ? "    pass" : adds))
+        return try await make(dir, name, "with tarfile.open(out, 'w:gz') as t:\n" + (adds.isEmpty ? "    pass" : adds))
     }
 
     /// `text` as a Python string literal (JSON's escapes are Python's).

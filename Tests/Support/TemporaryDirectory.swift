@@ -96,6 +96,22 @@ public func runChild(_ executable: String, _ arguments: [String], cwd: String? =
                     stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
 }
 
+/// Runs `body` on a Dispatch thread and resumes when it returns. What an async test does with a wait that blocks
+/// (a child process, a pipe, a sleep, a server coming up): the cooperative pool has one thread per core, so on 2
+/// cores two tests blocked on it stall every other async test of the run (an MCP session's timeout can lapse
+/// before its answer is read). Sync tests run on the pool too: an async test calling this is the way off it.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+/// `runChild`, waited for off the cooperative pool (see `offPool`): what an async test runs a child with.
+public func runChildOffPool(_ executable: String, _ arguments: [String], cwd: String? = nil,
+                            environment: [String: String] = [:], stdin: String? = nil) async throws -> ChildRun {
+    try await offPool { try runChild(executable, arguments, cwd: cwd, environment: environment, stdin: stdin) }
+}
+
 /// Waits until `condition` holds, checking every few milliseconds, for at most `timeout` seconds (a generous
 /// safety net, not a bound the test asserts): what tests use instead of asserting wall-clock durations.
 /// - Returns: whether the condition came true.

@@ -1,5 +1,6 @@
 // libFuzzer target: SafeArchive on hostile archive bytes (zip, tar, gzip), and the ArchivePath rules.
 import Foundation
+import FuzzSupport
 import Glibc
 import KernelFetch
 
@@ -25,10 +26,7 @@ func onlyFilesAndFolders(_ root: String) -> Bool {
     return true
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-func fuzzArchive(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard let data else { return 0 }
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+fuzz { bytes in
     _ = try? ArchivePath.components(Array(bytes.prefix(300)), maxDepth: 8)
 
     let input = scratch + "/input", out = scratch + "/out"
@@ -44,14 +42,4 @@ func fuzzArchive(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     }
     if left.contains(where: { $0 != "input" && $0 != "out" }) { abort() }
     try? FileManager.default.removeItem(atPath: out)
-    return 0
 }
-
-// SwiftPM renames an executable's entry point (`main` becomes an alias of `<Target>_main`), so libFuzzer's own
-// `main` is not used: top-level code hands the arguments to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-               _ test: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
-exit(runDriver(&argc, &argv, fuzzArchive))

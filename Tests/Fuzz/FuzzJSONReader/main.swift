@@ -1,13 +1,10 @@
 // libFuzzer target: the JSON reader. Invariants: every value's byte range lies in the input, and re-reading
 // the bytes of the root's range gives the same value.
-import Glibc
+import FuzzSupport
 @testable import KernelCore
 
-@_cdecl("LLVMFuzzerTestOneInput")
-func fuzzJSONReader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard let data else { return 0 }
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    guard let (root, _) = try? JSONReader.parse(bytes) else { return 0 }
+fuzz { bytes in
+    guard let (root, _) = try? JSONReader.parse(bytes) else { return }
     func check(_ n: Node) {
         guard let r = n.byteRange, r.lowerBound >= 0, r.upperBound <= bytes.count, n.line >= 1, n.column >= 1 else {
             fatalError("a value's position is outside the input")
@@ -25,14 +22,4 @@ func fuzzJSONReader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let again = try? JSONReader.parse(slice).root, SettingsText.sameValue(root, again) else {
         fatalError("re-reading the root's bytes gives another value")
     }
-    return 0
 }
-
-// SwiftPM renames an executable's entry point (`main` becomes an alias of `<Target>_main`), so libFuzzer's own
-// `main` is not used: top-level code hands the arguments to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-               _ test: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
-exit(runDriver(&argc, &argv, fuzzJSONReader))

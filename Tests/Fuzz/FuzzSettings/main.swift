@@ -2,7 +2,7 @@
 // that parses either is refused as a non-object on the key path, or gives text that parses, keeps every
 // other member byte-identical and reads back as set (`SettingsText.verify`, run by every edit: a failure is
 // a trap here); and applying the same edit again changes nothing (idempotent).
-import Glibc
+import FuzzSupport
 @testable import KernelCore
 
 /// The edits tried on every input (built per call: a global built before the driver starts reads as a leak).
@@ -14,14 +14,11 @@ func edits() -> [([String], JSONValue?)] { [
     (["theme"], nil),
 ] }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-func fuzzSettings(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard let data else { return 0 }
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    guard (try? JSONReader.parse(bytes, comments: true)) != nil else { return 0 }  // settings may hold comments
+fuzz { bytes in
+    guard (try? JSONReader.parse(bytes, comments: true)) != nil else { return }  // settings may hold comments
     for (keyPath, value) in edits() {
         let once: [UInt8]?
-        do {
+        do throws(SettingsText.EditError) {
             once = try SettingsText.apply(bytes, keyPath: keyPath, value: value)
         } catch {
             if case .notAnObject = error { continue }
@@ -35,14 +32,4 @@ func fuzzSettings(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
             fatalError("re-applying edit \(keyPath) failed: \(error)")
         }
     }
-    return 0
 }
-
-// SwiftPM renames an executable's entry point (`main` becomes an alias of `<Target>_main`), so libFuzzer's own
-// `main` is not used: top-level code hands the arguments to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-               _ test: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-var argc = CommandLine.argc
-var argv = CommandLine.unsafeArgv
-exit(runDriver(&argc, &argv, fuzzSettings))
