@@ -103,8 +103,8 @@ extension KernelCommand {
             func run() throws {
                 let (_, c) = try options.compose(needs: .hooks)
                 if options.global.json {
-                    Output.out(JSONValue.array(c.registry.hooks.map(\.listingJSON)
-                                               + c.registry.nativeHooks.map(\.listingJSON)).serialized())
+                    Output.out(c.masked(JSONValue.array(c.registry.hooks.map(\.listingJSON)
+                                                        + c.registry.nativeHooks.map(\.listingJSON)).serialized()))
                     return
                 }
                 var rows = c.registry.hooks.flatMap { e in
@@ -123,7 +123,7 @@ extension KernelCommand {
                     rows.append(r)
                 }
                 if rows.isEmpty { Output.out("No hooks."); return }
-                Output.out(Format.table([["EVENT[MATCHER]", "SOURCE", "STATE", "HANDLER"]] + rows))
+                Output.out(c.masked(Format.table([["EVENT[MATCHER]", "SOURCE", "STATE", "HANDLER"]] + rows)))
             }
         }
     }

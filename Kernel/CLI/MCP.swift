@@ -234,11 +234,11 @@ extension KernelCommand {
                     rows.append(r)
                 }
                 if options.global.json {
-                    Output.out(JSONValue.array(items).serialized())
+                    Output.out(c.masked(JSONValue.array(items).serialized()))
                 } else if rows.isEmpty {
                     Output.out("No MCP servers.")
                 } else {
-                    Output.out(Format.table([["NAME", "SOURCE", "STATE", "SERVER"] + (probe ? ["PROBE"] : [])] + rows))
+                    Output.out(c.masked(Format.table([["NAME", "SOURCE", "STATE", "SERVER"] + (probe ? ["PROBE"] : [])] + rows)))
                 }
                 if probes.contains(where: { $0?.ok == false }) { throw ExitCode(1) }
             }

@@ -80,7 +80,9 @@ enum PluginText {
     static func listing(_ row: PluginHost.PluginListing) -> String {
         var lines = ["\(row.id)" + (row.version == "local" ? "" : " v\(row.version)")]
         lines.append("  Scope: \(row.scope)" + (row.projectPath.map { " (\($0))" } ?? ""))
-        lines.append("  Status: \(row.enabled ? "enabled" : "disabled")")
+        lines.append("  Status: \(row.enabled ? "enabled" : "disabled")"
+                     + (row.missingConfig.isEmpty ? "" : ", needs configuration (missing: \(row.missingConfig.joined(separator: ", "))): "
+                        + "its hooks and MCP servers do not start until `kernel plugins configure \(row.id)` sets them"))
         lines.append("  Path: \(row.installPath)")
         if row.autoInstalled { lines.append("  Installed as a dependency") }
         if !row.requires.isEmpty { lines.append("  Requires: \(row.requires.joined(separator: ", "))") }

@@ -25,6 +25,23 @@ extension KernelCommand.Plugins {
         @Option(name: .long, help: "For a marketplace plugin: the version that must be installed.")
         var version: String?
 
+        @Option(name: .customLong("config"), help: ArgumentHelp("A user configuration value (repeatable; a key given twice is a list).", valueName: "KEY=VALUE"))
+        var config: [String] = []
+
+        func validate() throws {
+            for item in config where item.firstIndex(of: "=").map({ $0 == item.startIndex }) ?? true {
+                throw ValidationError("--config '\(item)' is not KEY=VALUE")
+            }
+        }
+
+        /// The `--config` values, checked against the bundle before anything is installed.
+        func configCheck(_ checked: CheckedConfig) -> (PluginBundle) throws(KernelError) -> Void {
+            let assignments = (try? PluginHost.parseAssignments(config)) ?? []
+            return { bundle throws(KernelError) in
+                checked.values = try PluginHost.checkedConfig(assignments, bundle: bundle)
+            }
+        }
+
         func run() throws {
             let host = try global.host()
             if let refusal = PluginHost.urlInstallRefusal(path) { throw global.fail(refusal) }
@@ -38,22 +55,42 @@ extension KernelCommand.Plugins {
                 throw global.fail(KernelError(.notFound, "Directory not found: \(path)"))
             }
             if !global.json { Output.out("Installing plugin \"\(path)\"...") }
+            let checked = CheckedConfig()
             let result = try global.run { () throws(KernelError) in
-                try host.keepingTrust { () throws(KernelError) in try host.installWithDependencies(from: directory, scope: scope) }
+                try host.keepingTrust { () throws(KernelError) in
+                    try host.installWithDependencies(from: directory, scope: scope, check: configCheck(checked))
+                }
             }
-            report(result)
+            try report(result, host: host, checked: checked)
         }
 
         func installByName(_ host: PluginHost) throws {
             if !global.json { Output.out("Installing plugin \"\(path)\"...") }
+            let checked = CheckedConfig()
             let result = try global.run { () throws(KernelError) in
-                try host.keepingTrust { () throws(KernelError) in try host.installWithDependencies(named: path, scope: scope, version: version) }
+                try host.keepingTrust { () throws(KernelError) in
+                    try host.installWithDependencies(named: path, scope: scope, version: version, check: configCheck(checked))
+                }
             }
             if !global.json { for notice in result.notices { Output.err(notice) } }
-            report(result.install)
+            try report(result.install, host: host, checked: checked)
         }
 
-        func report(_ result: DependencyInstall) {
+        /// Stores the `--config` values, asks on a terminal for required keys still missing (never when stdin
+        /// is not a terminal, nor with `--json`), and reports.
+        func report(_ result: DependencyInstall, host: PluginHost, checked: CheckedConfig) throws {
+            let outcome = result.outcome
+            var missing = try global.run { () throws(KernelError) in
+                try host.storeConfig(pluginID: outcome.id, name: outcome.bundle.name, scope: outcome.scope, checked.values)
+                return try host.configuration(of: outcome.id, scope: outcome.scope).missing
+            }
+            if !missing.isEmpty && !global.json && Prompt.isInteractive {
+                missing = try Prompt.ask(host: host, pluginID: outcome.id, scope: outcome.scope, global: global)
+            }
+            report(result, missing: missing)
+        }
+
+        func report(_ result: DependencyInstall, missing: [String]) {
             let outcome = result.outcome
             if global.json {
                 var members: [(String, JSONValue)] = [
@@ -68,6 +105,10 @@ extension KernelCommand.Plugins {
                     })))
                     members.append(("satisfied", .strings(result.satisfied)))
                 }
+                if !missing.isEmpty {
+                    members.append(("needsConfiguration", .bool(true)))
+                    members.append(("missing", .strings(missing)))
+                }
                 Output.out(JSONValue.object(members).serialized())
             } else {
                 for d in outcome.bundle.diagnostics where d.severity == .warning { Output.err(d.description) }
@@ -75,6 +116,10 @@ extension KernelCommand.Plugins {
                     Output.out("Dependency \"\(d.id)\" \(d.version) installed (required by \(outcome.id)).")
                 }
                 Output.out("Plugin \"\(outcome.id)\" installed successfully.")
+                if let first = missing.first {
+                    Output.out("Plugin \"\(outcome.id)\" needs configuration: missing \(missing.joined(separator: ", ")); its hooks and MCP servers "
+                               + "do not start until you run `kernel plugins configure \(outcome.id) \(first)=…`.")
+                }
             }
         }
     }

@@ -194,6 +194,7 @@ extension KernelCommand.Plugins {
                 } else if r.status == "updated" {
                     let content = r.oldVersion == r.newVersion ? " (content \(r.oldSHA256.prefix(12)) → \((r.newSHA256 ?? "").prefix(12)))" : ""
                     Output.out("Plugin \"\(r.id)\" updated: \(r.oldVersion) → \(r.newVersion ?? "?")\(content).")
+                    for d in r.installedDependencies { Output.out("Dependency \"\(d)\" installed (required by \(r.id)).") }
                 } else {
                     Output.out("Plugin \"\(r.id)\" is up to date (\(r.oldVersion)).")
                 }

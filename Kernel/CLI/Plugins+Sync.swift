@@ -26,8 +26,16 @@ extension KernelCommand.Plugins {
         func run() throws {
             let host = try global.host()
             let report = try global.run { () throws(KernelError) in try host.keepingTrust { () throws(KernelError) in try host.syncProjectPlugins(dryRun: dryRun, frozen: frozen) } }
+            // Plugins of the set that need user configuration: installed, reported, not a failure.
+            let unconfigured = report.refusal != nil || dryRun ? [] : ((try? host.listings()) ?? []).filter {
+                $0.scope == Scope.project.rawValue && !$0.missingConfig.isEmpty
+            }
             if global.json {
-                Output.out(report.json.serialized())
+                guard case .object(var members) = report.json else { return }
+                members.append(("needsConfiguration", .array(unconfigured.map {
+                    .object([("pluginId", .string($0.id)), ("missing", .strings($0.missingConfig))])
+                })))
+                Output.out(JSONValue.object(members).serialized())
             } else if let refusal = report.refusal {
                 Output.err("error: refusing to sync: \(refusal)")
                 if !report.actions.isEmpty {
@@ -39,6 +47,12 @@ extension KernelCommand.Plugins {
             } else {
                 for a in report.actions { Output.out((dryRun ? "would " : "") + a.text) }
                 if !dryRun { Output.out("Project plugins in sync.") }
+            }
+            if !global.json {
+                for row in unconfigured {
+                    Output.out("Plugin \"\(row.id)\" needs configuration: missing \(row.missingConfig.joined(separator: ", ")) "
+                               + "(run `kernel plugins configure \(row.id) \(row.missingConfig[0])=…`).")
+                }
             }
             if report.refusal != nil { throw ExitCode(1) }
         }

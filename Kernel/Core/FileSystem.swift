@@ -257,6 +257,15 @@ public enum FileSystem {
         return parts.joined(separator: "/")
     }
 
+    /// An absolute path with `.`, `..` and repeated `/` resolved lexically (symlinks are not followed).
+    public static func normalizeAbsolute(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
+            if part == ".." { if !parts.isEmpty { parts.removeLast() } } else { parts.append(part) }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
     /// True when `path` (canonical) is `root` (canonical) or inside it.
     public static func isInside(_ path: String, root: String) -> Bool {
         path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")

@@ -32,31 +32,37 @@ public struct JSONReader {
     private var depth = 0
     public private(set) var duplicateKeys: [DuplicateKey] = []
 
-    private init(bytes: [UInt8]) {
+    /// Whether `//` and `/* */` comments count as whitespace (the Qoder CLI's settings files: it reads and
+    /// keeps them; trailing commas stay errors there too).
+    private let comments: Bool
+
+    private init(bytes: [UInt8], comments: Bool) {
         self.bytes = bytes
+        self.comments = comments
     }
 
     /// Parses a whole JSON document.
     /// - Returns: the root value and the duplicate keys met.
     /// - Throws: `SyntaxError` for anything that is not JSON (a UTF-8 BOM is skipped, as JSON.parse after
     ///   reading a file with Node's `utf8` decoding does not, but every editor writes one on request).
-    public static func parse(_ bytes: [UInt8]) throws(SyntaxError) -> (root: Node, duplicateKeys: [DuplicateKey]) {
-        var reader = JSONReader(bytes: bytes)
+    /// - Parameter comments: accept `//` and `/* */` comments where whitespace may stand (settings files).
+    public static func parse(_ bytes: [UInt8], comments: Bool = false) throws(SyntaxError) -> (root: Node, duplicateKeys: [DuplicateKey]) {
+        var reader = JSONReader(bytes: bytes, comments: comments)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             reader.index = 3
             reader.lineStart = 3
         }
-        reader.skipWhitespace()
+        try reader.skipWhitespace()
         let root = try reader.parseValue()
-        reader.skipWhitespace()
+        try reader.skipWhitespace()
         if reader.index < bytes.count {
             throw reader.error("unexpected \(reader.describeCurrent()) after the end of the JSON value")
         }
         return (root, reader.duplicateKeys)
     }
 
-    public static func parse(_ text: String) throws(SyntaxError) -> (root: Node, duplicateKeys: [DuplicateKey]) {
-        try parse(Array(text.utf8))
+    public static func parse(_ text: String, comments: Bool = false) throws(SyntaxError) -> (root: Node, duplicateKeys: [DuplicateKey]) {
+        try parse(Array(text.utf8), comments: comments)
     }
 
     // MARK: - Positions
@@ -101,7 +107,7 @@ public struct JSONReader {
 
     // MARK: - Grammar
 
-    private mutating func skipWhitespace() {
+    private mutating func skipWhitespace() throws(SyntaxError) {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0D:
@@ -110,6 +116,28 @@ public struct JSONReader {
                 index += 1
                 line += 1
                 lineStart = index
+            case 0x2F where comments && index + 1 < bytes.count && bytes[index + 1] == 0x2F:
+                // `// …` to the end of the line (the line break is whitespace, counted above).
+                index += 2
+                while index < bytes.count, bytes[index] != 0x0A { index += 1 }
+            case 0x2F where comments && index + 1 < bytes.count && bytes[index + 1] == 0x2A:
+                let open = (index: index, line: line, lineStart: lineStart)
+                index += 2
+                while true {
+                    guard index < bytes.count else {
+                        (line, lineStart) = (open.line, open.lineStart)
+                        throw error("unterminated comment: '/*' without '*/'", at: open.index)
+                    }
+                    if bytes[index] == 0x2A, index + 1 < bytes.count, bytes[index + 1] == 0x2F {
+                        index += 2
+                        break
+                    }
+                    if bytes[index] == 0x0A {
+                        line += 1
+                        lineStart = index + 1
+                    }
+                    index += 1
+                }
             default:
                 return
             }
@@ -340,19 +368,19 @@ public struct JSONReader {
         defer { depth -= 1 }
         index += 1
         var items: [Node] = []
-        skipWhitespace()
+        try skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
             return Node(.array(items), line: line, column: column)
         }
         while true {
-            skipWhitespace()
+            try skipWhitespace()
             items.append(try parseValue())
-            skipWhitespace()
+            try skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of file, expected ',' or ']'") }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1
-                skipWhitespace()
+                try skipWhitespace()
                 if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
                     throw error("trailing comma in array")
                 }
@@ -372,13 +400,13 @@ public struct JSONReader {
         index += 1
         var members: [Node.Member] = []
         var seen: [String: Int] = [:]
-        skipWhitespace()
+        try skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
             return Node(.object(members), line: line, column: column)
         }
         while true {
-            skipWhitespace()
+            try skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of file, expected a key") }
             guard bytes[index] == UInt8(ascii: "\"") else {
                 if bytes[index] == UInt8(ascii: "}") { throw error("trailing comma in object") }
@@ -388,12 +416,12 @@ public struct JSONReader {
             let keyColumn = self.column(at: index)
             let keyOffset = index
             let key = try parseString()
-            skipWhitespace()
+            try skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
                 throw error("unexpected \(describeCurrent()), expected ':' after key \"\(key)\"")
             }
             index += 1
-            skipWhitespace()
+            try skipWhitespace()
             let value = try parseValue()
             if let first = seen[key] {
                 duplicateKeys.append(DuplicateKey(key: key, line: keyLine, column: keyColumn, firstLine: first))
@@ -403,7 +431,7 @@ public struct JSONReader {
             var member = Node.Member(key: key, keyLine: keyLine, keyColumn: keyColumn, value: value)
             member.keyByteOffset = keyOffset
             members.append(member)
-            skipWhitespace()
+            try skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of file, expected ',' or '}'") }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1

@@ -72,6 +72,9 @@ public final class HookEngine: Sendable {
         /// Identical handlers from the settings files run once: type + command/args/shell or url.
         var dedupKey: String?
         var key: String
+        /// Never runs: reported as skipped with this reason when it matches (a plugin's hook that needs
+        /// configuration).
+        var skip: String? = nil
     }
 
     struct EventTable: Sendable {
@@ -133,13 +136,21 @@ public final class HookEngine: Sendable {
             }
         }
 
-        for entry in registry.hooks where entry.state.isActive {
+        for entry in registry.hooks {
+            // A plugin missing required configuration: its hooks are listed when they match, as skipped.
+            var skip: String?
+            if case .inactive(let reason) = entry.state, reason.hasPrefix(UserConfigResolution.reasonPrefix) { skip = reason }
+            guard entry.state.isActive || skip != nil else { continue }
             let p = entry.provenance
             let origin = Origin(source: p.source.rawValue, scope: p.scope?.rawValue, plugin: p.pluginID,
                                 file: p.file, line: p.line,
                                 pluginRoot: p.pluginRoot ?? p.pluginID.flatMap { pluginRoots[$0] },
                                 pluginData: p.pluginData ?? p.pluginID.flatMap { pluginData[$0] }, agent: nil)
+            let before = lists[entry.item.event]?.count ?? 0
             add(entry.item, origin: origin, event: entry.item.event)
+            if let skip, let list = lists[entry.item.event] {
+                for i in before..<list.count { lists[entry.item.event]![i].skip = skip }
+            }
         }
         // Subagent-scoped hooks: an agent's frontmatter `hooks`, for inputs naming that agent. Its `Stop`
         // hooks fire on SubagentStop (as Claude Code).
@@ -247,6 +258,12 @@ public final class HookEngine: Sendable {
         var seen = Set<String>()
         for (n, i) in matched.enumerated() {
             let h = table.handlers[i]
+            if let skip = h.skip {
+                var r = baseRecord(h, index: n)
+                r.skipped = skip
+                records[n] = r
+                continue
+            }
             if let d = h.dedupKey, !seen.insert(d).inserted {
                 var r = baseRecord(h, index: n)
                 r.skipped = "identical to an earlier handler from the settings files (runs once)"

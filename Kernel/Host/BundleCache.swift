@@ -11,7 +11,7 @@ import KernelStore
 /// detail: it never encodes a bundle); a composition reads the detail too, and fills it when it is missing.
 struct BundleCache {
     /// Bump when the bundle model, the summary or the parsers change what they produce.
-    static let version = 4
+    static let version = 5
     static let kind = "bundle"
 
     let store: KernelStore
@@ -133,9 +133,15 @@ struct BundleCache {
                     guard let line = r.string() else { return nil }
                     lines.append(line)
                 }
+                guard let keyCount = r.int(), keyCount >= 0, keyCount < 10_000 else { return nil }
+                var keys: [String] = []
+                for _ in 0..<keyCount {
+                    guard let key = r.string() else { return nil }
+                    keys.append(key)
+                }
                 guard r.offset == raw.count else { return nil }
                 return PluginSummary(name: name, version: version, description: description, resourcesJSON: resources,
-                                     textLines: lines)
+                                     textLines: lines, requiredConfigKeys: keys)
             }
         }
 
@@ -156,6 +162,8 @@ struct BundleCache {
             w.string(summary.resourcesJSON)
             w.int(Int64(summary.textLines.count))
             for line in summary.textLines { w.string(line) }
+            w.int(Int64(summary.requiredConfigKeys.count))
+            for key in summary.requiredConfigKeys { w.string(key) }
             return w.bytes
         }
 

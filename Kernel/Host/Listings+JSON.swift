@@ -21,6 +21,11 @@ extension PluginHost.PluginListing {
         if !requires.isEmpty { members.append(("requires", .strings(requires))) }
         if !requiredBy.isEmpty { members.append(("requiredBy", .strings(requiredBy))) }
         if let policy { members.append(("policy", .object([("state", .string(policy.state)), ("reason", .string(policy.reason))]))) }
+        // User configuration (absent when nothing is missing).
+        if let reason = needsConfiguration {
+            members.append(("configuration", .object([("state", .string("needs configuration")), ("missing", .strings(missingConfig)),
+                                                      ("reason", .string(reason))])))
+        }
         return .object(members)
     }
 

@@ -49,7 +49,7 @@ public struct ManagedPolicy: Sendable {
             policy.problems = [Diagnostic(id: "policy.unreadable", .error, "cannot read the managed settings: \(error)", at: SourceLocation(file: file))]
             return policy
         }
-        guard let root = JSONFile.read(bytes: bytes, file: file, diagnostics: &d) else {
+        guard let root = JSONFile.read(bytes: bytes, file: file, comments: true, diagnostics: &d) else {
             policy.problems = d.items.filter { $0.severity == .error }
             return policy
         }

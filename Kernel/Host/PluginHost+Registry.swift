@@ -28,6 +28,14 @@ extension PluginHost {
         public var requiredBy: [String] = []
         /// What the managed policy does to it (forced on or blocked, and why); nil when it says nothing.
         public var policy: PolicyDecision?
+        /// The required user configuration keys without a value: while any is missing the plugin "needs
+        /// configuration" and its hooks and MCP servers do not start.
+        public var missingConfig: [String] = []
+
+        /// Why its hooks and MCP servers do not start for want of configuration; nil when nothing is missing.
+        public var needsConfiguration: String? {
+            UserConfigResolution.reason(pluginID: id, missing: missingConfig)
+        }
 
         /// What listings show: from the cache when the plugin's files are unchanged, else made from the bundle
         /// (on demand: `compose` callers that never print a listing do not pay for it).
@@ -85,6 +93,21 @@ extension PluginHost {
         public var modules: [ModuleListing] = []
         /// The settings files as this composition read them.
         public var settings: SettingsSnapshot
+        /// The sensitive user configuration values substituted into hooks and MCP servers: listings mask them
+        /// (`masked(_:)`).
+        public var sensitiveValues: [String] = []
+
+        /// `text` with every sensitive value (raw, and as escaped in JSON) replaced by `********`. Values shorter
+        /// than 3 characters are not masked (they would garble the listing).
+        public func masked(_ text: String) -> String {
+            var out = text
+            for value in sensitiveValues where value.count >= 3 {
+                out = out.replacingOccurrences(of: value, with: "********")
+                let escaped = String(JSONValue.string(value).serialized(pretty: false).dropFirst().dropLast())
+                if escaped != value { out = out.replacingOccurrences(of: escaped, with: "********") }
+            }
+            return out
+        }
     }
 
     /// Reads every source and composes the registry, in stages (each a value in, a value out):
@@ -152,16 +175,33 @@ extension PluginHost {
         }
         diagnostics += settingsDiagnostics.items
 
-        // Plugins: --plugin-dir first (as the reference host lists them), then installs.
+        // Plugins: --plugin-dir first (as the reference host lists them), then installs. Each one's user
+        // configuration is substituted into its hooks and MCP servers; one missing required values keeps them
+        // from starting.
+        let (secrets, secretsDiagnostics) = secretsForComposition()
+        diagnostics += secretsDiagnostics
+        var configDiagnostics = Diagnostics()
+        var sensitiveValues: [String] = []
+        func configured(_ id: String, _ bundle: PluginBundle, _ row: inout PluginListing) -> (PluginBundle, String?) {
+            let resolution = Self.configResolution(id: id, bundle: bundle, settings: settings, secrets: secrets)
+            var applied = bundle
+            applied.contributions = resolution.apply(to: bundle.contributions, diagnostics: &configDiagnostics)
+            row.missingConfig = resolution.missing
+            sensitiveValues += resolution.sensitiveTexts
+            return (applied, resolution.needsConfiguration)
+        }
         var listings: [PluginListing] = []
         var plugins: [PluginInstance] = []
         for dir in pluginDirs {
-            let row = flagListing(dir)
+            var row = flagListing(dir)
             guard let bundle = row.bundle else { continue }
             diagnostics += bundle.diagnostics
+            let (applied, needsConfiguration) = configured(row.id, bundle, &row)
             listings.append(row)
-            plugins.append(PluginInstance(id: row.id, scope: nil, bundle: bundle, enabled: true, root: row.installPath,
-                                          dataDir: paths.dataDir(pluginID: row.id)))
+            var instance = PluginInstance(id: row.id, scope: nil, bundle: applied, enabled: true, root: row.installPath,
+                                          dataDir: paths.dataDir(pluginID: row.id))
+            instance.needsConfiguration = needsConfiguration
+            plugins.append(instance)
         }
         let states = settings.enabledStates
         let policy = managedPolicy()
@@ -181,9 +221,13 @@ extension PluginHost {
                 installPath: receipt.installPath, installedAt: receipt.installedAt, cachedSummary: nil, bundle: bundle))
             listings[listings.count - 1].setDependencies(receipt, index: dependencyIndex)
             listings[listings.count - 1].policy = decision
-            plugins.append(PluginInstance(id: receipt.id, scope: receipt.scope, bundle: bundle, enabled: enabled,
-                                          root: receipt.installPath, dataDir: paths.dataDir(pluginID: receipt.id)))
+            let (applied, needsConfiguration) = configured(receipt.id, bundle, &listings[listings.count - 1])
+            var instance = PluginInstance(id: receipt.id, scope: receipt.scope, bundle: applied, enabled: enabled,
+                                          root: receipt.installPath, dataDir: paths.dataDir(pluginID: receipt.id))
+            instance.needsConfiguration = needsConfiguration
+            plugins.append(instance)
         }
+        diagnostics += configDiagnostics.items
 
         // Native modules: scan results from the cache, one scanner child for the rest.
         let modules = scanModules(plugins: plugins, projectTrusted: projectTrusted)
@@ -212,11 +256,26 @@ extension PluginHost {
         settings.skillSettings.apply(to: &registry, files: settings.files)
         settings.hookSettings.apply(to: &registry)
         return Composition(registry: registry, plugins: listings, projectTrusted: projectTrusted,
-                           cachedFolders: cachedCount, readFolders: readCount, modules: modules, settings: settings)
+                           cachedFolders: cachedCount, readFolders: readCount, modules: modules, settings: settings,
+                           sensitiveValues: sensitiveValues.sorted { $0.count > $1.count })
     }
 }
 
 extension PluginHost {
+    /// The secrets file for a composition or listing: one that cannot be read is reported (its values are then
+    /// missing) and never stops the listing.
+    func secretsForComposition() -> (Node, [Diagnostic]) {
+        do {
+            return (try readSecrets(), [])
+        } catch {
+            return (Node(.object([]), line: 1, column: 1),
+                    error.diagnostics.isEmpty
+                        ? [Diagnostic(id: "config.secrets_unreadable", .warning, "\(error.message); sensitive plugin configuration is treated as unset",
+                                      at: SourceLocation(file: secretsFile, line: 1, column: 1))]
+                        : error.diagnostics)
+        }
+    }
+
     /// The rows of `plugins list`: `--plugin-dir` folders, then installed plugins. A plugin whose files are
     /// unchanged since the last run (every folder listed and file read has the same device, inode, size and
     /// mtime) is not read again: its summary comes from the store; others are read and cached.
@@ -227,10 +286,16 @@ extension PluginHost {
     /// `listings` with what reconciling with `installed_plugins_v2.json` reported.
     public func listingsReport(pluginDirs: [String] = []) throws(KernelError) -> (rows: [PluginListing], diagnostics: [Diagnostic]) {
         var rows = pluginDirs.map(flagListing)
-        let states = try SettingsSnapshot(paths: paths).enabledStates
+        let settings = try SettingsSnapshot(paths: paths)
+        let states = settings.enabledStates
+        let (secrets, secretsDiagnostics) = secretsForComposition()
+        for i in rows.indices {
+            rows[i].missingConfig = Self.missingConfig(id: rows[i].id, name: rows[i].name, required: rows[i].summary.requiredConfigKeys,
+                                                       settings: settings, secrets: secrets)
+        }
         let (receipts, interop) = try installedHere()
         let policy = managedPolicy()
-        let diagnostics = interop + (policy?.problems ?? [])
+        let diagnostics = interop + (policy?.problems ?? []) + secretsDiagnostics
         let decisions = policyDecisions(receipts, policy: policy)
         let dependencyIndex = DependencyIndex(receipts)
         // Each install folder once (the same copy may be installed at several scopes), checked or read in
@@ -253,6 +318,8 @@ extension PluginHost {
                 cachedSummary: folder.summary, bundle: folder.bundle))
             rows[rows.count - 1].setDependencies(receipt, index: dependencyIndex)
             rows[rows.count - 1].policy = decisions[receipt.id]
+            rows[rows.count - 1].missingConfig = Self.missingConfig(id: receipt.id, name: receipt.name, required: folder.summary.requiredConfigKeys,
+                                                                    settings: settings, secrets: secrets)
         }
         return (rows, diagnostics)
     }

@@ -10,6 +10,9 @@ public struct PluginSummary: Sendable {
     public var resourcesJSON: String
     /// `Commands (2): …` lines for the text listing.
     public var textLines: [String]
+    /// The user configuration keys that must be given (required, no default): the plugin needs configuration
+    /// while one of them has no value.
+    public var requiredConfigKeys: [String]
 
     /// The depth at which `resourcesJSON` is spliced into `list --json`.
     public static let resourcesIndent = 4
@@ -51,13 +54,16 @@ public struct PluginSummary: Sendable {
         add("MCP servers", b.mcpServers.map { "\(n):\($0.name)" })
         add("Output styles", b.outputStyles.map(\.name))
         textLines = lines
+        requiredConfigKeys = b.userConfigOptions.filter(\.mustBeGiven).map(\.key)
     }
 
-    init(name: String, version: String?, description: String?, resourcesJSON: String, textLines: [String]) {
+    init(name: String, version: String?, description: String?, resourcesJSON: String, textLines: [String],
+         requiredConfigKeys: [String]) {
         self.name = name
         self.version = version
         self.description = description
         self.resourcesJSON = resourcesJSON
         self.textLines = textLines
+        self.requiredConfigKeys = requiredConfigKeys
     }
 }

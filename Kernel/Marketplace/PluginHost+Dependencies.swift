@@ -51,12 +51,16 @@ public struct DependencyInstall: Sendable {
 extension PluginHost {
     /// Installs a plugin of an added marketplace by name with its dependency closure (see
     /// `installResolvingDependencies(root:scope:)`).
-    public func installWithDependencies(named spec: String, scope: Scope, version wanted: String? = nil) throws(KernelError)
+    /// - Parameter check: runs on the fetched bundle before anything is installed (`install --config` checks its
+    ///   values there); what it throws refuses the install.
+    public func installWithDependencies(named spec: String, scope: Scope, version wanted: String? = nil,
+                                        check: (PluginBundle) throws(KernelError) -> Void = { _ in }) throws(KernelError)
         -> (install: DependencyInstall, entry: CatalogEntry, notices: [String]) {
         let (entry, notices) = try resolveCatalogEntry(spec)
         let fetched = try fetchPlugin(entry)
         defer { fetched.cleanUp() }
         let bundle = BundleLoader.load(at: fetched.directory, entryManifest: fetched.manifest)
+        try check(bundle)
         let version = bundle.version ?? fetched.fallbackVersion ?? "local"
         if let wanted, version != wanted {
             throw KernelError(.notFound, "\(entry.id) is at version \(version), not \(wanted) (a marketplace lists one version of each plugin)")
@@ -69,10 +73,12 @@ extension PluginHost {
 
     /// Installs a plugin folder as `<name>@local` with its dependency closure (bare dependency names are looked
     /// up in every added marketplace).
-    public func installWithDependencies(from directory: String, scope: Scope) throws(KernelError) -> DependencyInstall {
+    public func installWithDependencies(from directory: String, scope: Scope,
+                                        check: (PluginBundle) throws(KernelError) -> Void = { _ in }) throws(KernelError) -> DependencyInstall {
         let path = FileManager.default.fileExists(atPath: directory)
             ? URL(fileURLWithPath: directory).standardizedFileURL.path : directory
         let bundle = BundleLoader.load(at: FileSystem.realPath(directory) ?? directory, entryManifest: nil)
+        try check(bundle)
         try requirePolicyAllowsInstall(bundle.name + "@local", marketplace: "local", source: nil)
         let specs = DependencySpec.parse(bundle.manifest?.node["dependencies"])
         let request = InstallRequest(directory: directory, source: .object([("type", "directory"), ("path", .string(path))]))
@@ -106,7 +112,12 @@ extension PluginHost {
     /// recorded as auto-installed, and the root last; a dependency already installed here (at `scope`, or at
     /// user scope) in an acceptable version is left as it is. A failure while installing removes the
     /// dependencies this call installed.
-    func installResolvingDependencies(root: ResolvedPlugin, scope: Scope) throws(KernelError) -> DependencyInstall {
+    /// - Parameters:
+    ///   - rootUnlessSHA256: for an update, the installed tree hash: the root is not replaced when its content is
+    ///     the same (its dependencies are still resolved and installed).
+    ///   - rootAutoInstalled: for an update of a plugin installed as a dependency: it stays recorded as one.
+    func installResolvingDependencies(root: ResolvedPlugin, scope: Scope, rootUnlessSHA256: String? = nil,
+                                      rootAutoInstalled: Bool = false) throws(KernelError) -> DependencyInstall {
         let installedHere = try installed()
         var resolver = DependencyResolver(host: self, scope: scope, installed: installedHere, rootMarketplace: root.marketplace)
         defer { for plugin in resolver.resolved.values { plugin.fetched?.cleanUp() } }
@@ -125,8 +136,9 @@ extension PluginHost {
                 done.append(try install(request, scope: scope))
             }
             var request: InstallRequest
-            if let fetched = rootPlugin.fetched { request = fetched.request(unlessSHA256: nil) } else { request = rootPlugin.folderRequest! }
+            if let fetched = rootPlugin.fetched { request = fetched.request(unlessSHA256: rootUnlessSHA256) } else { request = rootPlugin.folderRequest! }
             request.requires = Self.requiresJSON(rootPlugin.requires)
+            request.autoInstalled = rootAutoInstalled
             let outcome = try install(request, scope: scope)
             return DependencyInstall(outcome: outcome, installed: done, satisfied: satisfied)
         } catch {

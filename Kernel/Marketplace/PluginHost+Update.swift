@@ -13,6 +13,9 @@ public struct PluginUpdate: Sendable {
     public var oldSHA256: String
     public var newSHA256: String?
     public var error: KernelError?
+    /// Dependencies the new version needs that were installed with it (ids); the old version's dependencies it
+    /// no longer needs stay until `plugins prune`.
+    public var installedDependencies: [String] = []
 
     public var json: JSONValue {
         var members: [(String, JSONValue)] = [
@@ -20,6 +23,7 @@ public struct PluginUpdate: Sendable {
             ("oldVersion", .string(oldVersion)), ("newVersion", .optional(newVersion)),
             ("oldSha256", .string(oldSHA256)), ("newSha256", .optional(newSHA256)),
         ]
+        if !installedDependencies.isEmpty { members.append(("dependencies", .strings(installedDependencies))) }
         if let error { members += [("error", .string(error.message)), ("code", .string(error.code.rawValue))] }
         return .object(members)
     }
@@ -54,10 +58,12 @@ extension PluginHost {
             var result = PluginUpdate(id: receipt.id, scope: receipt.scope, status: "failed", oldVersion: receipt.version,
                                       oldSHA256: receipt.sha256)
             do throws(KernelError) {
-                let outcome = try update(receipt)
-                result.status = outcome.unchanged ? "up-to-date" : "updated"
+                let done = try update(receipt)
+                let outcome = done.outcome
+                result.status = outcome.unchanged && done.installed.isEmpty ? "up-to-date" : "updated"
                 result.newVersion = outcome.version
                 result.newSHA256 = outcome.sha256
+                result.installedDependencies = done.installed.map(\.id)
             } catch {
                 if let refreshError = refreshed[receipt.marketplace] {
                     result.error = KernelError(error.code, "\(error.message) (updating its marketplace failed: \(refreshError.message))")
@@ -71,7 +77,9 @@ extension PluginHost {
         return results
     }
 
-    func update(_ receipt: InstallReceipt) throws(KernelError) -> InstallOutcome {
+    /// Fetches the plugin again and installs it with the dependency closure of the *new* version (what it
+    /// declares now, resolved as `install` does); the install itself is skipped when its content is unchanged.
+    func update(_ receipt: InstallReceipt) throws(KernelError) -> DependencyInstall {
         if receipt.marketplace == "local" {
             guard let node = try? JSONReader.parse(Array(receipt.source.utf8)).0, node["type"]?.string == "directory",
                   let path = node["path"]?.string else {
@@ -80,11 +88,12 @@ extension PluginHost {
             guard FileSystem.isDirectory(path) else {
                 throw KernelError(.notFound, "\(receipt.id) was installed from \(path), which is no longer a folder")
             }
-            var request = InstallRequest(directory: path, source: .object([("type", "directory"), ("path", .string(path))]),
+            let request = InstallRequest(directory: path, source: .object([("type", "directory"), ("path", .string(path))]),
                                          unlessSHA256: receipt.sha256)
-            request.autoInstalled = receipt.autoInstalled
-            request.requires = receipt.requires
-            return try install(request, scope: receipt.scope)
+            let bundle = BundleLoader.load(at: FileSystem.realPath(path) ?? path, entryManifest: nil)
+            let root = ResolvedPlugin(id: receipt.id, marketplace: nil, version: bundle.version ?? "local", fetched: nil,
+                                      specs: DependencySpec.parse(bundle.manifest?.node["dependencies"]), folderRequest: request)
+            return try installResolvingDependencies(root: root, scope: receipt.scope, rootAutoInstalled: receipt.autoInstalled)
         }
         let entries: [CatalogEntry]
         do { entries = try store.catalogEntries(named: receipt.name).filter { $0.marketplace == receipt.marketplace } } catch {
@@ -95,10 +104,11 @@ extension PluginHost {
         }
         let fetched = try fetchPlugin(entry)
         defer { fetched.cleanUp() }
-        var request = fetched.request(unlessSHA256: receipt.sha256)
-        // An update keeps what the install recorded about dependencies (who installed it, what it needs).
-        request.autoInstalled = receipt.autoInstalled
-        request.requires = receipt.requires
-        return try install(request, scope: receipt.scope)
+        let bundle = BundleLoader.load(at: fetched.directory, entryManifest: fetched.manifest)
+        let root = ResolvedPlugin(id: entry.id, marketplace: entry.marketplace, version: bundle.version ?? fetched.fallbackVersion ?? "local",
+                                  fetched: fetched, specs: Self.dependencySpecs(bundle: bundle, entry: entry))
+        // An update keeps who installed it (a dependency stays one); what it needs is what the new version says.
+        return try installResolvingDependencies(root: root, scope: receipt.scope, rootUnlessSHA256: receipt.sha256,
+                                                rootAutoInstalled: receipt.autoInstalled)
     }
 }

@@ -12,10 +12,18 @@
     swift build --product kernel --product kernel-mcp-bench && python3 Tests/Benchmarks/mcp_bench.py
     KERNEL=.build/release/kernel BENCH=.build/release/kernel-mcp-bench python3 Tests/Benchmarks/mcp_bench.py
 
-Environment: KERNEL, BENCH (default: .build/debug/...), SERVERS (20), CALLS (500), RUNS (5).
+Environment: KERNEL, BENCH (default: .build/debug/...), SERVERS (20), CALLS (500), RUNS (5), PYFLAGS ("-I -S").
+
+The servers run as `python3 -I -S`: without `site`, as a server's own launcher would start it. This machine's
+Python (pyenv) imports certifi and more from `site` at every start: ~0.2 s of CPU per interpreter, so 20 at once on
+2 cores cost ~2 s of CPU before any of them answers — a floor set by the fixture, not by the host. The script
+prints that CPU floor (the servers' own CPU over the cores) beside the figure, and the kernel's own CPU (the
+probe's CPU, children included, less the servers' CPU measured alone). PYFLAGS="" measures with `site`.
 """
+import resource
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -30,6 +38,9 @@ SERVERS = int(os.environ.get("SERVERS", "20"))
 CALLS = int(os.environ.get("CALLS", "500"))
 RUNS = int(os.environ.get("RUNS", "5"))
 
+PYFLAGS = shlex.split(os.environ.get("PYFLAGS", "-I -S"))
+PYTHON = [sys.executable, *PYFLAGS]
+
 INIT = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
         "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}}
 
@@ -43,7 +54,7 @@ class Bare:
 
     def __init__(self, delay=0.0):
         env = dict(os.environ, MCP_FIXTURE_DELAY=str(delay))
-        self.p = subprocess.Popen([sys.executable, SERVER, "ok"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self.p = subprocess.Popen([*PYTHON, SERVER, "ok"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         self.next_id = 1
 
     def request(self, method, params):
@@ -56,6 +67,11 @@ class Bare:
     def close(self):
         self.p.kill()
         self.p.wait()
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def startup(delay):
@@ -73,18 +89,22 @@ def startup(delay):
 def probe_bench():
     home = tempfile.mkdtemp(prefix="mcp-bench-home-")
     project = tempfile.mkdtemp(prefix="mcp-bench-project-")
-    servers = {f"s{i:02d}": {"command": sys.executable, "args": [SERVER, "ok"], "env": {"MCP_FIXTURE_DELAY": str(d)}}
+    servers = {f"s{i:02d}": {"command": sys.executable, "args": [*PYFLAGS, SERVER, "ok"], "env": {"MCP_FIXTURE_DELAY": str(d)}}
                for i, d in enumerate(delays())}
     with open(os.path.join(home, "settings.json"), "w") as f:
         json.dump({"mcpServers": servers}, f)
+    cpu0 = children_cpu()
     own = [startup(d) for d in delays()]
+    servers_cpu = children_cpu() - cpu0
     slowest, total = max(own), sum(own)
-    walls = []
+    walls, cpus = [], []
     for _ in range(RUNS):
+        cpu0 = children_cpu()
         t = time.perf_counter()
         r = subprocess.run([KERNEL, "mcp", "list", "--probe", "--json", "--home", home, "--project", project],
                            capture_output=True, text=True)
         walls.append(time.perf_counter() - t)
+        cpus.append(children_cpu() - cpu0)
         rows = json.loads(r.stdout)
         failed = [row["name"] for row in rows if not (row.get("probe") or {}).get("ok")]
         if r.returncode != 0 or failed:
@@ -99,11 +119,16 @@ def probe_bench():
     print(f"mcp list --probe, {SERVERS} stdio servers (start-up delays 0.05-1.0 s), median of {RUNS}:")
     print(f"  wall {wall * 1000:.0f} ms; slowest server's own start-up {slowest * 1000:.0f} ms -> {wall / slowest:.2f}x "
           f"(target <= 1.2x); sum of start-ups {total * 1000:.0f} ms ({total / wall:.1f}x the probe)")
+    cores = os.cpu_count() or 1
+    kernel_cpu = statistics.median(cpus) - servers_cpu
+    print(f"  the servers' own CPU {servers_cpu * 1000:.0f} ms ({servers_cpu / SERVERS * 1000:.0f} ms each; "
+          f"python {' '.join(PYFLAGS) or '(with site)'}) -> CPU floor on {cores} cores {servers_cpu / cores * 1000:.0f} ms; "
+          f"the kernel's own CPU in the probe ~{kernel_cpu * 1000:.0f} ms")
     print(f"  kernel start + compose alone (mcp list --json, empty home): {statistics.median(floor) * 1000:.0f} ms")
 
 
 def call_bench():
-    r = subprocess.run([BENCH, "calls", str(CALLS), sys.executable, SERVER, "ok"], capture_output=True, text=True)
+    r = subprocess.run([BENCH, "calls", str(CALLS), *PYTHON, SERVER, "ok"], capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"kernel-mcp-bench failed: {r.stderr}")
     kernel = json.loads(r.stdout)

@@ -100,6 +100,43 @@ import Testing
         #expect(try await box.ok(["plugins", "prune"], environment: env).hasPrefix("Nothing to prune"))
     }
 
+    /// An update whose new version changes `dependencies` installs the new closure (recorded as auto-installed,
+    /// the receipt's `requires` rewritten); the old dependency it no longer needs is left to `prune`.
+    @Test func anUpdateThatChangesDependenciesInstallsTheNewClosureAndLeavesTheOldToPrune() async throws {
+        let box = try Sandbox()
+        let env = try offlineEnvironment()
+        let mkt = try marketplace(box, "m", [
+            ("app", "1.0.0", #"["old-lib"]"#, ""),
+            ("old-lib", "1.0.0", nil, ""),
+            ("new-lib", "1.0.0", #"["base"]"#, ""),
+            ("base", "1.0.0", nil, ""),
+        ])
+        try await box.ok(["plugins", "marketplace", "add", mkt], environment: env)
+        try await box.ok(["plugins", "install", "app@m"], environment: env)
+        #expect(Set(try await rows(box).keys) == ["app@m", "old-lib@m"])
+
+        // app 2.0.0 needs new-lib (which needs base) instead of old-lib.
+        try box.sourcesDir.write("m/plugins/app/.qoder-plugin/plugin.json", #"{"name": "app", "version": "2.0.0", "dependencies": ["new-lib"]}"#)
+        let updated = try await box.ok(["plugins", "update", "app", "--json"], environment: env)
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(updated.utf8)) as? [[String: Any]]).first
+        #expect(result?["status"] as? String == "updated")
+        #expect(result?["newVersion"] as? String == "2.0.0")
+        #expect(Set(result?["dependencies"] as? [String] ?? []) == ["new-lib@m", "base@m"])
+        let listed = try await rows(box)
+        #expect(Set(listed.keys) == ["app@m", "old-lib@m", "new-lib@m", "base@m"])
+        #expect(listed["app@m"]?["requires"] as? [String] == ["new-lib@m"])
+        #expect(listed["new-lib@m"]?["autoInstalled"] as? Bool == true)
+        #expect(listed["base@m"]?["requiredBy"] as? [String] == ["new-lib@m"])
+        #expect(listed["old-lib@m"]?["requiredBy"] == nil)
+
+        // prune takes the old dependency only; a second update changes nothing.
+        let pruned = try parseJSON(try await box.ok(["plugins", "prune", "--json"], environment: env))
+        #expect((pruned["pruned"] as? [[String: Any]])?.compactMap { $0["pluginId"] as? String } == ["old-lib@m"])
+        let again = try await box.ok(["plugins", "update", "app"], environment: env)
+        #expect(again.contains("Plugin \"app@m\" is up to date (2.0.0)."), "\(again)")
+        #expect(Set(try await rows(box).keys) == ["app@m", "new-lib@m", "base@m"])
+    }
+
     @Test func aDependencyTheUserInstalledStaysTheUsersAndIsNeverPruned() async throws {
         let box = try Sandbox()
         let env = try offlineEnvironment()

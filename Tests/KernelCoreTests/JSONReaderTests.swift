@@ -2,6 +2,28 @@ import Testing
 @testable import KernelCore
 
 @Suite struct JSONReaderTests {
+    /// Settings files may hold comments (the Qoder CLI reads and keeps them): with `comments`, `//` and `/* */`
+    /// are whitespace and positions after them stay exact; without, they are the syntax error they always were.
+    @Test func commentsWhenAsked() throws {
+        let text = "// head\n{ /* a\n b */ \"a\": 1, // tail\n  \"b\": [2 /* in */, 3] }\n// end"
+        let (root, _) = try JSONReader.parse(text, comments: true)
+        let b = try #require(root.member("b"))
+        #expect(root["a"]?.int == 1)
+        #expect(b.keyLine == 4 && b.keyColumn == 3)
+        #expect(b.value.array?.map(\.int) == [2, 3])
+        let strict = try #require(throws: JSONReader.SyntaxError.self) { try JSONReader.parse(text) }
+        #expect(strict.line == 1 && strict.column == 1)
+        // A comment's characters inside a string are the string's.
+        #expect(try JSONReader.parse(#"{"u": "http://x/*y*/"}"#, comments: true).root["u"]?.string == "http://x/*y*/")
+        // An unterminated block comment is reported where it opens; a lone '/' and trailing commas stay errors.
+        let open = try #require(throws: JSONReader.SyntaxError.self) {
+            try JSONReader.parse("{\n  \"a\": 1 /* never\n closed\n", comments: true)
+        }
+        #expect(open.line == 2 && open.column == 10 && open.message.contains("unterminated comment"))
+        #expect(throws: JSONReader.SyntaxError.self) { try JSONReader.parse("{\"a\": 1 / 2}", comments: true) }
+        #expect(throws: JSONReader.SyntaxError.self) { try JSONReader.parse("{\"a\": 1,}", comments: true) }
+    }
+
     @Test func positionsOfValuesAndKeys() throws {
         let text = "{\n  \"name\": \"x\",\n  \"list\": [1, true, null]\n}"
         let (root, dups) = try JSONReader.parse(text)

@@ -164,6 +164,55 @@ import Testing
         #expect(try SettingsFile.read(path)["enabledPlugins"]?["y@local"]?.bool == true)
     }
 
+    /// The Qoder CLI keeps `//` and `/* */` comments in its settings files; Kernel reads such a file and edits
+    /// it without losing a comment or copying one into the text it inserts.
+    @Test func commentsAreReadAndKept() throws {
+        let original = """
+            {
+              // my theme
+              "theme": "dark", /* block */
+              "model": "opus", // the model
+              "enabledPlugins": { // none yet
+              }
+            }
+
+            """
+        let tmp = try TempDirectory()
+        let path = try tmp.write(".qoder/settings.json", original)
+        #expect(try SettingsFile.read(path)["model"]?.string == "opus")
+        try SettingsFile.update(path, keyPath: ["enabledPlugins", "x@local"], value: true)
+        try SettingsFile.update(path, keyPath: ["enabledPlugins", "y@local"], value: false)
+        try SettingsFile.update(path, keyPath: ["extraKnownMarketplaces", "k"], value: .object([("source", "s")]))
+        #expect(try tmp.read(".qoder/settings.json") == """
+            {
+              // my theme
+              "theme": "dark", /* block */
+              "model": "opus", // the model
+              "enabledPlugins": {
+                "x@local": true,
+                "y@local": false // none yet
+              },
+              "extraKnownMarketplaces": {
+                "k": {
+                  "source": "s"
+                }
+              }
+            }
+
+            """)
+        try SettingsFile.update(path, keyPath: ["theme"], value: nil)
+        let text = try tmp.read(".qoder/settings.json")
+        #expect(text.contains("// my theme") && text.contains("// the model") && !text.contains("\"theme\""))
+        // A comment in the gap or after the colon is never copied as the separator or the `: ` spacing.
+        #expect(try edit("{\"a\":1, /*c*/ \"b\":2}", ["n"], true) == "{\"a\":1, /*c*/ \"b\":2, \"n\":true}")
+        #expect(try edit("{\"a\": /*c*/ 1}", ["n"], 2) == "{\"a\": /*c*/ 1, \"n\": 2}")
+        // An unterminated comment is a syntax error where it opens, and nothing is written.
+        let bad = try tmp.write("bad.json", "{\n  \"a\": 1 /* open\n}\n")
+        let error = try #require(throws: SettingsError.self) { try SettingsFile.update(bad, keyPath: ["b"], value: 1) }
+        #expect(error.code == .syntax && error.line == 2 && error.column == 10)
+        #expect(try tmp.read("bad.json") == "{\n  \"a\": 1 /* open\n}\n")
+    }
+
     /// The check every edit passes before it is written: what the faulty comma-first edit produced, a
     /// sibling changed, and a value that does not read back are each refused.
     @Test func verificationRefusesABadEdit() throws {

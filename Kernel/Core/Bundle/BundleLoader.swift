@@ -157,6 +157,7 @@ private struct Loader {
             bundle.rules.sort()
         }
         bundle.tasks = listFiles(in: "tasks").filter { $0.hasSuffix(".md") }.sorted().map { path("tasks/" + $0) }
+        UserConfigReference.checkDeclared(bundle, &diagnostics)
 
         if !bundle.hasComponents {
             diagnostics.note(id: "bundle.no_components_found_nothing_commands", "no components found: nothing in commands/, agents/, skills/, output-styles/, workflows/, "

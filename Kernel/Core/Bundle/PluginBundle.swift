@@ -102,8 +102,28 @@ extension PluginManifest {
         m.mcpServers = other.mcpServers ?? mcpServers
         m.lspServers = other.lspServers ?? lspServers
         m.modules = other.modules ?? modules
+        if !other.userConfig.isEmpty { m.userConfig = other.userConfig }
         m.file = other.file
         return m
+    }
+}
+
+extension PluginBundle {
+    /// What the plugin asks its user for: the manifest's `userConfig`, then, for each MCP server whose `url`
+    /// is a placeholder (`{{USER_CONFIG}}` or empty), `mcpServers.<server>.url`: required (the plugin needs
+    /// configuration) when its `_setup` says `"required": true`; otherwise only that server waits for it.
+    public var userConfigOptions: [UserConfigOption] {
+        var out = manifest?.userConfig ?? []
+        for s in contributions.mcpServers where s.needsConfiguration != nil && s.transport != .stdio {
+            var o = UserConfigOption(key: UserConfigOption.serverKey(s.name, "url"), type: .string,
+                                     required: s.setup?.required ?? false, file: s.file, line: s.line, column: s.column)
+            o.server = s.name
+            o.title = "URL of MCP server '\(s.name)'"
+            o.description = [s.setup?.guide, s.setup?.configUrl.map { "Get it at \($0)" }].compactMap { $0 }.joined(separator: " ")
+            if o.description?.isEmpty == true { o.description = nil }
+            out.append(o)
+        }
+        return out
     }
 }
 

@@ -2,10 +2,10 @@
 public enum JSONFile {
     /// Parses `bytes` as JSON. A syntax error becomes `file:line:col: error: <message>` and the result is nil;
     /// each duplicate key becomes a warning at the later key (`duplicate key 'x' (first on line N); the last
-    /// one is used`).
-    public static func read(bytes: [UInt8], file: String, diagnostics: inout Diagnostics) -> Node? {
+    /// one is used`). `comments` accepts `//` and `/* */` comments (settings files).
+    public static func read(bytes: [UInt8], file: String, comments: Bool = false, diagnostics: inout Diagnostics) -> Node? {
         do {
-            let (root, duplicates) = try JSONReader.parse(bytes)
+            let (root, duplicates) = try JSONReader.parse(bytes, comments: comments)
             for dup in duplicates {
                 diagnostics.warning(id: "json.duplicate_key_first_line_last",
                     "duplicate key '\(dup.key)' (first on line \(dup.firstLine)); the last one is used",

@@ -84,8 +84,28 @@ public enum JSONSchemas {
         ("hooks", componentRef),
         ("mcpServers", componentRef),
         ("lspServers", componentRef),
-        ("userConfig", .object([("type", "object"), ("description", "Values asked for when the plugin is enabled.")])),
+        ("userConfig", userConfig),
     ]
+
+    /// `userConfig`: key → option (what `UserConfigParser` reads).
+    static let userConfig: JSONValue = .object([
+        ("type", "object"),
+        ("description", "Values the plugin asks its user for, substituted as `${user_config.KEY}` into its MCP servers and hooks."),
+        ("propertyNames", .object([("pattern", "^[A-Za-z_][A-Za-z0-9_-]*$")])),
+        ("additionalProperties", .object([
+            ("type", "object"), ("required", ["type"]),
+            ("properties", .object([
+                ("type", .object([("enum", .strings(UserConfigType.allCases.map(\.rawValue)))])),
+                ("title", string("A short label.")), ("description", string("What the value is for.")),
+                ("required", .object([("type", "boolean")])),
+                ("default", .object([("description", "A value of the option's type (an array of them when `multiple`).")])),
+                ("options", .object([("type", "array"), ("minItems", 1), ("description", "The allowed values (string and number keys).")])),
+                ("multiple", .object([("type", "boolean")])),
+                ("sensitive", .object([("type", "boolean"), ("description", "Stored outside settings, masked when shown.")])),
+                ("min", .object([("type", "number")])), ("max", .object([("type", "number")])),
+            ])),
+        ])),
+    ])
 
     static let plugin: JSONValue = .object(header(.plugin, "Plugin manifest",
         "`.qoder-plugin/plugin.json` or `.claude-plugin/plugin.json` of a Kernel (Qoder CLI / Claude Code format) plugin.") + [

@@ -28,6 +28,8 @@ public struct MCPServerDefinition: Sendable, Codable {
     /// Why the server cannot run until the user configures it (an empty `url`, or a `{{USER_CONFIG}}`-style
     /// placeholder); nil when it can. Listed as inactive with this reason.
     public var needsConfiguration: String?
+    /// `_setup` (`configUrl`, `guide`, `required`) of a server whose `url` the user fills in (Qoder's form).
+    public var setup: MCPSetup?
     /// `"disabled": true` in its definition (what `mcp disable` writes, as the reference host does): listed as
     /// inactive, never started.
     public var disabled = false
@@ -142,6 +144,7 @@ public enum MCPParser {
         s.cwd = r.string(node, "cwd", &d)
         s.headers = r.stringMap(node, "headers", &d) ?? [:]
         s.disabled = r.bool(node, "disabled", &d) ?? false
+        if let setup = node["_setup"], !setup.isNull { s.setup = UserConfigParser.setup(setup, server: name, reader: r, &d) }
         switch transport {
         case .stdio:
             guard let command, !command.isEmpty else {

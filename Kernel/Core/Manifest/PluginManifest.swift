@@ -64,6 +64,8 @@ public struct PluginManifest: Sendable, Codable {
     public var lspServers: Node?
     /// Native `.so` modules (else the `modules/` convention folder).
     public var modules: [ManifestPath]?
+    /// `userConfig`: the keys the plugin asks its user for (`UserConfigParser`).
+    public var userConfig: [UserConfigOption] = []
     /// The whole manifest as read.
     public var node: Node
     public var file: String
@@ -80,11 +82,11 @@ public enum ManifestParser {
     static let readKeys: [String] = [
         "name", "version", "description", "displayName", "author", "homepage", "repository", "license",
         "keywords", "dependencies", "commands", "agents", "skills", "outputStyles", "hooks", "mcpServers",
-        "lspServers", "modules",
+        "lspServers", "modules", "userConfig",
     ]
     /// Keys known from Qoder, Claude Code, and other hosts' manifests in real bundles: accepted silently.
     static let knownKeys: [String] = [
-        "$schema", "descriptionZh", "displayNameZh", "category", "tags", "strict", "interface", "userConfig",
+        "$schema", "descriptionZh", "displayNameZh", "category", "tags", "strict", "interface",
         "channels", "settings", "icon", "logo", "screenshots", "private", "engines", "id", "publisher",
         "contributors", "bugs", "funding", "outputStyle",
     ]
@@ -170,6 +172,9 @@ public enum ManifestParser {
         m.modules = readPaths(root, "modules", reader: r, &d)
         m.hooks = readComponentRef(root, "hooks", reader: r, &d)
         m.mcpServers = readComponentRef(root, "mcpServers", reader: r, &d)
+        if let userConfig = root["userConfig"], !userConfig.isNull {
+            m.userConfig = UserConfigParser.parse(userConfig, reader: r, &d)
+        }
         if let lsp = root["lspServers"], !lsp.isNull {
             switch lsp.value {
             case .string, .array, .object: m.lspServers = lsp

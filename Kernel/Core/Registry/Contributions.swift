@@ -185,6 +185,9 @@ public struct ContributionSource: Sendable {
     public var enabled: Bool
     /// The file of items that carry none (a native module's handlers): the module's path.
     public var file: String?
+    /// A plugin missing required user configuration: what executes (hooks, MCP servers, native handlers) is
+    /// inactive with this reason; prompt components stay active.
+    public var needsConfiguration: String?
 
     public init(provenance: Provenance, contributions: Contributions, enabled: Bool = true, file: String? = nil) {
         self.provenance = provenance

@@ -91,6 +91,7 @@ public enum Resolver {
             let disabled = ComponentState.inactive(reason: "plugin \(source.provenance.pluginID ?? "?") is disabled")
             return (disabled, disabled)
         }
+        if let reason = source.needsConfiguration { return (.active, .inactive(reason: reason)) }
         if let scope = source.provenance.scope, scope != .user, !projectTrusted {
             return (.active, .inactive(reason: reason))
         }
@@ -171,6 +172,9 @@ public struct PluginInstance: Sendable {
     public var dataDir: String?
     /// What the bundle's native modules contribute (from their scan results).
     public var modules: [ModuleComponents]
+    /// Why its hooks, MCP servers and native handlers do not start: required user configuration is missing
+    /// (`UserConfigResolution.needsConfiguration`); nil when nothing is.
+    public var needsConfiguration: String?
 
     public init(id: String, scope: Scope?, bundle: PluginBundle, enabled: Bool, root: String? = nil,
                 dataDir: String? = nil, modules: [ModuleComponents] = []) {
@@ -191,6 +195,11 @@ public struct PluginInstance: Sendable {
 
     /// The plugin's sources: its files, then each of its modules.
     public var sources: [ContributionSource] {
-        [.plugin(self, bundle.contributions)] + modules.map { .pluginModule(self, $0) }
+        let all: [ContributionSource] = [.plugin(self, bundle.contributions)] + modules.map { .pluginModule(self, $0) }
+        return all.map { (source: ContributionSource) -> ContributionSource in
+            var s = source
+            s.needsConfiguration = needsConfiguration
+            return s
+        }
     }
 }

@@ -160,7 +160,7 @@ public enum SettingsFile {
     private static func parse(_ bytes: [UInt8], reportAs path: String) throws(SettingsError) -> Node? {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) { return nil }
         do {
-            return try JSONReader.parse(bytes).root
+            return try JSONReader.parse(bytes, comments: true).root
         } catch {
             throw SettingsError(.syntax, file: path, line: error.line, column: error.column, message: error.message)
         }

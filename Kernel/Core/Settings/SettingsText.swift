@@ -5,7 +5,8 @@
 /// break is one), the indentation unit (the extra indentation of the first nested member found, else two
 /// spaces), the separator between the last two members of the object edited, and the `"key": ` spacing of an
 /// existing member. Values are written pretty (re-indented to their depth) where the members around them are
-/// one per line, compact where the object is written on one line.
+/// one per line, compact where the object is written on one line. Comments (`//`, `/* */`, which the Qoder CLI
+/// keeps in its settings files) are read as whitespace and kept; none is ever copied into inserted text.
 enum SettingsText {
     enum EditError: Error {
         /// The value at this key path (a prefix of the edited one, or the root for `[]`) is not an object.
@@ -26,7 +27,7 @@ enum SettingsText {
         var changed = false
         while true {
             let root: Node
-            do { root = try JSONReader.parse(current).root } catch { throw .syntax(error) }
+            do { root = try JSONReader.parse(current, comments: true).root } catch { throw .syntax(error) }
             guard let next = try editOnce(current, root: root, keyPath: keyPath, value: value) else { break }
             current = next
             changed = true
@@ -34,7 +35,7 @@ enum SettingsText {
         }
         guard changed else { return nil }
         let original: Node
-        do { original = try JSONReader.parse(bytes).root } catch { throw .syntax(error) }
+        do { original = try JSONReader.parse(bytes, comments: true).root } catch { throw .syntax(error) }
         try verify(before: bytes, root: original, after: current, keyPath: keyPath, value: value)
         return current
     }
@@ -44,7 +45,7 @@ enum SettingsText {
     /// reads back as `value` (absent for a removal).
     static func verify(before: [UInt8], root: Node, after: [UInt8], keyPath: [String], value: JSONValue?) throws(EditError) {
         let new: Node
-        do { new = try JSONReader.parse(after).root } catch {
+        do { new = try JSONReader.parse(after, comments: true).root } catch {
             throw .unverified("the edited text does not parse (\(error))")
         }
         let oldRange = root.byteRange ?? 0..<before.count, newRange = new.byteRange ?? 0..<after.count
@@ -185,8 +186,11 @@ enum SettingsText {
             if let lastMember = members.last {
                 let lastKey = lastMember.keyByteOffset!
                 let separator: [UInt8]
-                if members.count >= 2 {
-                    separator = Array(b[members[members.count - 2].value.byteRange!.upperBound..<lastKey])
+                // The gap between the last two members is copied as the separator unless it holds a comment
+                // (`/` can only start one there: gaps hold no strings), which must not be duplicated.
+                if members.count >= 2, case let gap = b[members[members.count - 2].value.byteRange!.upperBound..<lastKey],
+                   !gap.contains(UInt8(ascii: "/")) {
+                    separator = Array(gap)
                 } else if isLineStart(b, lastKey) {
                     separator = [UInt8(ascii: ",")] + eol + lineIndent(b, lastKey)
                 } else {
@@ -201,9 +205,15 @@ enum SettingsText {
                 let at = lastMember.value.byteRange!.upperBound
                 return splice(at..<at, text)
             }
-            // An empty object, `{}` or `{ … whitespace … }`: rewrite it whole.
+            // An empty object, `{}` or `{ … whitespace … }`: rewrite it whole — unless it holds a comment, which
+            // stays: the member goes on its own line right after the `{`.
             let pretty = rootIsMultiline || object.byteRange == root.byteRange
             let open = [UInt8(ascii: "{")], close = [UInt8(ascii: "}")]
+            if b[range].contains(UInt8(ascii: "/")) {
+                let inner = lineIndent(b, range.lowerBound) + unit
+                let text = eol + inner + memberText(key, value, base: inner, pretty: true, compactColon: false)
+                return splice(range.lowerBound + 1..<range.lowerBound + 1, text)
+            }
             if pretty {
                 let outer = lineIndent(b, range.lowerBound)
                 let inner = outer + unit
@@ -291,6 +301,6 @@ enum SettingsText {
         j -= 1
         while j > key, b[j - 1] == 0x20 || b[j - 1] == 0x09 || b[j - 1] == 0x0A || b[j - 1] == 0x0D { j -= 1 }
         let text = Array(b[j..<valueStart])
-        return text.contains(0x0A) ? nil : text
+        return text.contains(0x0A) || text.contains(UInt8(ascii: "/")) ? nil : text
     }
 }

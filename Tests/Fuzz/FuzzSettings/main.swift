@@ -1,4 +1,4 @@
-// libFuzzer target: the settings editor, with the invariants of issue 8's defect 1 asserted: an edit of text
+// libFuzzer target: the settings editor (on text with or without comments), with the invariants of issue 8's defect 1 asserted: an edit of text
 // that parses either is refused as a non-object on the key path, or gives text that parses, keeps every
 // other member byte-identical and reads back as set (`SettingsText.verify`, run by every edit: a failure is
 // a trap here); and applying the same edit again changes nothing (idempotent).
@@ -18,7 +18,7 @@ func edits() -> [([String], JSONValue?)] { [
 func fuzzSettings(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    guard (try? JSONReader.parse(bytes)) != nil else { return 0 }
+    guard (try? JSONReader.parse(bytes, comments: true)) != nil else { return 0 }  // settings may hold comments
     for (keyPath, value) in edits() {
         let once: [UInt8]?
         do {
