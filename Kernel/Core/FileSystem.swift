@@ -20,6 +20,38 @@ public enum FileSystem {
         public var inode: UInt64
     }
 
+    /// What `stat(2)` said of a file when it was read: its identity and version (a cache of what was read from
+    /// it is valid while all four are unchanged).
+    public struct Stamp: Hashable, Sendable {
+        public var device: UInt64
+        public var inode: UInt64
+        public var size: Int64
+        /// Modification time in nanoseconds since 1970.
+        public var mtimeNanoseconds: Int64
+
+        init(_ st: stat) {
+            device = UInt64(truncatingIfNeeded: st.st_dev)
+            inode = UInt64(truncatingIfNeeded: st.st_ino)
+            size = Int64(st.st_size)
+            mtimeNanoseconds = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        }
+    }
+
+    /// The type and stamp of what a path names, following symlinks; nil when it does not exist.
+    public static func status(_ path: String) -> (type: EntryType, stamp: Stamp)? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return (entryType(st.st_mode), Stamp(st))
+    }
+
+    static func entryType(_ mode: mode_t) -> EntryType {
+        switch mode & S_IFMT {
+        case S_IFREG: .file
+        case S_IFDIR: .directory
+        default: .other
+        }
+    }
+
     /// The identity of what a path names, following symlinks; nil when it does not exist.
     public static func fileID(_ path: String) -> FileID? {
         var st = stat()
@@ -68,11 +100,7 @@ public enum FileSystem {
     public static func type(of path: String) -> EntryType? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: return .file
-        case S_IFDIR: return .directory
-        default: return .other
-        }
+        return entryType(st.st_mode)
     }
 
     public static func isDirectory(_ path: String) -> Bool { type(of: path) == .directory }
@@ -89,8 +117,17 @@ public enum FileSystem {
     /// The entries of a directory, sorted by name, without `.` and `..`; symlinks resolved to what they point
     /// at (a dangling link is `.symlink`). Nil when the directory cannot be read.
     public static func list(_ path: String) -> [Entry]? {
+        var stamp: Stamp?
+        return list(path, stamp: &stamp)
+    }
+
+    /// `list`, with the folder's stamp taken on the open folder before its entries are read (an entry added
+    /// after that changes the folder's mtime, so a cache keyed on the stamp never misses it).
+    public static func list(_ path: String, stamp: inout Stamp?) -> [Entry]? {
         guard let dir = opendir(path) else { return nil }
         defer { closedir(dir) }
+        var st = stat()
+        stamp = fstat(dirfd(dir), &st) == 0 ? Stamp(st) : nil
         var entries: [Entry] = []
         while let ent = readdir(dir) {
             let raw = withUnsafePointer(to: ent.pointee.d_name) {
@@ -162,6 +199,13 @@ public enum FileSystem {
     /// a writer comes; opening a device can have effects), and again on the open descriptor (opened with
     /// `O_NONBLOCK`, so a FIFO swapped in between cannot block either).
     public static func read(_ path: String, limit: Int = 16 << 20) throws(ReadError) -> [UInt8] {
+        var stamp: Stamp?
+        return try read(path, limit: limit, stamp: &stamp)
+    }
+
+    /// `read`, with the file's stamp as the open descriptor had it before it was read (a change after that
+    /// changes the stamp, so a cache keyed on it never keeps stale content).
+    public static func read(_ path: String, limit: Int = 16 << 20, stamp: inout Stamp?) throws(ReadError) -> [UInt8] {
         var st = stat()
         guard stat(path, &st) == 0 else { throw .cannotOpen(path, errno) }
         guard st.st_mode & S_IFMT == S_IFREG else { throw .notAFile(path, kind: kindName(st.st_mode)) }
@@ -170,6 +214,7 @@ public enum FileSystem {
         defer { close(fd) }
         guard fstat(fd, &st) == 0 else { throw .cannotOpen(path, errno) }
         guard st.st_mode & S_IFMT == S_IFREG else { throw .notAFile(path, kind: kindName(st.st_mode)) }
+        stamp = Stamp(st)
         let size = Int(st.st_size)
         guard size <= limit else { throw .tooLarge(path, size, limit: limit) }
         var buffer = [UInt8](repeating: 0, count: size)

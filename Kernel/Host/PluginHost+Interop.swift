@@ -21,9 +21,9 @@ extension PluginHost {
         // When the file and the receipts are both as they were at the last reconcile that found them in
         // agreement, the file need not be parsed again (a listing of 500 plugins spent a third of its time here).
         let fileKey = FileKey.stat(file)
-        let digest = Self.receiptsDigest(all)
+        let stampBytes = Self.receiptsStamp(all)
         if let fileKey, let stamp = try? store.cachedComponents(atPaths: [file], parserVersion: Self.stampVersion)[file],
-           stamp.kind == Self.stampKind, stamp.key == fileKey, stamp.payload == digest {
+           stamp.kind == Self.stampKind, stamp.key == fileKey, stamp.payload == stampBytes {
             return (all, [])
         }
         let contents: InstalledPluginsFile.Contents?
@@ -84,17 +84,18 @@ extension PluginHost {
         if agreed, diagnostics.isEmpty, let fileKey {
             var key = fileKey
             key.path = file
-            try? store.storeComponents([CachedComponent(key: key, kind: Self.stampKind, parserVersion: Self.stampVersion, payload: digest)])
+            try? store.storeComponents([CachedComponent(key: key, kind: Self.stampKind, parserVersion: Self.stampVersion, payload: stampBytes)])
         }
         // The store's order (id, then user, project, local), whichever path was taken.
         return (result.sorted(by: Self.storeOrder), diagnostics)
     }
 
     static let stampKind = "installed-file-stamp"
-    static let stampVersion = 1
+    static let stampVersion = 2
 
-    /// What the stamp compares: every receipt's slot, path and version, in the store's order.
-    static func receiptsDigest(_ receipts: [InstallReceipt]) -> Data {
+    /// What the stamp compares: every receipt's slot, path and version, in the store's order, as bytes (compared
+    /// whole: hashing them cost more than the comparison it saves; 500 receipts are ~75 KB).
+    static func receiptsStamp(_ receipts: [InstallReceipt]) -> Data {
         var bytes: [UInt8] = []
         for r in receipts {
             for field in [r.id, r.scope.rawValue, r.projectPath ?? "", r.installPath, r.version] {
@@ -103,7 +104,7 @@ extension PluginHost {
             }
             bytes.append(0x0A)
         }
-        return Data(SHA256.hash(bytes).bytes)
+        return Data(bytes)
     }
 
     static func storeOrder(_ a: InstallReceipt, _ b: InstallReceipt) -> Bool {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import KernelCore
 
@@ -276,5 +277,79 @@ func readFrontmatter(_ bytes: [UInt8]) -> (Frontmatter?, [String]) {
         let (fm, diags) = readFrontmatter("---\nn: !!int abc\n---\n")
         #expect(diags == ["f.md:2:4: error: 'abc' is not a valid !!int"])
         #expect(fm?.fields?["n"]?.string == "abc")
+    }
+}
+
+/// The flat-mapping reader (`YAMLReader.parseFlatMapping`) gives libyaml's node to the byte, or declines.
+@Suite struct FlatMappingTests {
+    static func encoded(_ node: Node?) throws -> String {
+        guard let node else { return "nil" }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(node), as: UTF8.self)
+    }
+
+    /// Frontmatter texts in and around the subset: each is read by both, and the fast one must decline or agree.
+    static let texts: [(text: String, flat: Bool)] = [
+        ("name: demo\ndescription: Does things\n", true),
+        ("name: skill-3\ndescription: Synthetic skill 3 of plugin 1. Use when benchmarking how fast listings are.\nlicense: MIT\n", true),
+        ("description: Synthetic command 0\nargument-hint: \"[target]\"\n", true),
+        ("name: agent-1-0\ndescription: Synthetic agent.\ntools: Read, Grep\n", true),
+        ("a: 'single quoted'\nb: \"double\"\nc: 3\nd: 1.5\ne: true\nf: null\ng: ~\nh: yes\ni: -1x\n", false),
+        ("a: 'single quoted'\nb: \"double\"\ne: true\nf: null\ng: ~\nh: yes\n", true),
+        ("count: 3\nversion: 1.10\nflag: False\nnothing: NULL\nhex: 0x1F\noct: 0o17\nexp: 1e3\ninf: .inf\n", true),
+        ("\nname: after-blank\n\ndescription: gap\n", true),
+        ("model:   spaced\nx_y-z: ok\nT: t\n", true),
+        ("name: a\nname: b\n", false),
+        ("true: key\n", false), ("null: key\n", false), ("1: key\n", false),
+        ("name:\n", false), ("name: \n", false), ("name: trailing \n", false), ("name:x\n", false),
+        ("name: Use when: x\n", false), ("name: a # comment\n", false), ("# comment\nname: a\n", false),
+        ("  name: indented\n", false), ("name: a\n  continued\n", false), ("name: a\r\n", false),
+        ("name: \t tab\n", false), ("name: caf\u{E9}\n", false), ("name: [a, b]\n", false), ("name: {a: b}\n", false),
+        ("name: - item\n", false), ("name: &anchor a\n", false), ("name: *alias\n", false), ("name: !tag a\n", false),
+        ("name: |\n  block\n", false), ("name: >\n  folded\n", false), ("name: 'it''s'\n", false),
+        ("name: \"esc\\n\"\n", false), ("name: \"unclosed\n", false), ("name: 'a' b\n", false), ("name: \"\"\n", true),
+        ("name: ''\n", true), ("name: %x\n", false), ("name: @x\n", false), ("name: `x`\n", false),
+        ("name: a, b, c\n", true), ("name: a - b ? c | d > e % f @ g ! h & i * j\n", true), ("name: back\\slash\n", true),
+        ("name: it's \"quoted\" inside\n", true), ("---\nname: a\n", false), ("...\n", false), ("-name: a\n", false),
+        ("name: a\n- b\n", false), ("key-with-dash_and_underscore9: v\n", true), ("name: a", true),
+    ]
+
+    @Test func flatReadingIsLibyamlsReading() throws {
+        for (text, flat) in Self.texts {
+            let bytes = Array(text.utf8)
+            let fast = bytes.withUnsafeBufferPointer { YAMLReader.parseFlatMapping($0, firstLine: 2) }
+            #expect((fast != nil) == flat, "\(text.debugDescription): flat reading \(fast != nil ? "taken" : "declined")")
+            guard let fast else { continue }
+            let slow = try YAMLReader.parseWithLibyaml(bytes, firstLine: 2)
+            #expect(slow.issues.isEmpty, "\(text.debugDescription)")
+            let (a, b) = (try Self.encoded(fast), try Self.encoded(slow.root))
+            #expect(a == b, "\(text.debugDescription): \(a) vs \(b)")
+        }
+    }
+
+    /// Every fixture frontmatter of the repository: the result of `parse` is libyaml's.
+    @Test func everyFixtureReadsAsLibyamlReadsIt() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var checked = 0
+        var flat = 0
+        for folder in ["Plugins", "Tests"] {
+            guard let walk = FileManager.default.enumerator(atPath: root.appendingPathComponent(folder).path) else { continue }
+            for case let relative as String in walk where relative.hasSuffix(".md") {
+                let bytes = Array((try? Data(contentsOf: root.appendingPathComponent(folder).appendingPathComponent(relative))) ?? Data())
+                guard bytes.starts(with: Array("---\n".utf8)), let close = String(decoding: bytes, as: UTF8.self).range(of: "\n---\n")
+                else { continue }
+                let text = String(decoding: bytes, as: UTF8.self)
+                let yaml = Array(text[text.index(text.startIndex, offsetBy: 4)..<close.lowerBound].utf8) + [0x0A]
+                checked += 1
+                let fast = yaml.withUnsafeBufferPointer { YAMLReader.parseFlatMapping($0, firstLine: 2) }
+                guard let fast else { continue }
+                flat += 1
+                let slow = try YAMLReader.parseWithLibyaml(yaml, firstLine: 2)
+                let same = try Self.encoded(fast) == Self.encoded(slow.root)
+                #expect(slow.issues.isEmpty && same, "\(relative)")
+            }
+        }
+        #expect(checked > 5 && flat > 2, "\(checked) frontmatters, \(flat) flat")
     }
 }

@@ -77,6 +77,60 @@ final class HostFixture {
         #expect(try f.host.listings()[0].summary.textLines.contains { $0.contains("alpha:four") })
     }
 
+    /// Two installed plugins (their inputs stat'ed from the folder they share): every kind of change to a skill,
+    /// command or agent file of one is seen by the next warm listing, and the other stays served from the cache.
+    @Test func warmListingSeesEveryEditAdditionAndRemovalOfEachComponentKind() throws {
+        let f = try HostFixture()
+        try f.host.install(from: try f.makePlugin("first"), scope: .user)
+        try f.write("src/second/agents/helper.md", "---\nname: helper\ndescription: Helps.\n---\nHelp.\n")
+        let second = try f.host.install(from: try f.makePlugin("second"), scope: .user).installPath
+        func listing() throws -> (first: PluginHost.PluginListing, second: PluginHost.PluginListing) {
+            let rows = try f.host.listings()
+            return (try #require(rows.first { $0.name == "first" }), try #require(rows.first { $0.name == "second" }))
+        }
+        func write(_ path: String, _ text: String) throws {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        }
+        _ = try listing()
+        let warm = try listing()
+        #expect(warm.first.bundle == nil && warm.second.bundle == nil)
+        #expect(warm.second.summary.resourcesJSON.contains("second:helper"))
+
+        // Each change, then: the changed plugin is read again and shows it; the other is not read.
+        let changes: [(what: String, change: () throws -> Void, shows: (PluginSummary) -> Bool)] = [
+            ("agent edited", { try write(second + "/agents/helper.md", "---\nname: helper\ndescription: Helps more.\n---\nHelp.\n") },
+             { $0.resourcesJSON.contains("Helps more.") }),
+            ("agent added", { try write(second + "/agents/extra.md", "---\nname: extra\ndescription: Extra.\n---\nE.\n") },
+             { $0.resourcesJSON.contains("second:extra") }),
+            ("agent removed", { try FileManager.default.removeItem(atPath: second + "/agents/helper.md") },
+             { !$0.resourcesJSON.contains("second:helper") }),
+            ("command edited", { try write(second + "/commands/go.md", "---\ndescription: Go far\n---\nGo.\n") },
+             { $0.resourcesJSON.contains("Go far") }),
+            ("command added", { try write(second + "/commands/stop.md", "---\ndescription: Stop\n---\nStop.\n") },
+             { $0.textLines.contains("  Commands (2): /second:go, /second:stop") }),
+            ("command removed", { try FileManager.default.removeItem(atPath: second + "/commands/go.md") },
+             { $0.textLines.contains("  Commands (1): /second:stop") }),
+            ("skill edited", { try write(second + "/skills/two/SKILL.md", "---\nname: two\ndescription: Edited.\n---\nB\n") },
+             { $0.resourcesJSON.contains("Edited.") }),
+            ("skill removed", { try FileManager.default.removeItem(atPath: second + "/skills/one") },
+             { $0.textLines.contains("  Skills (1): second:two") }),
+            ("skill added", { try write(second + "/skills/new/SKILL.md", "---\nname: new\ndescription: New.\n---\nN\n") },
+             { $0.textLines.contains("  Skills (2): second:new, second:two") }),
+        ]
+        for (what, change, shows) in changes {
+            try change()
+            let after = try listing()
+            #expect(after.second.bundle != nil, "\(what): not read again")
+            #expect(shows(after.second.summary), "\(what): not seen")
+            #expect(after.first.bundle == nil, "\(what): the unchanged plugin was read")
+            let again = try listing()
+            #expect(again.second.bundle == nil && shows(again.second.summary), "\(what): not cached after")
+        }
+        #expect(try listing().first.summary.textLines == ["  Commands (1): /first:go", "  Skills (2): first:one, first:two"])
+    }
+
     @Test func clearingTheCacheMakesTheNextRunCold() throws {
         let f = try HostFixture()
         try f.host.install(from: try f.makePlugin("beta"), scope: .user)
@@ -175,5 +229,27 @@ final class HostFixture {
         try Data(#"{"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "true"}]}]}}"#.utf8)
             .write(to: URL(fileURLWithPath: root + "/hooks/hooks.json"))
         #expect(try f.host.listings()[0].summary.textLines.contains("  Hooks (1): Stop"))
+    }
+}
+
+@Suite struct ListingDateTests {
+    /// The hand-written date of `plugins list --json` is Foundation's ISO 8601 with milliseconds, to the byte.
+    @Test func listingDatesAreFoundationsISO8601() {
+        let foundation = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        var generator = SystemRandomNumberGenerator()
+        var milliseconds: [Int64] = [0, 1, 999, 1000, 86_399_999, 86_400_000, 951_782_400_000, 951_868_799_999,
+                                     4_102_444_800_000, 1_795_000_000_123, 253_402_300_799_999, -1, -86_400_001]
+        for _ in 0..<2000 { milliseconds.append(Int64.random(in: 0...4_102_444_800_000, using: &generator)) }
+        for ms in milliseconds {
+            let date = Date(timeIntervalSince1970: Double(ms) / 1000)
+            #expect(PluginHost.PluginListing.date(date) == foundation.format(date), "\(ms) ms")
+        }
+        // Times that are not whole milliseconds (Foundation truncates the fraction as it held it since 2001).
+        for _ in 0..<2000 {
+            let date = Date(timeIntervalSince1970: Double.random(in: 0...4_102_444_800, using: &generator))
+            #expect(PluginHost.PluginListing.date(date) == foundation.format(date), "\(date.timeIntervalSince1970)")
+        }
+        let now = Date()
+        #expect(PluginHost.PluginListing.date(now) == foundation.format(now))
     }
 }

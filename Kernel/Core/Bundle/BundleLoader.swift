@@ -32,6 +32,7 @@ public enum BundleLoader {
         bundle.agents = loader.loadAgents(nil)
         bundle.diagnostics = loader.diagnostics.items
         bundle.inputs = [root] + loader.inputs
+        bundle.inputStamps = [nil] + loader.inputStamps
         return bundle
     }
 }
@@ -49,13 +50,21 @@ private struct Loader {
     /// Every folder listed or probed and every file read: what a cache must stat to know the result is
     /// unchanged (a file appearing or disappearing changes its folder's mtime).
     var inputs: [String] = []
+    /// The stamp of each input when it was listed or read (nil when only probed).
+    var inputStamps: [FileSystem.Stamp?] = []
+
+    mutating func addInput(_ path: String, _ stamp: FileSystem.Stamp?) {
+        inputs.append(path)
+        inputStamps.append(stamp)
+    }
 
     /// Lists a folder, recording it as an input. An entry whose name cannot be kept as a `String` without loss
     /// (invalid UTF-8, a control character such as a newline) is reported as an error naming it escaped, and
     /// left out: never dropped silently, never re-encoded into a path that names another file.
     mutating func list(_ dir: String) -> [FileSystem.Entry]? {
-        guard let entries = FileSystem.list(dir) else { return nil }
-        inputs.append(dir)
+        var stamp: FileSystem.Stamp?
+        guard let entries = FileSystem.list(dir, stamp: &stamp) else { return nil }
+        addInput(dir, stamp)
         var usable: [FileSystem.Entry] = []
         usable.reserveCapacity(entries.count)
         for entry in entries {
@@ -88,8 +97,9 @@ private struct Loader {
     func path(_ relative: String) -> String { FileSystem.join(root, relative) }
 
     mutating func run(entryManifest: PluginManifest?) -> PluginBundle {
-        guard FileSystem.isDirectory(root) else {
-            let exists = FileSystem.exists(root)
+        let rootStatus = FileSystem.status(root)
+        guard let rootStatus, rootStatus.type == .directory else {
+            let exists = rootStatus != nil
             diagnostics.error(id: exists ? "bundle.not_a_directory" : "bundle.no_such_directory",
                               exists ? "not a directory" : "no such directory",
                               at: SourceLocation(file: root))
@@ -98,7 +108,7 @@ private struct Loader {
             return bundle
         }
 
-        inputs.append(root)
+        addInput(root, rootStatus.stamp)
 
         // 1. The manifest.
         var manifest: PluginManifest?
@@ -109,7 +119,7 @@ private struct Loader {
                 // A manifest appearing later in an existing folder changes the folder's mtime (a new folder
                 // changes the root's).
                 let dir = FileSystem.join(root, String(candidate.path.prefix { $0 != "/" }))
-                if FileSystem.isDirectory(dir) { inputs.append(dir) }
+                if let status = FileSystem.status(dir), status.type == .directory { addInput(dir, status.stamp) }
                 continue
             }
             format = candidate.format
@@ -155,15 +165,17 @@ private struct Loader {
         }
         bundle.diagnostics = diagnostics.items
         bundle.inputs = inputs
+        bundle.inputStamps = inputStamps
         return bundle
     }
 
     // MARK: - Files and paths
 
     mutating func readFile(_ file: String, limit: Int = 16 << 20) -> [UInt8]? {
-        inputs.append(file)
+        var stamp: FileSystem.Stamp?
+        defer { addInput(file, stamp) }
         do {
-            return try FileSystem.read(file, limit: limit)
+            return try FileSystem.read(file, limit: limit, stamp: &stamp)
         } catch {
             diagnostics.error(id: "bundle.cannot_read_file", "cannot read file: \(error)", at: SourceLocation(file: file))
             return nil
@@ -314,7 +326,7 @@ private struct Loader {
                     found.append((folder, bytes))
                     continue
                 }
-                inputs.append(folder)  // a SKILL.md added later changes its mtime
+                addInput(folder, nil)  // a SKILL.md added later changes its mtime
                 if FileSystem.isFile(FileSystem.join(folder, "skill.md")) {
                     diagnostics.warning(id: "bundle.skill_file_named_skill_md", "skill file must be named SKILL.md (upper case); 'skill.md' is not loaded",
                                         at: SourceLocation(file: FileSystem.join(folder, "skill.md")))
@@ -343,16 +355,17 @@ private struct Loader {
     /// read failures are reported.
     mutating func readSkillFile(in folder: String) -> [UInt8]? {
         let file = FileSystem.join(folder, "SKILL.md")
+        var stamp: FileSystem.Stamp?
         do {
-            let bytes = try FileSystem.read(file)
-            inputs.append(file)
+            let bytes = try FileSystem.read(file, stamp: &stamp)
+            addInput(file, stamp)
             return bytes
         } catch .cannotOpen(_, let code) where code == ENOENT || code == ENOTDIR {
             return nil
         } catch .notAFile(_, let kind) where kind == "a folder" {
             return nil
         } catch {
-            inputs.append(file)
+            addInput(file, nil)
             diagnostics.error(id: "bundle.cannot_read_file", "cannot read file: \(error)", at: SourceLocation(file: file))
             return nil
         }
@@ -420,7 +433,7 @@ private struct Loader {
 
     mutating func loadHooks(_ manifest: PluginManifest?) -> [HookMatcherGroup] {
         if !FileSystem.isFile(path("hooks/hooks.json")), FileSystem.isDirectory(path("hooks")) {
-            inputs.append(path("hooks"))  // hooks.json created later changes the folder's mtime
+            addInput(path("hooks"), nil)  // hooks.json created later changes the folder's mtime
         }
         var groups = manifest?.inlineHooks(diagnostics: &diagnostics) ?? []
         let files = files(convention: "hooks/hooks.json", manifest?.hooks, key: "hooks")

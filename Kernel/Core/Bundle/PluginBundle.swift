@@ -39,6 +39,14 @@ public struct PluginBundle: Sendable, Codable {
     /// Every folder listed or probed and every file read while loading: if none of them changed (path, inode,
     /// size, mtime), loading again gives the same bundle. What the component cache keys on.
     public var inputs: [String] = []
+    /// The stamp of each of `inputs` as it was read (nil where it was only probed): a cache keys on these
+    /// instead of stat'ing every input again. Not encoded: a bundle decoded from a cache has none.
+    public var inputStamps: [FileSystem.Stamp?] = []
+
+    enum CodingKeys: String, CodingKey {
+        case root, manifest, manifestFormat, name, version, description, contributions, binaries, modules, workflows, rules,
+             tasks, diagnostics, inputs
+    }
 
     public init(root: String, name: String, manifestFormat: ManifestFormat) {
         self.root = root

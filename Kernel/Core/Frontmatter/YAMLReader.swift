@@ -36,6 +36,13 @@ public enum YAMLReader {
     /// - Throws: `Failure` for a syntax error, a second document, or a limit exceeded.
     public static func parse(_ bytes: [UInt8], firstLine: Int = 1) throws(Failure) -> (root: Node?, issues: [Issue]) {
         if bytes.isEmpty { return (nil, []) }
+        if let root = bytes.withUnsafeBufferPointer({ parseFlatMapping($0, firstLine: firstLine) }) { return (root, []) }
+        return try parseWithLibyaml(bytes, firstLine: firstLine)
+    }
+
+    /// `parse` through libyaml, whatever the text.
+    static func parseWithLibyaml(_ bytes: [UInt8], firstLine: Int) throws(Failure) -> (root: Node?, issues: [Issue]) {
+        if bytes.isEmpty { return (nil, []) }
         let result: Result<(Node?, [Issue]), Failure> = bytes.withUnsafeBufferPointer { buf in
             let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
             defer { parser.deallocate() }
@@ -55,6 +62,86 @@ public enum YAMLReader {
         }
         return try result.get()
     }
+}
+
+// MARK: - Flat mappings
+
+extension YAMLReader {
+    /// The node libyaml reads from the most common frontmatter, read without it: a flat mapping, one
+    /// `key: value` per line, the value a plain scalar on its line or a quoted string holding no escape (libyaml
+    /// cost ~20,000 instructions per three-line frontmatter, most of a cold listing). Nil for anything outside
+    /// that subset — any byte outside printable ASCII (tabs, CR and other line breaks included), an indented,
+    /// comment or empty-valued line, a key that is not `[A-Za-z][A-Za-z0-9_-]*` or resolves to other than a string,
+    /// a duplicate key, a plain value starting with an indicator or holding `:`, `#`, `[`, `]`, `{`, `}`, trailing
+    /// spaces — which libyaml then reads (the tests compare both readings on every form).
+    static func parseFlatMapping(_ buf: UnsafeBufferPointer<UInt8>, firstLine: Int) -> Node? {
+        let n = buf.count
+        var members: [Node.Member] = []
+        var mappingLine = 0
+        var i = 0
+        var line = firstLine
+        while i < n {
+            let end = TextScan.nextNewline(buf, from: i, end: n)
+            defer { i = end + 1; line += 1 }
+            if end == i { continue }  // an empty line
+            guard isLetter(buf[i]) else { return nil }
+            var j = i + 1
+            while j < end, isLetter(buf[j]) || isDigit(buf[j]) || buf[j] == UInt8(ascii: "_") || buf[j] == UInt8(ascii: "-") {
+                j += 1
+            }
+            guard j + 1 < end, buf[j] == UInt8(ascii: ":"), buf[j + 1] == UInt8(ascii: " ") else { return nil }
+            let keyBytes = UnsafeBufferPointer(rebasing: buf[i..<j])
+            guard YAMLScalar.resolvePlain(keyBytes) == .string else { return nil }
+            let key = String(decoding: keyBytes, as: UTF8.self)
+            guard !members.contains(where: { $0.key == key }) else { return nil }
+            j += 2
+            while j < end, buf[j] == UInt8(ascii: " ") { j += 1 }
+            guard j < end, buf[end - 1] != UInt8(ascii: " ") else { return nil }
+            let column = j - i + 1
+            let first = buf[j]
+            let value: Node
+            if first == UInt8(ascii: "\"") || first == UInt8(ascii: "'") {
+                guard end - j >= 2, buf[end - 1] == first else { return nil }
+                for k in (j + 1)..<(end - 1) {
+                    let b = buf[k]
+                    if b == first || b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x7F { return nil }
+                }
+                let text = String(decoding: UnsafeBufferPointer(rebasing: buf[(j + 1)..<(end - 1)]), as: UTF8.self)
+                value = Node(.string(text), line: line, column: column, text: text)
+            } else {
+                switch first {
+                case UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ","), UInt8(ascii: "&"), UInt8(ascii: "*"),
+                     UInt8(ascii: "!"), UInt8(ascii: "|"), UInt8(ascii: ">"), UInt8(ascii: "%"), UInt8(ascii: "@"),
+                     UInt8(ascii: "`"):
+                    return nil
+                default: break
+                }
+                for k in j..<end {
+                    switch buf[k] {
+                    case 0..<0x20, 0x7F...0xFF, UInt8(ascii: ":"), UInt8(ascii: "#"), UInt8(ascii: "["), UInt8(ascii: "]"),
+                         UInt8(ascii: "{"), UInt8(ascii: "}"):
+                        return nil
+                    default: continue
+                    }
+                }
+                let bytes = UnsafeBufferPointer(rebasing: buf[j..<end])
+                let text = String(decoding: bytes, as: UTF8.self)
+                switch YAMLScalar.resolvePlain(bytes) {
+                case .null: value = Node(.null, line: line, column: column, text: text)
+                case .bool(let b): value = Node(.bool(b), line: line, column: column, text: text)
+                case .int, .float: value = Node(.number(text), line: line, column: column, text: text)
+                case .string: value = Node(.string(text), line: line, column: column, text: text)
+                }
+            }
+            if members.isEmpty { mappingLine = line }
+            members.append(Node.Member(key: key, keyLine: line, keyColumn: 1, value: value))
+        }
+        guard !members.isEmpty else { return nil }
+        return Node(.object(members), line: mappingLine, column: 1)
+    }
+
+    private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") }
+    private static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
 }
 
 // MARK: - Builder
