@@ -49,4 +49,14 @@ import Testing
     func everythingElseGoesToTheFullParser(_ arguments: [String]) {
         #expect(FastPath.command(arguments) == nil)
     }
+
+    /// A property added to `plugins list`, `plugins validate` or the global options that `FastPath` does not set
+    /// would be read uninitialized (a crash) on the fast path: this names the properties it sets, so adding one
+    /// fails here until `FastPath` sets it too.
+    @Test func theFastPathSetsEveryPropertyOfItsCommands() {
+        func labels(_ value: Any) -> [String] { Mirror(reflecting: value).children.compactMap(\.label).sorted() }
+        #expect(labels(KernelCommand.Plugins.List()) == ["_available", "_global", "_pluginDirs"])
+        #expect(labels(KernelCommand.Plugins.Validate()) == ["_json", "_kind", "_path", "_strict"])
+        #expect(labels(GlobalOptions()) == ["_home", "_json", "_project"])
+    }
 }

@@ -169,7 +169,7 @@ struct Team {
     }
 
     @Test func frozenDetectsContentChangedUnderACachedTreeHashWithItsMtimePutBack() async throws {
-        let team = try Team()
+        let team = try await Team()
         try await team.declareAndLock()
         // Once the installed trees have settled, a no-op sync caches their hashes (keyed by their stat fields).
         try await Task.sleep(nanoseconds: UInt64(KernelStore.treeHashSettleNanoseconds) + 200_000_000)
