@@ -27,36 +27,42 @@ public struct ByteWriter {
     }
 }
 
+/// Reads what `ByteWriter` wrote, straight from the payload's bytes (no copy into an array): use it inside
+/// `withUnsafeBytes` of the payload, which must outlive the reader.
 public struct ByteReader {
-    public let bytes: [UInt8]
+    public let raw: UnsafeRawBufferPointer
     public var offset = 0
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ raw: UnsafeRawBufferPointer) { self.raw = raw }
 
-    public var isAtEnd: Bool { offset == bytes.count }
+    public var isAtEnd: Bool { offset == raw.count }
 
     public mutating func int() -> Int64? {
-        guard offset + 8 <= bytes.count else { return nil }
-        var v: Int64 = 0
-        for i in 0..<8 { v |= Int64(bytes[offset + i]) << (8 * i) }
+        guard offset + 8 <= raw.count else { return nil }
+        let v = raw.loadUnaligned(fromByteOffset: offset, as: Int64.self)
         offset += 8
-        return v
+        return Int64(littleEndian: v)
     }
 
     public mutating func string() -> String? {
-        guard let n = int(), n >= 0, offset + Int(n) <= bytes.count else { return nil }
-        let s = String(decoding: bytes[offset..<offset + Int(n)], as: UTF8.self)
-        offset += Int(n)
-        return s
+        guard let n = int(), n >= 0, let b = bytes(Int(n)) else { return nil }
+        return String(decoding: b, as: UTF8.self)
     }
 
     public mutating func optionalString() -> String?? {
-        guard offset < bytes.count else { return nil }
-        let tag = bytes[offset]
+        guard offset < raw.count else { return nil }
+        let tag = raw[offset]
         offset += 1
         if tag == 0 { return .some(nil) }
         guard let s = string() else { return nil }
         return .some(s)
+    }
+
+    /// The next `n` bytes, without copying them; nil when fewer are left.
+    public mutating func bytes(_ n: Int) -> UnsafeRawBufferPointer? {
+        guard n >= 0, n <= raw.count - offset else { return nil }
+        defer { offset += n }
+        return UnsafeRawBufferPointer(rebasing: raw[offset..<offset + n])
     }
 }
 
@@ -73,8 +79,8 @@ extension ByteWriter {
 
 extension ByteReader {
     public mutating func optionalInt() -> Int?? {
-        guard offset < bytes.count else { return nil }
-        let tag = bytes[offset]
+        guard offset < raw.count else { return nil }
+        let tag = raw[offset]
         offset += 1
         if tag == 0 { return .some(nil) }
         guard let v = int() else { return nil }
@@ -83,7 +89,7 @@ extension ByteReader {
 
     /// A count written by `strings` or by a caller, refused when it could not fit in what is left.
     public mutating func count() -> Int? {
-        guard let n = int(), n >= 0, n <= Int64(bytes.count - offset) else { return nil }
+        guard let n = int(), n >= 0, n <= Int64(raw.count - offset) else { return nil }
         return Int(n)
     }
 

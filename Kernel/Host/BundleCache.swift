@@ -98,7 +98,7 @@ struct BundleCache {
         static func freshSummary(_ payload: Data, root: String, base: StatBase) -> PluginSummary? {
             let rootPath = base.relative(root)
             return payload.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> PluginSummary? in
-                var r = RawReader(raw)
+                var r = ByteReader(raw)
                 guard let count = r.int(), count >= 0, count < 1_000_000 else { return nil }
                 // The path given to fstatat: the root (relative to the base), "/", the input's path, NUL.
                 var path = rootPath
@@ -224,40 +224,5 @@ struct BundleCache {
         func close() {
             if fd != AT_FDCWD { Glibc.close(fd) }
         }
-    }
-}
-
-/// A little-endian reader over raw bytes that hands out byte ranges without copying them.
-private struct RawReader {
-    let raw: UnsafeRawBufferPointer
-    var offset = 0
-
-    init(_ raw: UnsafeRawBufferPointer) { self.raw = raw }
-
-    mutating func int() -> Int64? {
-        guard offset + 8 <= raw.count else { return nil }
-        let v = raw.loadUnaligned(fromByteOffset: offset, as: Int64.self)
-        offset += 8
-        return Int64(littleEndian: v)
-    }
-
-    mutating func string() -> String? {
-        guard let n = int(), n >= 0, let b = bytes(Int(n)) else { return nil }
-        return String(decoding: b, as: UTF8.self)
-    }
-
-    mutating func optionalString() -> String?? {
-        guard offset < raw.count else { return nil }
-        let tag = raw[offset]
-        offset += 1
-        if tag == 0 { return .some(nil) }
-        guard let s = string() else { return nil }
-        return .some(s)
-    }
-
-    mutating func bytes(_ n: Int) -> UnsafeRawBufferPointer? {
-        guard n <= raw.count - offset else { return nil }
-        defer { offset += n }
-        return UnsafeRawBufferPointer(rebasing: raw[offset..<offset + n])
     }
 }

@@ -514,7 +514,7 @@ public final class MemoryContext {
         var fresh: [CachedComponent] = []
         for (path, key) in zip(files, keys) {
             let rule: RuleDefinition
-            if let hit = hits[path], hit.kind == RuleCache.kind, let (cached, found) = RuleCache.decode([UInt8](hit.payload), file: path) {
+            if let hit = hits[path], hit.kind == RuleCache.kind, let (cached, found) = RuleCache.decode(hit.payload, file: path) {
                 rule = cached
                 diagnostics.append(contentsOf: found)
             } else {

@@ -31,8 +31,12 @@ enum RuleCache {
     }
 
     /// The rule and its diagnostics, or nil when the payload is not one this version wrote.
-    static func decode(_ bytes: [UInt8], file: String) -> (RuleDefinition, [Diagnostic])? {
-        var r = ByteReader(bytes)
+    static func decode(_ payload: Data, file: String) -> (RuleDefinition, [Diagnostic])? {
+        payload.withUnsafeBytes { decode(ByteReader($0), file: file) }
+    }
+
+    private static func decode(_ reader: ByteReader, file: String) -> (RuleDefinition, [Diagnostic])? {
+        var r = reader
         guard let modeName = r.string(), let mode = RuleMode(rawValue: modeName), let decidedBy = r.string(),
               let description = r.optionalString(), let globs = r.strings(), let invalid = r.optionalString(),
               let body = r.string(), let bodyLine = r.int(), let count = r.count() else { return nil }
