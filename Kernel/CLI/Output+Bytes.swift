@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KernelCore
 
 extension Output {
     /// Writes `bytes` and a newline to stdout as they are, without `print`'s dynamic casts over its argument:
@@ -10,14 +11,6 @@ extension Output {
         fflush(nil)
         var all = bytes
         all.append(0x0A)
-        all.withUnsafeBufferPointer { buf in
-            var offset = 0
-            while offset < buf.count {
-                let n = write(1, buf.baseAddress! + offset, buf.count - offset)
-                if n < 0, errno == EINTR { continue }
-                if n <= 0 { break }
-                offset += n
-            }
-        }
+        FileSystem.writeAll(1, all)
     }
 }

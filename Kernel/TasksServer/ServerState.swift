@@ -15,7 +15,7 @@ public final class ServerLog: @unchecked Sendable {
     let write: @Sendable (String) -> Void
     let buffer: LogBuffer?
     let lock = NSLock()
-    var clock = Timestamp()
+    let clock = Timestamp()
 
     /// Lines into `write`, one call per line, as they are logged.
     public init(json: Bool, write: @escaping @Sendable (String) -> Void) {
@@ -80,12 +80,12 @@ final class LogBuffer: @unchecked Sendable {
             }
             return nil
         }
-        if let out { Self.write(fd, out) }
+        if let out { FileSystem.writeAll(fd, out) }
     }
 
     func flush() {
         let out = lock.withLock { take() }
-        Self.write(fd, out)
+        FileSystem.writeAll(fd, out)
     }
 
     /// The waiting bytes (the buffer keeps its capacity); call under the lock.
@@ -95,45 +95,14 @@ final class LogBuffer: @unchecked Sendable {
         return bytes
     }
 
-    static func write(_ fd: Int32, _ out: [UInt8]) {
-        var offset = 0
-        out.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
-            }
-        }
-    }
 }
 
-/// ISO 8601 UTC timestamps with milliseconds (`2026-12-02T06:29:18.123Z`): the date and time of day are
-/// formatted once per second, the milliseconds per call.
+/// The log's timestamps (`UTCTimestamp`), from the real-time clock.
 struct Timestamp {
-    var second = Int.min
-    var prefix = ""
-
-    mutating func now() -> String {
+    func now() -> String {
         var t = timespec()
         clock_gettime(CLOCK_REALTIME, &t)
-        return format(seconds: t.tv_sec, milliseconds: t.tv_nsec / 1_000_000)
-    }
-
-    mutating func format(seconds: Int, milliseconds: Int) -> String {
-        if seconds != second {
-            var time = seconds
-            var parts = tm()
-            gmtime_r(&time, &parts)
-            prefix = Self.digits(Int(parts.tm_year) + 1900, 4) + "-" + Self.digits(Int(parts.tm_mon) + 1, 2) + "-"
-                + Self.digits(Int(parts.tm_mday), 2) + "T" + Self.digits(Int(parts.tm_hour), 2) + ":"
-                + Self.digits(Int(parts.tm_min), 2) + ":" + Self.digits(Int(parts.tm_sec), 2) + "."
-            second = seconds
-        }
-        return prefix + Self.digits(milliseconds, 3) + "Z"
-    }
-
-    static func digits(_ n: Int, _ width: Int) -> String {
-        let s = String(n)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        return UTCTimestamp.text(secondsSince1970: Int64(t.tv_sec), milliseconds: t.tv_nsec / 1_000_000) ?? "\(t.tv_sec)"
     }
 }
 

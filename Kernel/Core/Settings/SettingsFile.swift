@@ -222,15 +222,7 @@ public enum SettingsFile {
                 _ = fchown(fd, old.st_uid, old.st_gid)  // best effort: only root may give a file away
             }
         }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ioError("cannot write", tmp, name)
-            }
-            written += n
-        }
+        guard FileSystem.writeAll(fd, bytes) else { throw ioError("cannot write", tmp, name) }
         guard fsync(fd) == 0 else { throw ioError("cannot sync", tmp, name) }
         guard close(fd) == 0 else { fd = -1; throw ioError("cannot close", tmp, name) }
         fd = -1
