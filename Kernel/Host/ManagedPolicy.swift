@@ -33,8 +33,18 @@ public struct ManagedPolicy: Sendable {
 
     /// The file to read: `KERNEL_MANAGED_SETTINGS` when set (empty: no policy), else
     /// `/etc/qoder/managed-settings.json`.
-    public static func path(environment: [String: String] = KernelPaths.processEnvironment()) -> String? {
-        if let env = environment["KERNEL_MANAGED_SETTINGS"] { return env.isEmpty ? nil : env }
+    public static func path(environment: [String: String]) -> String? {
+        resolve(environment["KERNEL_MANAGED_SETTINGS"])
+    }
+
+    /// The same from the process's environment: one `getenv`, not a copy of the environment (this runs at each
+    /// policy check, 50 times in a sync of 50 plugins).
+    public static func path() -> String? {
+        resolve(getenv("KERNEL_MANAGED_SETTINGS").map { String(cString: $0) })
+    }
+
+    private static func resolve(_ variable: String?) -> String? {
+        if let variable { return variable.isEmpty ? nil : variable }
         return "/etc/qoder/managed-settings.json"
     }
 
