@@ -94,7 +94,6 @@ final class LogBuffer: @unchecked Sendable {
         defer { bytes.removeAll(keepingCapacity: true) }
         return bytes
     }
-
 }
 
 /// The log's timestamps (`UTCTimestamp`), from the real-time clock.

@@ -12,7 +12,9 @@
     swift build --product kernel --product kernel-mcp-bench && python3 Tests/Benchmarks/mcp_bench.py
     KERNEL=.build/release/kernel BENCH=.build/release/kernel-mcp-bench python3 Tests/Benchmarks/mcp_bench.py
 
-Environment: KERNEL, BENCH (default: .build/debug/...), SERVERS (20), CALLS (500), RUNS (5), PYFLAGS ("-I -S").
+Environment: KERNEL, BENCH (default: .build/debug/...), SERVERS (20), CALLS (500), RUNS (5), PYFLAGS ("-I -S"),
+SERVER_KIND (python, or sh: the probe's servers are Tests/Benchmarks/mcp_sh_server.sh, bash instead of Python —
+~2 ms of CPU to start instead of ~45, so the figure shows the host's concurrency and not the two cores' CPU floor).
 
 The servers run as `python3 -I -S`: without `site`, as a server's own launcher would start it. This machine's
 Python (pyenv) imports certifi and more from `site` at every start: ~0.2 s of CPU per interpreter, so 20 at once on
@@ -40,6 +42,13 @@ RUNS = int(os.environ.get("RUNS", "5"))
 
 PYFLAGS = shlex.split(os.environ.get("PYFLAGS", "-I -S"))
 PYTHON = [sys.executable, *PYFLAGS]
+SERVER_KIND = os.environ.get("SERVER_KIND", "python")
+if SERVER_KIND == "sh":
+    PROBE_SERVER = ["/bin/bash", os.path.join(ROOT, "Tests/Benchmarks/mcp_sh_server.sh")]
+elif SERVER_KIND == "python":
+    PROBE_SERVER = [*PYTHON, SERVER, "ok"]
+else:
+    sys.exit(f"SERVER_KIND is python or sh, not {SERVER_KIND!r}")
 
 INIT = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
         "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}}
@@ -52,9 +61,9 @@ def delays():
 class Bare:
     """A bare client: the server over pipes, one JSON line each way."""
 
-    def __init__(self, delay=0.0):
+    def __init__(self, delay=0.0, command=None):
         env = dict(os.environ, MCP_FIXTURE_DELAY=str(delay))
-        self.p = subprocess.Popen([*PYTHON, SERVER, "ok"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self.p = subprocess.Popen(command or PROBE_SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         self.next_id = 1
 
     def request(self, method, params):
@@ -89,7 +98,7 @@ def startup(delay):
 def probe_bench():
     home = tempfile.mkdtemp(prefix="mcp-bench-home-")
     project = tempfile.mkdtemp(prefix="mcp-bench-project-")
-    servers = {f"s{i:02d}": {"command": sys.executable, "args": [*PYFLAGS, SERVER, "ok"], "env": {"MCP_FIXTURE_DELAY": str(d)}}
+    servers = {f"s{i:02d}": {"command": PROBE_SERVER[0], "args": PROBE_SERVER[1:], "env": {"MCP_FIXTURE_DELAY": str(d)}}
                for i, d in enumerate(delays())}
     with open(os.path.join(home, "settings.json"), "w") as f:
         json.dump({"mcpServers": servers}, f)
@@ -116,13 +125,13 @@ def probe_bench():
         subprocess.run([KERNEL, "mcp", "list", "--json", "--home", empty, "--project", project], capture_output=True)
         floor.append(time.perf_counter() - t)
     wall = statistics.median(walls)
-    print(f"mcp list --probe, {SERVERS} stdio servers (start-up delays 0.05-1.0 s), median of {RUNS}:")
+    print(f"mcp list --probe, {SERVERS} stdio {SERVER_KIND} servers (start-up delays 0.05-1.0 s), median of {RUNS}:")
     print(f"  wall {wall * 1000:.0f} ms; slowest server's own start-up {slowest * 1000:.0f} ms -> {wall / slowest:.2f}x "
           f"(target <= 1.2x); sum of start-ups {total * 1000:.0f} ms ({total / wall:.1f}x the probe)")
     cores = os.cpu_count() or 1
     kernel_cpu = statistics.median(cpus) - servers_cpu
     print(f"  the servers' own CPU {servers_cpu * 1000:.0f} ms ({servers_cpu / SERVERS * 1000:.0f} ms each; "
-          f"python {' '.join(PYFLAGS) or '(with site)'}) -> CPU floor on {cores} cores {servers_cpu / cores * 1000:.0f} ms; "
+          f"{'python ' + (' '.join(PYFLAGS) or '(with site)') if SERVER_KIND == 'python' else 'bash'}) -> CPU floor on {cores} cores {servers_cpu / cores * 1000:.0f} ms; "
           f"the kernel's own CPU in the probe ~{kernel_cpu * 1000:.0f} ms")
     print(f"  kernel start + compose alone (mcp list --json, empty home): {statistics.median(floor) * 1000:.0f} ms")
 
@@ -132,7 +141,7 @@ def call_bench():
     if r.returncode != 0:
         sys.exit(f"kernel-mcp-bench failed: {r.stderr}")
     kernel = json.loads(r.stdout)
-    b = Bare()
+    b = Bare(command=[*PYTHON, SERVER, "ok"])
     b.request("initialize", INIT["params"])
     for _ in range(20):
         b.request("tools/call", {"name": "echo", "arguments": {"text": "warm"}})
