@@ -64,10 +64,14 @@ public final class WALCheckpointer: @unchecked Sendable {
         condition.lock()
         while !stopping {
             _ = condition.wait(until: Date(timeIntervalSinceNow: interval))
+            if stopping { break }
             condition.unlock()
             checkpoint()
             condition.lock()
         }
+        condition.unlock()
+        checkpoint()  // the last pass, after what the writer committed before stop()
+        condition.lock()
         stopped = true
         condition.broadcast()
         condition.unlock()

@@ -14,7 +14,7 @@
 
 Environment: KERNEL, BENCH (default: .build/debug/...), SERVERS (20), CALLS (500), RUNS (5), PYFLAGS ("-I -S"),
 SERVER_KIND (python, or sh: the probe's servers are Tests/Benchmarks/mcp_sh_server.sh, bash instead of Python —
-~2 ms of CPU to start instead of ~45, so the figure shows the host's concurrency and not the two cores' CPU floor).
+~6 ms of CPU to start instead of ~45, so the figure shows the host's concurrency and not the two cores' CPU floor).
 
 The servers run as `python3 -I -S`: without `site`, as a server's own launcher would start it. This machine's
 Python (pyenv) imports certifi and more from `site` at every start: ~0.2 s of CPU per interpreter, so 20 at once on

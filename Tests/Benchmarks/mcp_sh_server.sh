@@ -1,7 +1,7 @@
 #!/bin/bash
 # A minimal stdio MCP server in bash for mcp_bench.py's SERVER_KIND=sh: it answers initialize (echoing the client's
 # protocol version), tools/list, prompts/list, resources/list and ping with canned results, anything else with
-# "method not found", after sleeping $MCP_FIXTURE_DELAY seconds. A bash start costs ~2 ms of CPU where a Python
+# "method not found", after sleeping $MCP_FIXTURE_DELAY seconds. A bash start costs ~6 ms of CPU where a Python
 # interpreter costs ~45, so 20 of them at once measure the kernel's concurrency rather than the two cores.
 [ -n "$MCP_FIXTURE_DELAY" ] && sleep "$MCP_FIXTURE_DELAY"
 while IFS= read -r line; do
