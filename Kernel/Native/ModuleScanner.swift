@@ -195,14 +195,7 @@ package enum ModuleScannerChild {
             let job = ModuleScanJob(path: arguments[i], pluginName: arguments[i + 1], pluginRoot: arguments[i + 2],
                                     pluginData: arguments[i + 3])
             let line = ModuleScanResult.scanInProcess(job.path, context: job.context).encoded() + "\n"
-            var bytes = Array(line.utf8)
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeMutableBytes { write(ModuleScanner.replyDescriptor, $0.baseAddress! + offset, $0.count - offset) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { exit(3) }
-                offset += n
-            }
+            guard FileSystem.writeAll(ModuleScanner.replyDescriptor, Array(line.utf8)) else { exit(3) }
             i += 4
         }
         exit(0)
