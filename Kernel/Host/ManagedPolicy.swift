@@ -32,19 +32,10 @@ public struct ManagedPolicy: Sendable {
     public var problems: [Diagnostic] = []
 
     /// The file to read: `KERNEL_MANAGED_SETTINGS` when set (empty: no policy), else
-    /// `/etc/qoder/managed-settings.json`.
-    public static func path(environment: [String: String]) -> String? {
-        resolve(environment["KERNEL_MANAGED_SETTINGS"])
-    }
-
-    /// The same from the process's environment: one `getenv`, not a copy of the environment (this runs at each
-    /// policy check, 50 times in a sync of 50 plugins).
+    /// `/etc/qoder/managed-settings.json`. One `getenv`, not a copy of the environment: this runs at each policy
+    /// check, 50 times in a sync of 50 plugins.
     public static func path() -> String? {
-        resolve(getenv("KERNEL_MANAGED_SETTINGS").map { String(cString: $0) })
-    }
-
-    private static func resolve(_ variable: String?) -> String? {
-        if let variable { return variable.isEmpty ? nil : variable }
+        if let variable = getenv("KERNEL_MANAGED_SETTINGS") { return variable.pointee == 0 ? nil : String(cString: variable) }
         return "/etc/qoder/managed-settings.json"
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 public import KernelCore
 public import KernelHost
 
@@ -10,7 +11,7 @@ extension PluginHost {
     /// installs; a project or local install's memory only in a trusted project).
     /// - Throws: `KernelError` (`settings`) when a settings file does not parse.
     public func memoryOptions(cwd: String, pluginDirs: [String] = [], diagnostics: inout Diagnostics) throws(KernelError) -> MemoryOptions {
-        let userHome = KernelPaths.processEnvironment()["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "/"
+        let userHome = getenv("HOME").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
         let cwd = KernelPaths.normalize(cwd, relativeTo: KernelPaths.currentDirectory())
         // Trusted: this host's project, or any folder from the working directory up to the walk's ceiling (trusting
         // a repository's root covers the projects nested in it).
