@@ -53,6 +53,7 @@ public final class WALCheckpointer: @unchecked Sendable {
     /// back on. Calling it again does nothing.
     public func stop() {
         condition.lock()
+        if stopped { condition.unlock(); return }
         stopping = true
         condition.broadcast()
         while !stopped { condition.wait() }
