@@ -1,6 +1,7 @@
 import ArgumentParser
 
-/// The most frequent invocations (`plugins list`, `plugins validate`) parsed without swift-argument-parser.
+/// The most frequent invocations (`plugins list`, `plugins validate`, `plugins search`, `memory show`,
+/// `rules list`) parsed without swift-argument-parser.
 ///
 /// `parseAsRoot` builds the whole command tree, reflects over the matched commands' properties and decodes them
 /// through `Decodable`: each first dynamic cast of a type scans the binary's ~7,400 protocol conformance records,
@@ -12,10 +13,9 @@ import ArgumentParser
 enum FastPath {
     /// The command `arguments` (without the executable's name) ask for, or nil when the full parser must decide.
     static func command(_ arguments: [String]) -> (any ParsableCommand)? {
-        guard arguments.count >= 2, arguments[0] == "plugins" || arguments[0] == "plugin" else { return nil }
-        guard var scan = Scan(Array(arguments.dropFirst(2))) else { return nil }
-        switch arguments[1] {
-        case "list":
+        guard arguments.count >= 2, var scan = Scan(Array(arguments.dropFirst(2))) else { return nil }
+        switch (arguments[0], arguments[1]) {
+        case ("plugins", "list"), ("plugin", "list"):
             guard let global = scan.global(), let available = scan.flag("available"),
                   let dirs = scan.values("plugin-dir"), scan.positionals.isEmpty, scan.isConsumed else { return nil }
             var list = KernelCommand.Plugins.List()
@@ -23,7 +23,7 @@ enum FastPath {
             list.available = available
             list.pluginDirs = dirs ?? []
             return list
-        case "validate":
+        case ("plugins", "validate"), ("plugin", "validate"):
             guard let strict = scan.flag("strict"), let json = scan.flag("json"), let kindName = scan.value("as"),
                   scan.positionals.count == 1, scan.isConsumed else { return nil }
             var kind = KernelCommand.Plugins.Validate.Kind.auto
@@ -37,72 +37,105 @@ enum FastPath {
             validate.json = json
             validate.kind = kind
             return validate
+        case ("plugins", "search"), ("plugin", "search"):
+            guard let global = scan.global(), let limitText = scan.value("limit"),
+                  !scan.positionals.isEmpty, scan.isConsumed else { return nil }
+            var search = KernelCommand.Plugins.Search()
+            search.global = global
+            search.query = scan.positionals
+            if let limitText {
+                // Only what `Int(argument:)` reads the same way; anything else is the full parser's error.
+                guard let limit = Int(limitText), String(limit) == limitText else { return nil }
+                search.limit = limit
+            } else {
+                search.limit = 50
+            }
+            return search
+        case ("memory", "show"):
+            guard let options = scan.memoryOptions(), let accessed = scan.values("accessed"),
+                  let noContent = scan.flag("no-content"), scan.positionals.isEmpty, scan.isConsumed else { return nil }
+            var show = KernelCommand.Memory.Show()
+            show.options = options
+            show.accessed = accessed ?? []
+            show.noContent = noContent
+            return show
+        case ("rules", "list"):
+            guard let options = scan.memoryOptions(), scan.positionals.isEmpty, scan.isConsumed else { return nil }
+            var list = KernelCommand.Rules.List()
+            list.options = options
+            return list
         default:
             return nil
         }
     }
 
-    /// The arguments after the subcommand, split into long options (with the values that follow each) and
+    /// The arguments after the subcommand, split into long options (with the words that follow each) and
     /// positionals; each accessor consumes what it reads, and `isConsumed` says whether every option was read.
+    /// Words an option does not take become positionals in their place on the command line, as the full parser
+    /// reads them.
     struct Scan {
-        var options: [String: [String]] = [:]
-        var positionals: [String] = []
+        /// Each option's words, with their places on the command line.
+        private var options: [String: [(index: Int, word: String)]] = [:]
+        private var loose: [(index: Int, word: String)] = []
+        private var inline: Set<String> = []
 
         /// Nil when an argument is outside the plain subset (see `FastPath`).
         init?(_ arguments: [String]) {
             var current: String?
-            for argument in arguments {
+            for (index, argument) in arguments.enumerated() {
                 // Empty values, `-`, `--`, short options, and words the full parser treats specially.
                 guard !argument.isEmpty, argument != "help" else { return nil }
                 if argument.hasPrefix("-") {
                     guard argument.hasPrefix("--"), argument.count > 2 else { return nil }
                     var name = String(argument.dropFirst(2))
-                    var inline: String?
+                    var value: String?
                     if let eq = name.firstIndex(of: "=") {
-                        inline = String(name[name.index(after: eq)...])
+                        value = String(name[name.index(after: eq)...])
                         name = String(name[..<eq])
-                        guard let value = inline, !value.isEmpty, !value.hasPrefix("-") else { return nil }
+                        guard let value, !value.isEmpty, !value.hasPrefix("-") else { return nil }
+                        inline.insert(name)
                     }
                     guard !name.isEmpty, options[name] == nil, name != "help", name != "version" else { return nil }
-                    options[name] = inline.map { [$0] } ?? []
+                    options[name] = value.map { [(index, $0)] } ?? []
                     // A value given inline ends the option: what follows is positional.
-                    current = inline == nil ? name : nil
+                    current = value == nil ? name : nil
                 } else if let name = current {
-                    options[name, default: []].append(argument)
+                    options[name, default: []].append((index, argument))
                 } else {
-                    positionals.append(argument)
+                    loose.append((index, argument))
                 }
             }
-            self.arguments = arguments
         }
-
-        private let arguments: [String]
 
         var isConsumed: Bool { options.isEmpty }
 
+        /// The positionals, in command-line order: read them after the options.
+        var positionals: [String] { loose.sorted { $0.index < $1.index }.map(\.word) }
+
         /// A flag: false when absent, true when given alone; nil (not plain) when given a value.
         mutating func flag(_ name: String) -> Bool? {
-            guard let values = options.removeValue(forKey: name) else { return false }
+            guard let words = options.removeValue(forKey: name) else { return false }
+            guard !inline.contains(name) else { return nil }
             // The words after a flag are positionals.
-            positionals.append(contentsOf: values)
-            return values.isEmpty ? true : isInline(name) ? nil : true
+            loose.append(contentsOf: words)
+            return true
         }
 
         /// A single-value option: `.some(nil)` when absent, nil when it has no value; extra words are positionals.
         mutating func value(_ name: String) -> String?? {
-            guard var values = options.removeValue(forKey: name) else { return .some(nil) }
-            guard !values.isEmpty else { return nil }
-            let first = values.removeFirst()
-            positionals.append(contentsOf: values)
-            return .some(first)
+            guard var words = options.removeValue(forKey: name) else { return .some(nil) }
+            guard !words.isEmpty else { return nil }
+            let first = words.removeFirst()
+            loose.append(contentsOf: words)
+            return .some(first.word)
         }
 
         /// An option taking every value up to the next option (`parsing: .upToNextOption`), given as
         /// `--name a b`; nil when it has none or was given inline.
         mutating func values(_ name: String) -> [String]?? {
-            guard let values = options.removeValue(forKey: name) else { return .some(nil) }
-            guard !values.isEmpty, !isInline(name) else { return nil }
-            return .some(values)
+            guard let words = options.removeValue(forKey: name) else { return .some(nil) }
+            guard !words.isEmpty, !inline.contains(name) else { return nil }
+            return .some(words.map(\.word))
         }
 
         /// The global options (`--home`, `--project`, `--json`), nil when one is not plain.
@@ -115,8 +148,14 @@ enum FastPath {
             return global
         }
 
-        private func isInline(_ name: String) -> Bool {
-            arguments.contains { $0.hasPrefix("--\(name)=") }
+        /// The memory commands' options (the global ones, `--cwd`, `--plugin-dir`), nil when one is not plain.
+        mutating func memoryOptions() -> MemoryOptionGroup? {
+            guard let global = global(), let cwd = value("cwd"), let dirs = values("plugin-dir") else { return nil }
+            var options = MemoryOptionGroup()
+            options.global = global
+            options.cwd = cwd
+            options.pluginDirs = dirs ?? []
+            return options
         }
     }
 }

@@ -18,6 +18,7 @@ public struct KernelCommand: AsyncParsableCommand {
     /// costs every command several milliseconds of start-up); an async one (`hooks fire`) runs in a task while
     /// the main thread serves the main queue.
     public static func start() -> Never {
+        Teardown.exitsAfterCommand = true
         // `plugins list` and `plugins validate` in their plain forms skip the full parser (see FastPath).
         if var command = FastPath.command(Array(CommandLine.arguments.dropFirst())) {
             do {

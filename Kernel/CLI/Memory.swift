@@ -27,7 +27,9 @@ struct MemoryOptionGroup: ParsableArguments {
 
     func memory() throws -> MemoryContext {
         let (host, dir) = try host()
-        return try global.run { () throws(KernelError) in try host.memory(cwd: dir, pluginDirs: pluginDirs) }
+        let memory = try global.run { () throws(KernelError) in try host.memory(cwd: dir, pluginDirs: pluginDirs) }
+        Teardown.leave(host, memory)
+        return memory
     }
 }
 

@@ -160,6 +160,7 @@ extension KernelCommand.Plugins {
         func run() throws {
             let host = try global.host(readOnly: true)
             let results = try global.run { () throws(KernelError) in try host.searchCatalog(query.joined(separator: " "), limit: limit) }
+            Teardown.leave(host)
             global.printListing(results, json: { r in
                 .object([("pluginId", .string(r.entry.id)), ("name", .string(r.entry.name)),
                          ("marketplaceName", .string(r.entry.marketplace)), ("version", .optional(r.entry.version)),

@@ -106,3 +106,19 @@ enum Sibling {
         throw global.fail(KernelError(.io, "cannot start \(exe): \(String(cString: strerror(errno)))"))
     }
 }
+
+/// What a command is done with but need not free: when the process exits right after the command (the
+/// executable's `KernelCommand.start`), objects handed to `leave` are never deinitialised. A `memory show` of 700
+/// items spent 6% of its instructions freeing them, and closing the store at exit removes the `-wal` and `-shm`
+/// files that the next command then creates again. Run in-process (tests, embedders), `leave` does nothing and
+/// the objects are freed as usual. Leaving a store open at exit is safe: SQLite treats it as a crash, from which
+/// its WAL recovers (the next connection rebuilds the index from the log).
+enum Teardown {
+    /// Set by `KernelCommand.start`: the process exits when the command returns.
+    nonisolated(unsafe) static var exitsAfterCommand = false
+
+    static func leave(_ objects: AnyObject...) {
+        guard exitsAfterCommand else { return }
+        for object in objects { _ = Unmanaged.passRetained(object) }
+    }
+}

@@ -16,9 +16,21 @@ public struct JSONStream {
         guard let last = open.last else { return }
         if last { bytes.append(UInt8(ascii: ",")) }
         open[open.count - 1] = true
-        bytes.append(0x0A)
-        bytes.append(contentsOf: repeatElement(0x20, count: 2 * depth))
+        newline()
     }
+
+    /// A line break and the indent of the current depth.
+    private mutating func newline() {
+        bytes.append(0x0A)
+        var spaces = 2 * depth
+        while spaces > 0 {
+            let n = min(spaces, Self.spaces.count)
+            bytes.append(contentsOf: Self.spaces[0..<n])
+            spaces -= n
+        }
+    }
+
+    private static let spaces = [UInt8](repeating: 0x20, count: 64)
 
     private var pendingKey = false
 
@@ -53,10 +65,7 @@ public struct JSONStream {
 
     private mutating func close(_ bracket: UInt8) {
         let hadMembers = open.removeLast()
-        if hadMembers {
-            bytes.append(0x0A)
-            bytes.append(contentsOf: repeatElement(0x20, count: 2 * depth))
-        }
+        if hadMembers { newline() }
         bytes.append(bracket)
     }
 

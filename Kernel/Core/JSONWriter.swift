@@ -110,29 +110,55 @@ public indirect enum JSONValue: Sendable, Equatable, ExpressibleByStringLiteral,
         var s = s
         s.withUTF8 { utf8 in
             out.append(0x22)
-            // Append runs of bytes that need no escaping whole; most strings are one run.
+            guard let base = utf8.baseAddress else { out.append(0x22); return }
+            let count = utf8.count
+            // Append runs of bytes that need no escaping whole; most strings are one run. The scan takes eight
+            // bytes at a time while none of them needs escaping, and looks at single bytes only in a word that has one.
             var runStart = 0
-            for i in 0..<utf8.count {
-                let b = utf8[i]
-                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
-                if runStart != i { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
-                switch b {
-                case 0x22: out.append(contentsOf: [0x5C, 0x22])
-                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-                case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            var i = 0
+            while i < count {
+                if i + 8 <= count, !mayNeedEscaping(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                    continue
                 }
-                runStart = i + 1
+                let end = min(i + 8, count)
+                while i < end {
+                    let b = base[i]
+                    i += 1
+                    guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+                    if runStart != i - 1 { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - 1 - runStart)) }
+                    switch b {
+                    case 0x22: out.append(0x5C); out.append(0x22)
+                    case 0x5C: out.append(0x5C); out.append(0x5C)
+                    case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                    case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+                    case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                    case 0x08: out.append(0x5C); out.append(UInt8(ascii: "b"))
+                    case 0x0C: out.append(0x5C); out.append(UInt8(ascii: "f"))
+                    default:
+                        let hex = Array("0123456789abcdef".utf8)
+                        out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+                    }
+                    runStart = i
+                }
             }
-            if runStart != utf8.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+            if runStart != count { out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart)) }
             out.append(0x22)
         }
+    }
+
+    /// Whether one of the eight bytes of `w` may be a control character, a quote or a backslash (never false when one is;
+    /// the per-byte test decides). The classic word tests: a byte below n sets its high bit in
+    /// `(w - n·0x01…) & ~w & 0x80…`, and a byte equal to c is a zero byte of `w ^ c·0x01…`.
+    @inline(__always)
+    static func mayNeedEscaping(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quote = w ^ (0x22 &* ones)
+        let backslash = w ^ (0x5C &* ones)
+        let below = (w &- 0x20 &* ones) & ~w
+        let quotes = (quote &- ones) & ~quote
+        let backslashes = (backslash &- ones) & ~backslash
+        return (below | quotes | backslashes) & 0x8080_8080_8080_8080 != 0
     }
 }
 

@@ -248,7 +248,7 @@ extension KernelStore {
     /// Every marketplace the store holds, by name.
     public func marketplaceRecords() throws(StoreError) -> [MarketplaceRecord] {
         try storeErrors {
-            try writer.read { db in
+            try reading { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM marketplace ORDER BY name").map(Self.marketplace(from:))
             }
         }
@@ -257,7 +257,7 @@ extension KernelStore {
     /// The catalog: every entry of `marketplace` (all marketplaces when nil), in marketplace then manifest order.
     public func catalogEntries(marketplace: String? = nil) throws(StoreError) -> [CatalogEntry] {
         try storeErrors {
-            try writer.read { db in
+            try reading { db in
                 if let marketplace {
                     return try Row.fetchAll(db, sql: "SELECT * FROM catalog_entry WHERE marketplace = ? ORDER BY position",
                                             arguments: [marketplace]).map(Self.entry(from:))
@@ -271,7 +271,7 @@ extension KernelStore {
     /// The entries called `name`, in every marketplace.
     public func catalogEntries(named name: String) throws(StoreError) -> [CatalogEntry] {
         try storeErrors {
-            try writer.read { db in
+            try reading { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM catalog_entry WHERE name = ? ORDER BY marketplace", arguments: [name])
                     .map(Self.entry(from:))
             }
@@ -290,7 +290,7 @@ extension KernelStore {
         let name = "{name} : (" + all + ")"
         let keywords = "{keywords} : (" + all + ")"
         return try storeErrors {
-            try writer.read { db in
+            try reading { db in
                 let rows = try Row.fetchAll(db, sql: """
                     WITH hits AS (
                         SELECT rowid AS id, bm25(catalog_fts, 10.0, 5.0, 1.0) AS rank FROM catalog_fts WHERE catalog_fts MATCH ?

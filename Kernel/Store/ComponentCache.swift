@@ -165,7 +165,7 @@ extension KernelStore {
     ) throws(StoreError) -> [String: CachedComponent] {
         if paths.isEmpty { return [:] }
         return try storeErrors {
-            try writer.read { db in
+            try reading { db in
                 var hits: [String: CachedComponent] = [:]
                 hits.reserveCapacity(paths.count)
                 func collect(_ rows: RowCursor) throws {
@@ -185,7 +185,7 @@ extension KernelStore {
                     try collect(Row.fetchCursor(scan, arguments: [low, high, parserVersion]))
                     return hits
                 }
-                let cached = try Int.fetchOne(db, sql: "SELECT count(*) FROM component_cache") ?? 0
+                let cached = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM component_cache")) ?? 0
                 if paths.count * 4 >= cached {
                     let scan = try db.cachedStatement(
                         sql: "SELECT \(columns) FROM component_cache WHERE parser_version = ?")
@@ -260,7 +260,7 @@ extension KernelStore {
 
     /// How many components are cached.
     public func cachedComponentCount() throws(StoreError) -> Int {
-        try storeErrors { try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM component_cache") ?? 0 } }
+        try storeErrors { try reading { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM component_cache") ?? 0 } }
     }
 
     private func jsonArray(_ strings: some Collection<String>) throws(StoreError) -> String {

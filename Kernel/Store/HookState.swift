@@ -7,7 +7,7 @@ extension KernelStore {
     /// Whether the handler `key` already ran successfully in `session` (a `once` handler).
     public func hookOnceRan(session: String, key: String) throws(StoreError) -> Bool {
         try storeErrors {
-            try writer.read { db in
+            try reading { db in
                 try Bool.fetchOne(db, sql: "SELECT 1 FROM hook_once WHERE session_id = ? AND handler_key = ?",
                                   arguments: [session, key]) ?? false
             }
@@ -53,7 +53,7 @@ extension KernelStore {
     /// Whether any background result is waiting for `session` (a read, no write lock).
     public func hasAsyncHookResults(session: String) throws(StoreError) -> Bool {
         try storeErrors {
-            try writer.read { db in
+            try reading { db in
                 try Bool.fetchOne(db, sql: "SELECT 1 FROM hook_async_result WHERE session_id = ? LIMIT 1", arguments: [session]) ?? false
             }
         }

@@ -226,7 +226,7 @@ extension KernelStore {
             FROM install_receipt \(condition)
             ORDER BY id, CASE scope WHEN 'user' THEN 0 WHEN 'project' THEN 1 ELSE 2 END, project_path
             """
-        let records = try storeErrors { try writer.read { db in try InstallReceiptRecord.fetchAll(db, sql: sql, arguments: arguments) } }
+        let records = try storeErrors { try reading { db in try InstallReceiptRecord.fetchAll(db, sql: sql, arguments: arguments) } }
         var result: [InstallReceipt] = []
         result.reserveCapacity(records.count)
         for record in records { result.append(try record.receipt()) }

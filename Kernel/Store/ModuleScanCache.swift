@@ -26,7 +26,7 @@ extension KernelStore {
         var wanted: [String: FileKey] = [:]
         for key in keys { wanted[key.path] = key }
         return try storeErrors {
-            try writer.read { db in
+            try reading { db in
                 var hits: [String: CachedModuleScan] = [:]
                 let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM module_scan") ?? 0
                 let columns = "path, device, inode, size, mtime_ns, state, result"

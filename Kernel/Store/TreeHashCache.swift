@@ -40,7 +40,7 @@ extension KernelStore {
         clock_gettime(CLOCK_REALTIME, &now)
         let walk = try TreeHash.walk(path)
         let stamp = walk.stamp
-        if let cached = try? writer.read({ db in
+        if let cached = try? reading({ db in
             try String.fetchOne(db, sql: "SELECT sha256 FROM tree_hash WHERE path = ? AND stamp = ?", arguments: [path, stamp])
         }) {
             return cached
@@ -64,7 +64,7 @@ extension KernelStore {
     /// The cached hash of the tree at `path` and the stamp it was recorded under, if any.
     public func cachedTreeHash(_ path: String) throws(StoreError) -> (stamp: String, sha256: String)? {
         try storeErrors {
-            try writer.read { db in
+            try reading { db in
                 try Row.fetchOne(db, sql: "SELECT stamp, sha256 FROM tree_hash WHERE path = ?", arguments: [path])
                     .map { ($0[0], $0[1]) }
             }

@@ -28,7 +28,7 @@ extension KernelStore {
     public func trustRecord(_ path: String) throws(StoreError) -> (trusted: Bool, fingerprint: String?) {
         let path = Self.normalizedFolder(path)
         return try storeErrors {
-            try writer.read { db in
+            try reading { db in
                 guard let row = try Row.fetchOne(db, sql: "SELECT fingerprint FROM trusted_project WHERE path = ?", arguments: [path]) else {
                     return (false, nil)
                 }
@@ -55,7 +55,7 @@ extension KernelStore {
     public func isTrusted(_ path: String) throws(StoreError) -> Bool {
         let path = Self.normalizedFolder(path)
         return try storeErrors {
-            try writer.read { db in
+            try reading { db in
                 try Bool.fetchOne(db, sql: "SELECT 1 FROM trusted_project WHERE path = ?", arguments: [path]) ?? false
             }
         }
@@ -64,7 +64,7 @@ extension KernelStore {
     /// Every trusted folder, sorted.
     public func trustedPaths() throws(StoreError) -> [String] {
         try storeErrors {
-            try writer.read { db in try String.fetchAll(db, sql: "SELECT path FROM trusted_project ORDER BY path") }
+            try reading { db in try String.fetchAll(db, sql: "SELECT path FROM trusted_project ORDER BY path") }
         }
     }
 

@@ -113,6 +113,54 @@ import Testing
         #expect(JSONValue.string("a\"b\u{01}").serialized() == #""a\"b\u0001""#)
     }
 
+    /// The word-at-a-time scan escapes exactly what a byte-by-byte escaper does: every byte that needs escaping
+    /// (each control character, `"`, `\`) at every offset of strings of every length up to past two words, among
+    /// bytes next to the word tests' edges (0x1F/0x20/0x21/0x23/0x5B/0x5D/0x7F/0x80, multi-byte UTF-8).
+    @Test func escapingAgreesWithAByteByByteEscaper() {
+        func reference(_ s: String) -> [UInt8] {
+            var out: [UInt8] = [0x22]
+            for b in s.utf8 {
+                switch b {
+                case 0x22: out += [0x5C, 0x22]
+                case 0x5C: out += [0x5C, 0x5C]
+                case 0x0A: out += [0x5C, UInt8(ascii: "n")]
+                case 0x0D: out += [0x5C, UInt8(ascii: "r")]
+                case 0x09: out += [0x5C, UInt8(ascii: "t")]
+                case 0x08: out += [0x5C, UInt8(ascii: "b")]
+                case 0x0C: out += [0x5C, UInt8(ascii: "f")]
+                case ..<0x20:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+                default: out.append(b)
+                }
+            }
+            return out + [0x22]
+        }
+        let fillers = ["a", " ", "!", "#", "[", "]", "\u{7F}", "é", "😀"]
+        let specials: [String] = (0..<0x20).map { String(UnicodeScalar(UInt8($0))) } + ["\"", "\\"]
+        var checked = 0
+        for length in 0...19 {
+            for filler in fillers {
+                let plain = String(repeating: filler, count: length)
+                var out: [UInt8] = []
+                JSONValue.writeString(plain, into: &out)
+                #expect(out == reference(plain))
+                for special in specials {
+                    for position in 0..<max(length, 1) {
+                        var scalars = Array(repeating: filler, count: max(length, 1))
+                        scalars[position] = special
+                        let s = scalars.joined()
+                        var out: [UInt8] = []
+                        JSONValue.writeString(s, into: &out)
+                        #expect(out == reference(s), "\(Array(s.utf8))")
+                        checked += 1
+                    }
+                }
+            }
+        }
+        #expect(checked > 3000)
+    }
+
     @Test func prettyObjectsKeepKeyOrderAndRawFragmentsSplice() {
         let inner = JSONValue.object([("z", 1), ("a", [true, nil])]).serialized(indent: 2)
         let outer = JSONValue.object([("k", .raw(inner)), ("e", .array([])), ("o", .object([]))])
