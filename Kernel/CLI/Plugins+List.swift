@@ -25,6 +25,7 @@ extension KernelCommand.Plugins {
         func run() throws {
             let host = try global.host()
             let (rows, warnings) = try global.run { () throws(KernelError) in try host.listingsReport(pluginDirs: pluginDirs) }
+            Teardown.leave(host, rows)
             for warning in warnings { Output.err(warning.description) }
             if available {
                 let entries = try global.run { () throws(KernelError) in try host.availablePlugins(installed: rows) }

@@ -116,9 +116,11 @@ enum Sibling {
 enum Teardown {
     /// Set by `KernelCommand.start`: the process exits when the command returns.
     nonisolated(unsafe) static var exitsAfterCommand = false
+    nonisolated(unsafe) private static var kept: [Any] = []
 
-    static func leave(_ objects: AnyObject...) {
+    /// Keeps `values` (objects, or values holding them) alive until the process exits.
+    static func leave(_ values: Any...) {
         guard exitsAfterCommand else { return }
-        for object in objects { _ = Unmanaged.passRetained(object) }
+        kept.append(contentsOf: values)
     }
 }

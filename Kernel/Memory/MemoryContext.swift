@@ -150,6 +150,16 @@ public final class MemoryContext {
             }
             return
         }
+        // Room in the loaded sets for every file the walk can load, at start or on demand, made before they fill:
+        // growing a set past its capacity rehashes every path in it, and the first on-demand access (100 rules
+        // added to 710) paid that in the middle of the walk.
+        let outsideTheWalk = items.count + userRules.count + pluginRules.reduce(0) { $0 + $1.1.count }
+        let expected = walk.reduce(outsideTheWalk) { n, dir in
+            let level = level(dir)
+            return n + level.agents.count + level.locals.count + level.rules.count
+        }
+        loaded.reserveCapacity(expected)
+        loadedPaths.reserveCapacity(expected)
         for dir in walk {
             let level = level(dir)
             visited.insert(dir)
