@@ -19,7 +19,7 @@ public struct KernelCommand: AsyncParsableCommand {
     /// the main thread serves the main queue.
     public static func start() -> Never {
         Teardown.exitsAfterCommand = true
-        // `plugins list` and `plugins validate` in their plain forms skip the full parser (see FastPath).
+        // The most frequent commands in their plain forms skip the full parser (see FastPath).
         if var command = FastPath.command(Array(CommandLine.arguments.dropFirst())) {
             do {
                 try command.run()
