@@ -35,7 +35,7 @@ public struct ManagedPolicy: Sendable {
     /// `/etc/qoder/managed-settings.json`. One `getenv`, not a copy of the environment: this runs at each policy
     /// check, 50 times in a sync of 50 plugins.
     public static func path() -> String? {
-        if let variable = getenv("KERNEL_MANAGED_SETTINGS") { return variable.pointee == 0 ? nil : String(cString: variable) }
+        if let variable = KernelPaths.environmentVariable("KERNEL_MANAGED_SETTINGS") { return variable.isEmpty ? nil : variable }
         return "/etc/qoder/managed-settings.json"
     }
 

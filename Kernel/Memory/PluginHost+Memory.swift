@@ -1,4 +1,3 @@
-import Foundation
 public import KernelCore
 public import KernelHost
 
@@ -11,7 +10,7 @@ extension PluginHost {
     /// installs; a project or local install's memory only in a trusted project).
     /// - Throws: `KernelError` (`settings`) when a settings file does not parse.
     public func memoryOptions(cwd: String, pluginDirs: [String] = [], diagnostics: inout Diagnostics) throws(KernelError) -> MemoryOptions {
-        let userHome = getenv("HOME").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
+        let userHome = KernelPaths.environmentVariable("HOME").flatMap { $0.isEmpty ? nil : $0 } ?? "/"
         let cwd = KernelPaths.normalize(cwd, relativeTo: KernelPaths.currentDirectory())
         // Trusted: this host's project, or any folder from the working directory up to the walk's ceiling (trusting
         // a repository's root covers the projects nested in it).

@@ -47,7 +47,7 @@ public struct ModuleScanner: Sendable {
     /// This process when it is `kernel`, else a `kernel` beside this process's executable (tests, embedders
     /// shipping it beside their binary); `$KERNEL_EXECUTABLE` overrides both.
     public static func defaultExecutable() -> String {
-        if let env = getenv("KERNEL_EXECUTABLE"), env.pointee != 0 { return String(cString: env) }
+        if let env = KernelPaths.environmentVariable("KERNEL_EXECUTABLE"), !env.isEmpty { return env }
         let exe = FileSystem.realPath("/proc/self/exe") ?? "/proc/self/exe"
         if FileSystem.baseName(exe) == "kernel" { return exe }
         let dir = String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)])

@@ -159,6 +159,12 @@ public struct KernelPaths: Sendable, Equatable {
 
     // MARK: - Process state and path helpers
 
+    /// One variable of the process environment (`getenv`): its value as set (empty when set empty), nil when
+    /// unset. For one lookup, not a copy of the whole environment (`processEnvironment()`).
+    public static func environmentVariable(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
     /// The process environment, read through `environ`.
     public static func processEnvironment() -> [String: String] {
         var env: [String: String] = [:]
